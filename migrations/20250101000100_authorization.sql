@@ -41,6 +41,8 @@ revoke all on all sequences in schema public from anon, authenticated;
 -- The service key (and the worker's direct connection as postgres) keep full access.
 grant all on all tables in schema public to service_role;
 grant all on all sequences in schema public to service_role;
+-- The audit trail is append-only, even for the service key (triggers write it).
+revoke update, delete, truncate on public.audit_logs from service_role;
 
 -- profiles: read (RLS: own row, or all for admins); update only the personal columns.
 -- role and is_active change only through the admin functions.
@@ -105,8 +107,8 @@ create policy "tasks: create own" on public.tasks
   with check (user_id = (select auth.uid()) and (select private.is_active_user()));
 create policy "tasks: edit own pending" on public.tasks
   for update to authenticated
-  using (user_id = (select auth.uid()) and status = 'pending')
-  with check (user_id = (select auth.uid()) and status = 'pending');
+  using (user_id = (select auth.uid()) and status = 'pending' and (select private.is_active_user()))
+  with check (user_id = (select auth.uid()) and status = 'pending' and (select private.is_active_user()));
 create policy "tasks: delete own unless running" on public.tasks
   for delete to authenticated
   using (user_id = (select auth.uid()) and status <> 'running');
@@ -140,10 +142,10 @@ create policy "business_events: add own" on public.business_events
   with check (user_id = (select auth.uid()) and (select private.is_active_user()));
 create policy "business_events: edit own" on public.business_events
   for update to authenticated
-  using (user_id = (select auth.uid()))
-  with check (user_id = (select auth.uid()));
+  using (user_id = (select auth.uid()) and (select private.is_active_user()))
+  with check (user_id = (select auth.uid()) and (select private.is_active_user()));
 create policy "business_events: delete own" on public.business_events
-  for delete to authenticated using (user_id = (select auth.uid()));
+  for delete to authenticated using (user_id = (select auth.uid()) and (select private.is_active_user()));
 
 -- audit_logs: own trail (as actor or as subject), admins all; no insert/update/delete policy
 create policy "audit_logs: read own" on public.audit_logs

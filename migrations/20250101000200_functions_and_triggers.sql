@@ -482,6 +482,9 @@ begin
   if not found or (t.user_id is distinct from auth.uid() and not public.is_admin()) then
     raise exception 'Task not found' using errcode = 'PT404', hint = 'It may have been deleted, or it is not yours.';
   end if;
+  if auth.uid() is not null and not private.is_active_user() then
+    raise exception 'Your account is deactivated' using errcode = '42501';
+  end if;
   if t.status not in ('failed', 'cancelled') then
     raise exception 'Only a failed or cancelled task can be retried; this one is %', t.status
       using errcode = 'P0001';
