@@ -82,7 +82,7 @@ declare
   n numeric;
 begin
   if p is null or jsonb_typeof(p) <> 'object' then
-    return 'parameters must be a JSON object';
+    return 'parameters must be an object';
   end if;
 
   allowed := case p_type
@@ -104,8 +104,22 @@ begin
   -- dateRange (required for reports, optional for exports)
   if p_type = 'analytics_report' or p ? 'dateRange' then
     v := p -> 'dateRange';
-    if v is null or jsonb_typeof(v) <> 'object' then
-      return 'dateRange is required: an object with start and end dates';
+    if v is null or jsonb_typeof(v) = 'null' then
+      return 'dateRange is required';
+    end if;
+    if jsonb_typeof(v) <> 'object' then
+      return 'dateRange must be an object with a start and an end date';
+    end if;
+    for k in select jsonb_object_keys(v) loop
+      if k not in ('start', 'end') then
+        return format('unknown field "dateRange.%s"', k);
+      end if;
+    end loop;
+    if jsonb_typeof(v -> 'start') is null or jsonb_typeof(v -> 'start') = 'null' then
+      return 'dateRange.start is required';
+    end if;
+    if jsonb_typeof(v -> 'end') is null or jsonb_typeof(v -> 'end') = 'null' then
+      return 'dateRange.end is required';
     end if;
     begin
       if jsonb_typeof(v -> 'start') <> 'string' or (v ->> 'start') !~ '^\d{4}-\d{2}-\d{2}$' then
@@ -126,21 +140,27 @@ begin
     if d_start > d_end then
       return 'dateRange.start must not be after dateRange.end';
     end if;
-    if d_end - d_start > 366 then
+    if d_end - d_start > 365 then
       return 'dateRange may span at most 366 days';
     end if;
   end if;
 
   if p_type = 'analytics_report' then
     v := p -> 'metrics';
-    if v is null or jsonb_typeof(v) <> 'array' or jsonb_array_length(v) = 0 then
+    if v is null or jsonb_typeof(v) = 'null' then
+      return 'metrics must list at least one metric';
+    end if;
+    if jsonb_typeof(v) <> 'array' then
+      return 'metrics must be a list, like ["revenue", "users"]';
+    end if;
+    if jsonb_array_length(v) = 0 then
       return 'metrics must list at least one metric';
     end if;
     for v in select jsonb_array_elements(p -> 'metrics') loop
       if jsonb_typeof(v) <> 'string'
          or not ((v #>> '{}') = any (array['revenue', 'users', 'conversion', 'orders', 'visits'])) then
-        return format('metrics has an unknown metric "%s": expected one of revenue, users, conversion, orders, visits',
-                      v #>> '{}');
+        return format('metrics has an unknown metric %s: expected one of revenue, users, conversion, orders, visits',
+                      v::text);
       end if;
       m := v #>> '{}';
       if m = any (seen) then
@@ -159,21 +179,27 @@ begin
       return 'method must be one of GET, POST, PUT, PATCH, DELETE, HEAD';
     end if;
     url := p ->> 'url';
-    if jsonb_typeof(p -> 'url') is distinct from 'string'
-       or url !~* '^https?://[^/?#\s:@]+(:\d{1,5})?([/?#]\S*)?$'
-       or char_length(url) > 2048 then
+    if jsonb_typeof(p -> 'url') is null or jsonb_typeof(p -> 'url') = 'null'
+       or (jsonb_typeof(p -> 'url') = 'string' and btrim(url) = '') then
+      return 'url is required';
+    end if;
+    if jsonb_typeof(p -> 'url') = 'string' and char_length(url) > 2048 then
+      return 'url must be at most 2048 characters';
+    end if;
+    if jsonb_typeof(p -> 'url') <> 'string'
+       or url !~* '^https?://[^/?#\s:@]+(:\d{1,5})?([/?#]\S*)?$' then
       return 'url must be an absolute http:// or https:// URL';
     end if;
     if p ? 'headers' and jsonb_typeof(p -> 'headers') <> 'null' then
       if jsonb_typeof(p -> 'headers') <> 'object' then
-        return 'headers must be an object of header names to text values';
+        return 'headers must be an object of header names and values';
       end if;
       for k, v in select * from jsonb_each(p -> 'headers') loop
         if k !~ '^[!#$%&''*+.^_`|~0-9A-Za-z-]+$' then
           return format('headers has an invalid header name "%s"', k);
         end if;
-        if jsonb_typeof(v) <> 'string' or (v #>> '{}') ~ '[\r\n]' then
-          return format('headers.%s must be text on one line', k);
+        if jsonb_typeof(v) <> 'string' or replace(v #>> '{}', E'\t', '') ~ '[[:cntrl:]]' then
+          return format('headers.%s must be a single line of text', k);
         end if;
       end loop;
     end if;
@@ -202,7 +228,10 @@ begin
 
   elsif p_type = 'data_import' then
     url := p ->> 'path';
-    if jsonb_typeof(p -> 'path') is distinct from 'string'
+    if jsonb_typeof(p -> 'path') is null or jsonb_typeof(p -> 'path') = 'null' then
+      return 'path is required';
+    end if;
+    if jsonb_typeof(p -> 'path') <> 'string'
        or char_length(url) > 512
        or url !~* '\.csv$'
        or url ~ '(^/|//|(^|/)\.\.?(/|$))' then
@@ -540,7 +569,7 @@ begin
   if start_date > end_date then
     raise exception 'The start date must not be after the end date' using errcode = 'P0001';
   end if;
-  if end_date - start_date > 366 then
+  if end_date - start_date > 365 then
     raise exception 'The date range may span at most 366 days' using errcode = 'P0001';
   end if;
   if metrics is null or cardinality(metrics) = 0 then

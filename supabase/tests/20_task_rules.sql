@@ -173,7 +173,7 @@ select throws_ok($$insert into public.tasks (title, type, parameters)
                  'an http_request with a ten-minute timeout is rejected with a readable message');
 select throws_ok($$insert into public.tasks (title, type, parameters)
                    values ('Ping', 'http_request', '{"method":"POST","url":"https://example.com","headers":{"X-Evil":"a\r\nHost: b"}}')$$,
-                 '23514', 'Invalid parameters for http request task: headers.X-Evil must be text on one line',
+                 '23514', 'Invalid parameters for http request task: headers.X-Evil must be a single line of text',
                  'an http_request with a header value spanning lines is rejected with a readable message');
 select lives_ok($$insert into public.tasks (title, type, parameters)
                   values ('Ping', 'http_request', '{"method":"POST","url":"https://example.com:8443/hook?x=1","headers":{"X-Token":"abc"},"body":{"a":1},"timeoutSecs":30}')$$,
