@@ -24,6 +24,10 @@ pub struct Config {
     pub data_dir: std::path::PathBuf,
     /// Largest request body accepted, bytes.
     pub max_body_bytes: usize,
+    /// The built SPA (`dist/`), served at `/` with history-API fallback; `None` serves no SPA.
+    pub dist_dir: Option<std::path::PathBuf>,
+    /// Auth (GoTrue) settings: password policy, token reuse, rate limits, mailbox.
+    pub auth: crate::auth::AuthSettings,
 }
 
 impl Config {
@@ -37,6 +41,8 @@ impl Config {
             jwt_expiry_secs: 3600,
             data_dir: data_dir.into(),
             max_body_bytes: 50 * 1024 * 1024,
+            dist_dir: None,
+            auth: crate::auth::AuthSettings::default(),
         }
     }
 }

@@ -21,7 +21,12 @@ pub struct Claims {
 impl Claims {
     /// The claims PostgREST uses when a request carries no JWT.
     pub fn anon() -> Self {
-        Claims { role: "anon".to_owned(), sub: None, exp: None, extra: serde_json::Map::new() }
+        Claims {
+            role: "anon".to_owned(),
+            sub: None,
+            exp: None,
+            extra: serde_json::Map::new(),
+        }
     }
 
     /// The whole claims object, as set in `request.jwt.claims`.
@@ -53,7 +58,12 @@ pub fn verify(token: &str, secret: &str) -> Result<Claims, JwtError> {
     validation.validate_aud = false;
     validation.required_spec_claims.clear();
     validation.leeway = 0;
-    let data = decode::<Claims>(token, &DecodingKey::from_secret(secret.as_bytes()), &validation).map_err(|e| {
+    let data = decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(secret.as_bytes()),
+        &validation,
+    )
+    .map_err(|e| {
         use jsonwebtoken::errors::ErrorKind;
         match e.kind() {
             ErrorKind::ExpiredSignature => JwtError::Expired,
@@ -66,7 +76,11 @@ pub fn verify(token: &str, secret: &str) -> Result<Claims, JwtError> {
 
 /// Signs claims with HS256.
 pub fn sign(claims: &Value, secret: &str) -> anyhow::Result<String> {
-    Ok(encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret.as_bytes()))?)
+    Ok(encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )?)
 }
 
 #[cfg(test)]
@@ -76,7 +90,10 @@ mod tests {
 
     #[test]
     fn the_cli_keys_verify_with_the_cli_secret() {
-        assert_eq!(verify(DEFAULT_ANON_KEY, DEFAULT_JWT_SECRET).map(|c| c.role), Ok("anon".to_owned()));
+        assert_eq!(
+            verify(DEFAULT_ANON_KEY, DEFAULT_JWT_SECRET).map(|c| c.role),
+            Ok("anon".to_owned())
+        );
         assert_eq!(
             verify(DEFAULT_SERVICE_ROLE_KEY, DEFAULT_JWT_SECRET).map(|c| c.role),
             Ok("service_role".to_owned())
@@ -88,14 +105,23 @@ mod tests {
         // {"alg":"none","typ":"JWT"}.{"role":"service_role"}.
         let none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.";
         assert!(verify(none, DEFAULT_JWT_SECRET).is_err());
-        assert_eq!(verify(DEFAULT_ANON_KEY, "another-secret-another-secret-another"), Err(JwtError::BadSignature));
-        assert_eq!(verify("abc", DEFAULT_JWT_SECRET), Err(JwtError::Malformed(1)));
+        assert_eq!(
+            verify(DEFAULT_ANON_KEY, "another-secret-another-secret-another"),
+            Err(JwtError::BadSignature)
+        );
+        assert_eq!(
+            verify("abc", DEFAULT_JWT_SECRET),
+            Err(JwtError::Malformed(1))
+        );
     }
 
     #[test]
     fn expired_tokens_are_refused() {
-        let token = sign(&serde_json::json!({"role": "authenticated", "exp": 1_000}), DEFAULT_JWT_SECRET)
-            .expect("signing works");
+        let token = sign(
+            &serde_json::json!({"role": "authenticated", "exp": 1_000}),
+            DEFAULT_JWT_SECRET,
+        )
+        .expect("signing works");
         assert_eq!(verify(&token, DEFAULT_JWT_SECRET), Err(JwtError::Expired));
     }
 }

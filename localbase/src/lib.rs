@@ -7,7 +7,9 @@
 
 pub mod auth;
 pub mod config;
+pub mod gateway;
 pub mod jwt;
+pub mod pg;
 pub mod request;
 pub mod rest;
 pub mod state;
@@ -19,10 +21,12 @@ pub use state::AppState;
 use axum::Router;
 
 /// The whole HTTP surface. Kept apart from serving so tests drive it with `oneshot`.
+/// The gateway (`gateway::wrap`) adds `/config.json`, the SPA, API-key check, CORS, body
+/// limit, request ids and the access log around the three services.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let services = Router::new()
         .nest("/auth/v1", auth::router())
         .nest("/rest/v1", rest::router())
-        .nest("/storage/v1", storage::router())
-        .with_state(state)
+        .nest("/storage/v1", storage::router());
+    gateway::wrap(services, &state).with_state(state)
 }

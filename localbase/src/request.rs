@@ -29,7 +29,10 @@ pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
     let bearer = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(|t| t.trim().to_owned())
         .filter(|t| !t.is_empty());
     bearer.or_else(|| {
@@ -57,7 +60,10 @@ pub fn headers_json(headers: &HeaderMap) -> serde_json::Value {
     let mut map = serde_json::Map::new();
     for (name, value) in headers {
         if let Ok(v) = value.to_str() {
-            map.insert(name.as_str().to_ascii_lowercase(), serde_json::Value::String(v.to_owned()));
+            map.insert(
+                name.as_str().to_ascii_lowercase(),
+                serde_json::Value::String(v.to_owned()),
+            );
         }
     }
     serde_json::Value::Object(map)

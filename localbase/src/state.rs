@@ -20,6 +20,7 @@ impl AppState {
     /// Builds the state and loads the schema cache.
     pub async fn new(db: PgPool, config: Arc<Config>) -> anyhow::Result<AppState> {
         let schema = crate::rest::SchemaCacheHandle::default();
+        schema.reload(&db).await?;
         Ok(AppState { db, config, schema })
     }
 }

@@ -27,7 +27,8 @@ pub mod tempdir {
     pub struct TempDirGuard(pub std::path::PathBuf);
     impl TempDirGuard {
         pub fn new() -> Self {
-            let dir = std::env::temp_dir().join(format!("localbase-test-{}", uuid::Uuid::new_v4().simple()));
+            let dir = std::env::temp_dir()
+                .join(format!("localbase-test-{}", uuid::Uuid::new_v4().simple()));
             std::fs::create_dir_all(&dir).expect("temp dir can be created");
             TempDirGuard(dir)
         }
@@ -46,27 +47,42 @@ impl TestApp {
     }
 
     pub async fn with_template(template: testkit::Template) -> TestApp {
-        let db = testkit::fresh_database(template).await.expect("a fresh test database");
+        let db = testkit::fresh_database(template)
+            .await
+            .expect("a fresh test database");
         let data_dir = tempdir::TempDirGuard::new();
         let config = Config::local(data_dir.0.clone(), "http://127.0.0.1:54321");
         let state = localbase::state::AppState::new(db.pool.clone(), Arc::new(config))
             .await
             .expect("app state builds (schema cache loads)");
-        TestApp { state, db, data_dir }
+        TestApp {
+            state,
+            db,
+            data_dir,
+        }
     }
 
     /// Sends one request through the router, in process.
     pub async fn send(&self, request: Request<Body>) -> Response<Body> {
-        localbase::app(self.state.clone()).oneshot(request).await.expect("the router never fails")
+        localbase::app(self.state.clone())
+            .oneshot(request)
+            .await
+            .expect("the router never fails")
     }
 
     /// Serves the app on 127.0.0.1:<free port> for clients that need a URL; returns the base URL.
     pub async fn serve(&self) -> String {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a free port");
         let addr = listener.local_addr().expect("local addr");
         let app = localbase::app(self.state.clone());
         tokio::spawn(async move {
-            let _ = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
+            let _ = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await;
         });
         format!("http://{addr}")
     }
@@ -74,12 +90,20 @@ impl TestApp {
 
 /// Reads a whole response body as JSON (panics with the body text when it is not JSON).
 pub async fn json_body(response: Response<Body>) -> serde_json::Value {
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body can be read");
-    serde_json::from_slice(&bytes)
-        .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&bytes)))
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("body can be read");
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+        panic!(
+            "body is not JSON ({e}): {}",
+            String::from_utf8_lossy(&bytes)
+        )
+    })
 }
 
 pub async fn text_body(response: Response<Body>) -> String {
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body can be read");
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("body can be read");
     String::from_utf8_lossy(&bytes).into_owned()
 }

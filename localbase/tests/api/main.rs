@@ -2,6 +2,7 @@
 //! Each test gets a fresh database cloned from the seeded template and its own app.
 
 mod auth;
+mod gateway;
 mod helpers;
 mod rest;
 mod storage;

@@ -1,0 +1,70 @@
+//! Fixed-window request counters per client IP, in memory (GoTrue keeps its per-IP limits
+//! in memory too).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What is being limited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Bucket {
+    SignIn,
+    Refresh,
+    Verify,
+    Email,
+}
+
+/// Per (bucket, IP): when the current window started and how many requests it has seen.
+type Windows = HashMap<(Bucket, String), (Instant, u32)>;
+
+/// Shared counters: cloning shares them.
+#[derive(Clone, Default)]
+pub struct RateLimiter {
+    windows: Arc<Mutex<Windows>>,
+}
+
+impl std::fmt::Debug for RateLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimiter").finish_non_exhaustive()
+    }
+}
+
+impl RateLimiter {
+    /// Counts one request from `ip`; false when the window's `limit` is already used up.
+    pub fn allow(&self, bucket: Bucket, ip: &str, limit: u32, window_secs: u64) -> bool {
+        let now = Instant::now();
+        let window = Duration::from_secs(window_secs.max(1));
+        let mut windows = match self.windows.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if windows.len() > 10_000 {
+            windows.retain(|_, (start, _)| now.duration_since(*start) < window);
+        }
+        let entry = windows.entry((bucket, ip.to_owned())).or_insert((now, 0));
+        if now.duration_since(entry.0) >= window {
+            *entry = (now, 0);
+        }
+        if entry.1 >= limit {
+            return false;
+        }
+        entry.1 += 1;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_allows_its_limit_then_refuses() {
+        let limiter = RateLimiter::default();
+        assert!(limiter.allow(Bucket::SignIn, "1.2.3.4", 2, 60));
+        assert!(limiter.allow(Bucket::SignIn, "1.2.3.4", 2, 60));
+        assert!(!limiter.allow(Bucket::SignIn, "1.2.3.4", 2, 60));
+        // Other IPs and other buckets have their own counters.
+        assert!(limiter.allow(Bucket::SignIn, "5.6.7.8", 2, 60));
+        assert!(limiter.allow(Bucket::Email, "1.2.3.4", 2, 60));
+    }
+}

@@ -1,0 +1,160 @@
+//! Auth settings (the `[auth]` part of `supabase/config.toml`) and the endpoints that describe
+//! the server: `/settings`, `/health`, `/authorize`.
+
+use super::error::AuthError;
+use super::ratelimit::RateLimiter;
+use crate::AppState;
+use axum::extract::{Query, State};
+use axum::Json;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// Requests allowed per client IP in each fixed window (`[auth.rate_limit]`).
+#[derive(Debug, Clone)]
+pub struct RateLimits {
+    /// Password sign-ins and sign-ups per `sign_in_window_secs` (CLI: 30 per 5 minutes).
+    pub sign_in_sign_ups: u32,
+    pub sign_in_window_secs: u64,
+    /// Refresh-token grants per `token_refresh_window_secs` (CLI: 150 per 5 minutes).
+    pub token_refresh: u32,
+    pub token_refresh_window_secs: u64,
+    /// One-time token verifications (`/verify`, MFA verify) per window (CLI: 30 per 5 minutes).
+    pub token_verifications: u32,
+    pub token_verifications_window_secs: u64,
+    /// Mails (`/recover`, `/otp`, `/magiclink`) per `email_window_secs` (CLI: 2 per hour).
+    pub email_sent: u32,
+    pub email_window_secs: u64,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            sign_in_sign_ups: 30,
+            sign_in_window_secs: 300,
+            token_refresh: 150,
+            token_refresh_window_secs: 300,
+            token_verifications: 30,
+            token_verifications_window_secs: 300,
+            email_sent: 2,
+            email_window_secs: 3600,
+        }
+    }
+}
+
+/// GoTrue's settings, with the values `supabase/config.toml` gives them.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// `minimum_password_length`.
+    pub minimum_password_length: usize,
+    /// `refresh_token_reuse_interval`: a rotated refresh token presented again within this many
+    /// seconds is tolerated; later it revokes the whole session.
+    pub refresh_token_reuse_interval_secs: i64,
+    /// How long a mailed link or code stays valid (`[auth.email] otp_expiry`).
+    pub otp_expiry_secs: i64,
+    /// How long an MFA challenge stays valid (GoTrue: 300 s).
+    pub mfa_challenge_expiry_secs: i64,
+    /// `additional_redirect_urls`: where `redirect_to` may point besides the site itself
+    /// (exact, prefix or `*` glob match).
+    pub additional_redirect_urls: Vec<String>,
+    /// `enable_signup = false` turns `/signup` off.
+    pub disable_signup: bool,
+    /// Per-IP request limits.
+    pub rate_limits: RateLimits,
+    /// The counters behind `rate_limits`, in memory, shared by every clone of this config.
+    pub limiter: RateLimiter,
+    /// Serve `GET /auth/v1/mailbox` (the local mail catcher's listing).
+    pub mailbox_enabled: bool,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            minimum_password_length: 8,
+            refresh_token_reuse_interval_secs: 10,
+            otp_expiry_secs: 3600,
+            mfa_challenge_expiry_secs: 300,
+            additional_redirect_urls: vec![
+                "http://127.0.0.1:54321/auth/reset-password".to_owned(),
+                "http://localhost:8080".to_owned(),
+            ],
+            disable_signup: false,
+            rate_limits: RateLimits::default(),
+            limiter: RateLimiter::default(),
+            mailbox_enabled: true,
+        }
+    }
+}
+
+/// The OAuth providers GoTrue knows; none is enabled locally.
+const KNOWN_PROVIDERS: &[&str] = &[
+    "apple",
+    "azure",
+    "bitbucket",
+    "discord",
+    "facebook",
+    "figma",
+    "fly",
+    "github",
+    "gitlab",
+    "google",
+    "keycloak",
+    "kakao",
+    "linkedin",
+    "linkedin_oidc",
+    "notion",
+    "spotify",
+    "slack",
+    "slack_oidc",
+    "twitch",
+    "twitter",
+    "workos",
+    "zoom",
+];
+
+/// `GET /settings`.
+pub async fn settings(State(state): State<AppState>) -> Json<Value> {
+    let mut external = serde_json::Map::new();
+    for provider in KNOWN_PROVIDERS {
+        external.insert((*provider).to_owned(), Value::Bool(false));
+    }
+    external.insert("anonymous_users".to_owned(), Value::Bool(false));
+    external.insert("email".to_owned(), Value::Bool(true));
+    external.insert("phone".to_owned(), Value::Bool(false));
+    external.insert("saml".to_owned(), Value::Bool(false));
+    external.insert("web3_solana".to_owned(), Value::Bool(false));
+    Json(json!({
+        "external": external,
+        "disable_signup": state.config.auth.disable_signup,
+        "mailer_autoconfirm": true,
+        "phone_autoconfirm": false,
+        "sms_provider": "",
+        "saml_enabled": false,
+    }))
+}
+
+/// `GET /health`.
+pub async fn health() -> Json<Value> {
+    Json(json!({
+        "version": concat!("localbase-", env!("CARGO_PKG_VERSION")),
+        "name": "GoTrue",
+        "description": "GoTrue is a user registration and authentication API",
+    }))
+}
+
+/// `GET /authorize?provider=…`: no external provider is enabled locally, so this always fails
+/// the way GoTrue fails for a disabled or unknown provider.
+pub async fn authorize(Query(query): Query<HashMap<String, String>>) -> AuthError {
+    let provider = query
+        .get("provider")
+        .map(|p| p.to_ascii_lowercase())
+        .unwrap_or_default();
+    let reason = if KNOWN_PROVIDERS.contains(&provider.as_str()) {
+        "provider is not enabled".to_owned()
+    } else {
+        format!("Provider {provider} could not be found")
+    };
+    AuthError::bad_request(
+        "validation_failed",
+        format!("Unsupported provider: {reason}"),
+    )
+}

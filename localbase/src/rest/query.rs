@@ -1,0 +1,782 @@
+//! PostgREST's URL grammar parsed into an AST. Nothing here produces SQL: names are checked
+//! against the schema cache and values are bound as parameters in `sql.rs`.
+
+use super::error::ApiError;
+use std::collections::BTreeMap;
+
+/// One entry of `select=`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SelectItem {
+    /// `*`: every column.
+    Star,
+    /// `alias:column::cast`.
+    Column {
+        name: String,
+        alias: Option<String>,
+        cast: Option<String>,
+    },
+    /// `alias:relation!hint!inner(items)`.
+    Embed(Embed),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Embed {
+    pub relation: String,
+    pub alias: Option<String>,
+    /// A foreign key constraint name or column naming the relationship (`!fk`).
+    pub hint: Option<String>,
+    /// `!inner`: keep only parents that have a matching embedded row.
+    pub inner: bool,
+    pub select: Vec<SelectItem>,
+}
+
+impl Embed {
+    /// The key the embedded resource appears under, and under which its own filters are named.
+    pub fn key(&self) -> &str {
+        self.alias.as_deref().unwrap_or(&self.relation)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operator {
+    Eq,
+    Neq,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+    Like,
+    Ilike,
+    Match,
+    Imatch,
+    In,
+    Is,
+    IsDistinct,
+    Contains,
+    ContainedIn,
+    Overlaps,
+}
+
+impl Operator {
+    fn parse(s: &str) -> Option<Operator> {
+        Some(match s {
+            "eq" => Operator::Eq,
+            "neq" => Operator::Neq,
+            "gt" => Operator::Gt,
+            "gte" => Operator::Gte,
+            "lt" => Operator::Lt,
+            "lte" => Operator::Lte,
+            "like" => Operator::Like,
+            "ilike" => Operator::Ilike,
+            "match" => Operator::Match,
+            "imatch" => Operator::Imatch,
+            "in" => Operator::In,
+            "is" => Operator::Is,
+            "isdistinct" => Operator::IsDistinct,
+            "cs" => Operator::Contains,
+            "cd" => Operator::ContainedIn,
+            "ov" => Operator::Overlaps,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IsValue {
+    Null,
+    True,
+    False,
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operand {
+    Value(String),
+    List(Vec<String>),
+    Is(IsValue),
+}
+
+/// A filter or a logic tree (`or=(…)`, `and=(…)`), each optionally negated.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    Filter {
+        column: String,
+        negate: bool,
+        op: Operator,
+        operand: Operand,
+    },
+    Logic {
+        and: bool,
+        negate: bool,
+        children: Vec<Condition>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderTerm {
+    pub column: String,
+    pub desc: bool,
+    /// `Some(true)` for nullsfirst, `Some(false)` for nullslast.
+    pub nulls_first: Option<bool>,
+}
+
+/// Filters, order and paging of one resource: the root (empty path) or an embedded one.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NodeParams {
+    pub conditions: Vec<Condition>,
+    pub order: Vec<OrderTerm>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// Everything the query string says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryParams {
+    pub select: Vec<SelectItem>,
+    /// By embed path (`[]` is the root, `["task_executions"]` an embedded resource).
+    pub nodes: BTreeMap<Vec<String>, NodeParams>,
+    pub columns: Option<Vec<String>>,
+    pub on_conflict: Option<Vec<String>>,
+    /// For `GET /rpc/fn`: the parameters that name function arguments.
+    pub rpc_args: Vec<(String, String)>,
+}
+
+impl QueryParams {
+    pub fn root(&self) -> NodeParams {
+        self.nodes.get(&Vec::new()).cloned().unwrap_or_default()
+    }
+}
+
+fn parse_error(what: &str, details: impl Into<String>) -> ApiError {
+    ApiError::pgrst(
+        400,
+        "PGRST100",
+        format!("\"failed to parse {what}\""),
+        Some(details.into()),
+        None,
+    )
+}
+
+/// Splits a raw query string into decoded pairs (`+` is a space, as in HTML forms).
+pub fn decode_query(raw: Option<&str>) -> Vec<(String, String)> {
+    raw.map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default()
+}
+
+/// Parses the query string. `is_rpc_arg` says which names are arguments of the called
+/// function (GET `/rpc/fn`); for tables it is always false.
+pub fn parse(
+    pairs: &[(String, String)],
+    is_rpc_arg: &dyn Fn(&str) -> bool,
+) -> Result<QueryParams, ApiError> {
+    let mut params = QueryParams {
+        select: vec![SelectItem::Star],
+        nodes: BTreeMap::new(),
+        columns: None,
+        on_conflict: None,
+        rpc_args: Vec::new(),
+    };
+    for (key, value) in pairs {
+        match key.as_str() {
+            "select" => {
+                params.select = parse_select(value)?;
+                continue;
+            }
+            "columns" => {
+                params.columns = Some(split_names(value));
+                continue;
+            }
+            "on_conflict" => {
+                params.on_conflict = Some(split_names(value));
+                continue;
+            }
+            _ => {}
+        }
+        if is_rpc_arg(key) {
+            params.rpc_args.push((key.clone(), value.clone()));
+            continue;
+        }
+        let segments: Vec<&str> = key.split('.').collect();
+        let (path, field, negate_logic) = match segments.as_slice() {
+            [] => continue,
+            [rest @ .., "not", last @ ("or" | "and")] => (rest.to_vec(), *last, true),
+            [rest @ .., last] => (rest.to_vec(), *last, false),
+        };
+        let path: Vec<String> = path.into_iter().map(str::to_owned).collect();
+        let node = params.nodes.entry(path).or_default();
+        match field {
+            "order" => node.order = parse_order(value)?,
+            "limit" => node.limit = Some(parse_count("limit", value)?),
+            "offset" => node.offset = Some(parse_count("offset", value)?),
+            "or" | "and" => {
+                let children = parse_logic_list(value)?;
+                node.conditions.push(Condition::Logic {
+                    and: field == "and",
+                    negate: negate_logic,
+                    children,
+                });
+            }
+            column => node.conditions.push(parse_filter(column, value)?),
+        }
+    }
+    Ok(params)
+}
+
+fn split_names(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(|s| s.trim().trim_matches('"').to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn parse_count(what: &str, value: &str) -> Result<i64, ApiError> {
+    value
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n >= 0)
+        .ok_or_else(|| {
+            parse_error(
+                &format!("{what} parameter ({value})"),
+                "expecting a non-negative integer",
+            )
+        })
+}
+
+/// `col=[not.]op.value`.
+pub fn parse_filter(column: &str, expr: &str) -> Result<Condition, ApiError> {
+    parse_filter_expr(column, expr, false)
+}
+
+fn parse_filter_expr(column: &str, expr: &str, in_logic: bool) -> Result<Condition, ApiError> {
+    let err = || {
+        parse_error(
+            &format!("filter ({column}={expr})"),
+            "expecting an operator such as eq, in or is",
+        )
+    };
+    let (negate, rest) = match expr.strip_prefix("not.") {
+        Some(rest) => (true, rest),
+        None => (false, expr),
+    };
+    let (op, value) = rest.split_once('.').ok_or_else(err)?;
+    let op = Operator::parse(op).ok_or_else(err)?;
+    let operand = match op {
+        Operator::In => Operand::List(parse_list(value).ok_or_else(err)?),
+        Operator::Is => Operand::Is(match value.to_ascii_lowercase().as_str() {
+            "null" => IsValue::Null,
+            "true" => IsValue::True,
+            "false" => IsValue::False,
+            "unknown" => IsValue::Unknown,
+            _ => return Err(err()),
+        }),
+        _ if in_logic => Operand::Value(unquote(value)),
+        _ => Operand::Value(value.to_owned()),
+    };
+    let column = column.trim();
+    if column.is_empty() {
+        return Err(err());
+    }
+    Ok(Condition::Filter {
+        column: column.to_owned(),
+        negate,
+        op,
+        operand,
+    })
+}
+
+/// `(a,"b,c",d)` → `["a", "b,c", "d"]`.
+fn parse_list(value: &str) -> Option<Vec<String>> {
+    let inner = value.trim().strip_prefix('(')?.strip_suffix(')')?;
+    if inner.trim().is_empty() {
+        return Some(Vec::new());
+    }
+    Some(
+        split_top_level(inner)
+            .into_iter()
+            .map(|s| unquote(s.trim()))
+            .collect(),
+    )
+}
+
+/// Strips surrounding double quotes and undoes `\"` and `\\`.
+fn unquote(s: &str) -> String {
+    match s.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+        Some(inner) => {
+            let mut out = String::with_capacity(inner.len());
+            let mut chars = inner.chars();
+            while let Some(c) = chars.next() {
+                if c == '\\' {
+                    if let Some(next) = chars.next() {
+                        out.push(next);
+                    }
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
+        None => s.to_owned(),
+    }
+}
+
+/// Splits on commas outside parentheses and double quotes.
+fn split_top_level(s: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut depth = 0i32;
+    let mut in_quotes = false;
+    let mut escaped = false;
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' if in_quotes => escaped = true,
+            '"' => in_quotes = !in_quotes,
+            '(' if !in_quotes => depth += 1,
+            ')' if !in_quotes => depth -= 1,
+            ',' if !in_quotes && depth == 0 => {
+                parts.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&s[start..]);
+    parts
+}
+
+/// `(a.eq.1,and(b.gt.2,c.lt.3))`.
+fn parse_logic_list(value: &str) -> Result<Vec<Condition>, ApiError> {
+    let err = || parse_error(&format!("logic tree ({value})"), "expecting \"(\" … \")\"");
+    let inner = value
+        .trim()
+        .strip_prefix('(')
+        .and_then(|s| s.strip_suffix(')'))
+        .ok_or_else(err)?;
+    let mut out = Vec::new();
+    for item in split_top_level(inner) {
+        let item = item.trim();
+        if item.is_empty() {
+            return Err(err());
+        }
+        let (negate, body) = match item.strip_prefix("not.") {
+            Some(rest) if rest.starts_with("and(") || rest.starts_with("or(") => (true, rest),
+            _ => (false, item),
+        };
+        if let Some(rest) = body.strip_prefix("and") {
+            if rest.starts_with('(') {
+                out.push(Condition::Logic {
+                    and: true,
+                    negate,
+                    children: parse_logic_list(rest)?,
+                });
+                continue;
+            }
+        }
+        if let Some(rest) = body.strip_prefix("or") {
+            if rest.starts_with('(') {
+                out.push(Condition::Logic {
+                    and: false,
+                    negate,
+                    children: parse_logic_list(rest)?,
+                });
+                continue;
+            }
+        }
+        let (column, expr) = item.split_once('.').ok_or_else(err)?;
+        out.push(parse_filter_expr(column, expr, true)?);
+    }
+    Ok(out)
+}
+
+/// `order=col.desc.nullslast,col2`.
+pub fn parse_order(value: &str) -> Result<Vec<OrderTerm>, ApiError> {
+    let mut terms = Vec::new();
+    for part in value.split(',') {
+        let mut pieces = part.trim().split('.');
+        let column = pieces.next().unwrap_or_default().trim().to_owned();
+        if column.is_empty() {
+            return Err(parse_error(
+                &format!("order ({value})"),
+                "expecting a column name",
+            ));
+        }
+        let mut term = OrderTerm {
+            column,
+            desc: false,
+            nulls_first: None,
+        };
+        for modifier in pieces {
+            match modifier {
+                "asc" => term.desc = false,
+                "desc" => term.desc = true,
+                "nullsfirst" => term.nulls_first = Some(true),
+                "nullslast" => term.nulls_first = Some(false),
+                other => {
+                    return Err(parse_error(
+                        &format!("order ({value})"),
+                        format!("unexpected \"{other}\" expecting \"asc\", \"desc\", \"nullsfirst\" or \"nullslast\""),
+                    ))
+                }
+            }
+        }
+        terms.push(term);
+    }
+    Ok(terms)
+}
+
+/// `select=` items.
+pub fn parse_select(value: &str) -> Result<Vec<SelectItem>, ApiError> {
+    let mut parser = SelectParser {
+        s: value,
+        chars: value.char_indices().collect(),
+        pos: 0,
+    };
+    let items = parser.items()?;
+    if parser.pos != parser.chars.len() {
+        return Err(parser.error("unexpected \")\""));
+    }
+    Ok(items)
+}
+
+struct SelectParser<'a> {
+    s: &'a str,
+    chars: Vec<(usize, char)>,
+    pos: usize,
+}
+
+impl SelectParser<'_> {
+    fn error(&self, details: &str) -> ApiError {
+        parse_error(
+            &format!("select parameter ({})", self.s),
+            format!("{details} at column {}", self.pos + 1),
+        )
+    }
+
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.pos).map(|(_, c)| *c)
+    }
+
+    fn skip_ws(&mut self) {
+        while self.peek().is_some_and(char::is_whitespace) {
+            self.pos += 1;
+        }
+    }
+
+    fn items(&mut self) -> Result<Vec<SelectItem>, ApiError> {
+        let mut items = Vec::new();
+        loop {
+            self.skip_ws();
+            items.push(self.item()?);
+            self.skip_ws();
+            match self.peek() {
+                Some(',') => self.pos += 1,
+                _ => break,
+            }
+        }
+        Ok(items)
+    }
+
+    /// A name: double-quoted, or characters up to a delimiter.
+    fn name(&mut self) -> Result<String, ApiError> {
+        self.skip_ws();
+        if self.peek() == Some('"') {
+            self.pos += 1;
+            let mut out = String::new();
+            loop {
+                match self.peek() {
+                    None => return Err(self.error("unterminated quoted name")),
+                    Some('"') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    Some('\\') => {
+                        self.pos += 1;
+                        if let Some(c) = self.peek() {
+                            out.push(c);
+                            self.pos += 1;
+                        }
+                    }
+                    Some(c) => {
+                        out.push(c);
+                        self.pos += 1;
+                    }
+                }
+            }
+            return Ok(out);
+        }
+        let start = self.pos;
+        while let Some(c) = self.peek() {
+            if matches!(c, ',' | '(' | ')' | '!' | ':') {
+                break;
+            }
+            self.pos += 1;
+        }
+        let name: String = self.chars[start..self.pos]
+            .iter()
+            .map(|(_, c)| *c)
+            .collect();
+        let name = name.trim().to_owned();
+        if name.is_empty() {
+            return Err(self.error("expecting a column or relation name"));
+        }
+        if name.starts_with("...") {
+            return Err(self.error("spread embedding (...) is not supported by localbase"));
+        }
+        Ok(name)
+    }
+
+    fn item(&mut self) -> Result<SelectItem, ApiError> {
+        self.skip_ws();
+        if self.peek() == Some('*') {
+            self.pos += 1;
+            return Ok(SelectItem::Star);
+        }
+        let first = self.name()?;
+        self.skip_ws();
+        // `alias:name` (but not `name::cast`).
+        let (alias, name) = if self.peek() == Some(':')
+            && self.chars.get(self.pos + 1).map(|(_, c)| *c) != Some(':')
+        {
+            self.pos += 1;
+            (Some(first), self.name()?)
+        } else {
+            (None, first)
+        };
+        self.skip_ws();
+        let mut hint = None;
+        let mut inner = false;
+        while self.peek() == Some('!') {
+            self.pos += 1;
+            let h = self.name()?;
+            match h.as_str() {
+                "inner" => inner = true,
+                "left" => {}
+                _ => hint = Some(h),
+            }
+            self.skip_ws();
+        }
+        if self.peek() == Some('(') {
+            self.pos += 1;
+            self.skip_ws();
+            let select = if self.peek() == Some(')') {
+                vec![SelectItem::Star]
+            } else {
+                self.items()?
+            };
+            self.skip_ws();
+            if self.peek() != Some(')') {
+                return Err(self.error("expecting \")\""));
+            }
+            self.pos += 1;
+            return Ok(SelectItem::Embed(Embed {
+                relation: name,
+                alias,
+                hint,
+                inner,
+                select,
+            }));
+        }
+        if hint.is_some() || inner {
+            return Err(self.error("expecting \"(\" after a relationship hint"));
+        }
+        let mut cast = None;
+        if self.peek() == Some(':') {
+            self.pos += 2;
+            cast = Some(self.name()?);
+        }
+        Ok(SelectItem::Column { name, alias, cast })
+    }
+}
+
+/// `Prefer:` preferences PostgREST honours.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Prefer {
+    pub ret: Return,
+    pub count: bool,
+    pub resolution: Option<Resolution>,
+    pub missing_default: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Return {
+    #[default]
+    Minimal,
+    HeadersOnly,
+    Representation,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    MergeDuplicates,
+    IgnoreDuplicates,
+}
+
+impl Prefer {
+    pub fn parse<'a>(values: impl Iterator<Item = &'a str>) -> Prefer {
+        let mut prefer = Prefer::default();
+        for value in values {
+            for item in value.split(',') {
+                match item.trim() {
+                    "return=representation" => prefer.ret = Return::Representation,
+                    "return=headers-only" => prefer.ret = Return::HeadersOnly,
+                    "return=minimal" => prefer.ret = Return::Minimal,
+                    "count=exact" | "count=planned" | "count=estimated" => prefer.count = true,
+                    "resolution=merge-duplicates" => {
+                        prefer.resolution = Some(Resolution::MergeDuplicates)
+                    }
+                    "resolution=ignore-duplicates" => {
+                        prefer.resolution = Some(Resolution::IgnoreDuplicates)
+                    }
+                    "missing=default" => prefer.missing_default = true,
+                    _ => {}
+                }
+            }
+        }
+        prefer
+    }
+}
+
+/// `Range: 0-14` (items) → (offset, limit).
+pub fn parse_range(value: &str) -> Result<(i64, Option<i64>), ApiError> {
+    let err = || {
+        ApiError::pgrst(
+            416,
+            "PGRST103",
+            "Requested range not satisfiable",
+            Some(format!("The range {value} is not valid")),
+            None,
+        )
+    };
+    let v = value.trim();
+    let v = v.strip_prefix("items=").unwrap_or(v);
+    let (start, end) = v.split_once('-').ok_or_else(err)?;
+    let start: i64 = start.trim().parse().map_err(|_| err())?;
+    if start < 0 {
+        return Err(err());
+    }
+    if end.trim().is_empty() {
+        return Ok((start, None));
+    }
+    let end: i64 = end.trim().parse().map_err(|_| err())?;
+    if end < start {
+        return Err(err());
+    }
+    Ok((start, Some(end - start + 1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_args(_: &str) -> bool {
+        false
+    }
+
+    #[test]
+    fn select_with_aliases_casts_and_embeds() {
+        let items =
+            parse_select("id,t:title,created_at::text,task_executions!inner(status,attempt)")
+                .expect("parses");
+        assert_eq!(items.len(), 4);
+        assert_eq!(
+            items[1],
+            SelectItem::Column {
+                name: "title".into(),
+                alias: Some("t".into()),
+                cast: None
+            }
+        );
+        assert_eq!(
+            items[2],
+            SelectItem::Column {
+                name: "created_at".into(),
+                alias: None,
+                cast: Some("text".into())
+            }
+        );
+        match &items[3] {
+            SelectItem::Embed(e) => {
+                assert!(e.inner);
+                assert_eq!(e.relation, "task_executions");
+                assert_eq!(e.select.len(), 2);
+            }
+            other => panic!("expected an embed, got {other:?}"),
+        }
+        assert!(parse_select("id,(").is_err());
+        assert_eq!(
+            parse_select("theme:preferences->>theme").expect("parses")[0],
+            SelectItem::Column {
+                name: "preferences->>theme".into(),
+                alias: Some("theme".into()),
+                cast: None
+            }
+        );
+    }
+
+    #[test]
+    fn filters_lists_and_logic_trees() {
+        let pairs = vec![
+            ("status".to_owned(), "in.(pending,\"a,b\")".to_owned()),
+            ("title".to_owned(), "not.ilike.*report*".to_owned()),
+            (
+                "or".to_owned(),
+                "(priority.eq.high,and(progress.gt.2,progress.lt.50))".to_owned(),
+            ),
+            ("task_executions.status".to_owned(), "eq.failed".to_owned()),
+            ("error_message".to_owned(), "is.null".to_owned()),
+        ];
+        let q = parse(&pairs, &no_args).expect("parses");
+        let root = q.root();
+        assert_eq!(root.conditions.len(), 4);
+        assert_eq!(
+            root.conditions[0],
+            Condition::Filter {
+                column: "status".into(),
+                negate: false,
+                op: Operator::In,
+                operand: Operand::List(vec!["pending".into(), "a,b".into()])
+            }
+        );
+        match &root.conditions[2] {
+            Condition::Logic {
+                and: false,
+                children,
+                ..
+            } => assert_eq!(children.len(), 2),
+            other => panic!("expected or, got {other:?}"),
+        }
+        assert_eq!(
+            q.nodes
+                .get(&vec!["task_executions".to_owned()])
+                .map(|n| n.conditions.len()),
+            Some(1)
+        );
+        assert!(parse(&[("title".into(), "nope.x".into())], &no_args).is_err());
+    }
+
+    #[test]
+    fn order_range_and_prefer() {
+        let terms = parse_order("created_at.desc.nullslast,id").expect("parses");
+        assert_eq!(
+            terms[0],
+            OrderTerm {
+                column: "created_at".into(),
+                desc: true,
+                nulls_first: Some(false)
+            }
+        );
+        assert!(!terms[1].desc);
+        assert!(parse_order("id.sideways").is_err());
+        assert_eq!(parse_range("0-14").ok(), Some((0, Some(15))));
+        assert_eq!(parse_range("5-").ok(), Some((5, None)));
+        assert!(parse_range("9-2").is_err());
+        let p = Prefer::parse(["return=representation, count=exact"].into_iter());
+        assert_eq!(p.ret, Return::Representation);
+        assert!(p.count);
+    }
+}
