@@ -1,0 +1,861 @@
+//! One attempt of one task, end to end: the `task_executions` row, the handler, and the
+//! writes that end the attempt (completed, retried, failed, cancelled or released).
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use domain::{LogLevel, TaskParameters, TaskType};
+use futures_util::FutureExt;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::config::{Backoff, Settings};
+use crate::error::TaskError;
+use crate::handlers::{insert_log, HandlerContext, HandlerRegistry, Progress, TaskLogger};
+use crate::http_guard;
+use crate::observability::Metrics;
+use crate::queue::{self, ClaimedTask};
+use crate::recurrence;
+use crate::storage::StorageClient;
+
+/// Everything an attempt needs; cheap to clone (shared handles).
+#[derive(Clone, Debug)]
+pub struct Deps {
+    /// The database.
+    pub pool: PgPool,
+    /// This worker's id (`tasks.locked_by`, `workers.id`).
+    pub worker_id: Arc<str>,
+    /// Lease of a claimed task.
+    pub lease: Duration,
+    /// Delays between attempts.
+    pub backoff: Backoff,
+    /// Handlers by task type.
+    pub handlers: Arc<HandlerRegistry>,
+    /// Storage, when configured.
+    pub storage: Option<StorageClient>,
+    /// Outgoing HTTP for handlers (public addresses only unless allowed).
+    pub http: reqwest::Client,
+    /// Whether `http_request` tasks may call private and local addresses.
+    pub allow_private_addresses: bool,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+    /// The tasks this process is running.
+    pub running: RunningTasks,
+    /// How long a handler may keep running after its token is tripped before it is dropped.
+    pub cancel_grace: Duration,
+}
+
+impl Deps {
+    /// Defaults around a pool: the standard handlers, no Storage, a 30 s lease.
+    pub fn new(pool: PgPool, worker_id: impl Into<String>) -> Self {
+        Self {
+            pool,
+            worker_id: Arc::from(worker_id.into()),
+            lease: Duration::from_secs(30),
+            backoff: Backoff::default(),
+            handlers: Arc::new(HandlerRegistry::standard()),
+            storage: None,
+            http: http_guard::http_client(false),
+            allow_private_addresses: false,
+            metrics: Arc::new(Metrics::new()),
+            running: RunningTasks::default(),
+            cancel_grace: Duration::from_secs(5),
+        }
+    }
+
+    /// The dependencies described by `settings`.
+    pub fn from_settings(settings: &Settings, pool: PgPool) -> anyhow::Result<Self> {
+        let mut deps = Self::new(pool, settings.worker_name.clone());
+        deps.lease = settings.lease;
+        deps.backoff = settings.backoff;
+        deps = deps.with_private_addresses(settings.http_allow_private);
+        if let Some(supabase) = &settings.supabase {
+            // Storage is the operator's own service (often on localhost): not guarded.
+            deps.storage = Some(
+                StorageClient::new(
+                    &supabase.url,
+                    &supabase.service_role_key,
+                    reqwest::Client::new(),
+                )
+                .context("SUPABASE_URL is not usable")?,
+            );
+        }
+        Ok(deps)
+    }
+
+    /// Replaces the handlers.
+    pub fn with_handlers(mut self, handlers: HandlerRegistry) -> Self {
+        self.handlers = Arc::new(handlers);
+        self
+    }
+
+    /// Sets the Storage client.
+    pub fn with_storage(mut self, storage: StorageClient) -> Self {
+        self.storage = Some(storage);
+        self
+    }
+
+    /// Sets the backoff.
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Lets `http_request` tasks call private and local addresses (or not).
+    pub fn with_private_addresses(mut self, allow: bool) -> Self {
+        self.allow_private_addresses = allow;
+        self.http = http_guard::http_client(allow);
+        self
+    }
+
+    /// Sets the lease.
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+}
+
+/// Why a running task was told to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// Its owner or an admin cancelled it.
+    Cancelled,
+    /// Another worker took it over (this worker's lease expired), or it was deleted.
+    LeaseLost,
+    /// This worker is shutting down and gives it back to the queue.
+    Shutdown,
+}
+
+/// One task this process runs: its token and why it was tripped.
+#[derive(Debug, Default)]
+pub struct RunningTask {
+    token: CancellationToken,
+    reason: Mutex<Option<StopReason>>,
+}
+
+impl RunningTask {
+    /// Trips the token; the first reason given wins.
+    pub fn stop(&self, reason: StopReason) {
+        let mut slot = self.reason.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.is_none() {
+            *slot = Some(reason);
+        }
+        drop(slot);
+        self.token.cancel();
+    }
+
+    /// Why the token was tripped, if it was.
+    pub fn reason(&self) -> Option<StopReason> {
+        *self.reason.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The token handed to the handler.
+    pub fn token(&self) -> CancellationToken {
+        self.token.clone()
+    }
+}
+
+/// The tasks this process runs, by id.
+#[derive(Debug, Clone, Default)]
+pub struct RunningTasks(Arc<Mutex<HashMap<Uuid, Arc<RunningTask>>>>);
+
+impl RunningTasks {
+    fn insert(&self, id: Uuid) -> RunningGuard {
+        let task = Arc::new(RunningTask::default());
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, task.clone());
+        RunningGuard {
+            set: self.clone(),
+            id,
+            task,
+        }
+    }
+
+    /// The ids of the running tasks.
+    pub fn ids(&self) -> Vec<Uuid> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keys()
+            .copied()
+            .collect()
+    }
+
+    /// How many tasks run.
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
+    /// `true` when none runs.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Trips the token of one task.
+    pub fn stop(&self, id: Uuid, reason: StopReason) -> bool {
+        let task = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&id)
+            .cloned();
+        match task {
+            Some(task) => {
+                task.stop(reason);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Trips every token.
+    pub fn stop_all(&self, reason: StopReason) {
+        let tasks: Vec<_> = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        for task in tasks {
+            task.stop(reason);
+        }
+    }
+}
+
+/// Removes a task from [`RunningTasks`] when its attempt ends, however it ends.
+struct RunningGuard {
+    set: RunningTasks,
+    id: Uuid,
+    task: Arc<RunningTask>,
+}
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        self.set
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.id);
+    }
+}
+
+/// What [`try_execute_one`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Ran one attempt of this task (whatever its result).
+    Ran(Uuid),
+    /// Nothing was due.
+    Empty,
+}
+
+/// Claims one due task (or one whose lease expired) and runs one attempt of it to the
+/// end. Tests call it in a loop to drain the queue deterministically.
+pub async fn try_execute_one(deps: &Deps) -> anyhow::Result<Outcome> {
+    let mut tasks = queue::claim(
+        &deps.pool,
+        &deps.worker_id,
+        deps.lease,
+        1,
+        &deps.running.ids(),
+    )
+    .await
+    .context("could not claim a task")?;
+    match tasks.pop() {
+        None => Ok(Outcome::Empty),
+        Some(task) => {
+            let id = task.id;
+            execute(deps, task).await?;
+            Ok(Outcome::Ran(id))
+        }
+    }
+}
+
+/// The row of this attempt.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct Execution {
+    /// `task_executions.id`.
+    pub id: Uuid,
+    /// `task_executions.attempt` (1, 2, …).
+    pub attempt: i32,
+}
+
+/// Runs one attempt of a claimed task. `Err` only when the bookkeeping itself failed
+/// (the database went away): the task then stays claimed until its lease expires and
+/// another worker (or this one) takes it again.
+#[tracing::instrument(
+    skip_all,
+    fields(task_id = %task.id, task_type = %task.task_type, attempt = task.attempts)
+)]
+pub async fn execute(deps: &Deps, task: ClaimedTask) -> anyhow::Result<()> {
+    let guard = deps.running.insert(task.id);
+    let started = Instant::now();
+    let pool = &deps.pool;
+    deps.metrics.claimed.inc();
+    if task.rescued {
+        deps.metrics.rescued.inc();
+    }
+
+    // An execution still `running` belongs to an attempt whose worker was lost.
+    let stale = sqlx::query(
+        "update public.task_executions
+            set status = 'failed', completed_at = now(), error_message = 'worker lost',
+                duration_ms = greatest((extract(epoch from now() - started_at) * 1000)::bigint, 0)
+          where task_id = $1 and status = 'running'",
+    )
+    .bind(task.id)
+    .execute(pool)
+    .await
+    .context("could not close the previous execution")?
+    .rows_affected();
+
+    let execution: Execution = sqlx::query_as(
+        "insert into public.task_executions (task_id, attempt, worker_id, status)
+         select $1, coalesce(max(attempt), 0) + 1, $2, 'running'
+           from public.task_executions where task_id = $1
+         returning id, attempt",
+    )
+    .bind(task.id)
+    .bind(&*deps.worker_id)
+    .fetch_one(pool)
+    .await
+    .context("could not record the execution")?;
+
+    let log = TaskLogger::new(pool.clone(), task.id, execution.id);
+    if task.rescued {
+        log.warn(
+            "Rescued: the previous worker's lease expired",
+            Some(json!({ "closedExecutions": stale })),
+        )
+        .await;
+    }
+    log.info(
+        format!(
+            "Attempt {} of {} started on worker {}",
+            task.attempts, task.max_attempts, deps.worker_id
+        ),
+        Some(json!({ "worker": &*deps.worker_id, "attempt": task.attempts, "execution": execution.attempt })),
+    )
+    .await;
+
+    let result = if task.attempts > task.max_attempts {
+        // Only a rescued task gets here: every attempt so far was lost with its worker.
+        Err(TaskError::permanent(format!(
+            "The task was interrupted {} times because the worker running it stopped responding; \
+             it will not be tried again automatically",
+            task.attempts - 1
+        )))
+    } else {
+        run_handler(deps, &task, &log, &guard.task).await
+    };
+
+    finish(deps, &task, execution, result, guard.task.reason(), started).await
+}
+
+/// Parses the type and parameters and runs the handler, racing it against its token
+/// (plus a grace period) and catching panics.
+async fn run_handler(
+    deps: &Deps,
+    task: &ClaimedTask,
+    log: &TaskLogger,
+    running: &RunningTask,
+) -> Result<Value, TaskError> {
+    let task_type: TaskType = task
+        .task_type
+        .parse()
+        .map_err(|error| TaskError::permanent(format!("This task cannot run: {error}")))?;
+    let params = TaskParameters::parse(task_type, &task.parameters).map_err(|error| {
+        TaskError::permanent(format!(
+            "Invalid parameters for {} task: {error}",
+            task_type.label().to_lowercase()
+        ))
+    })?;
+    let handler = deps.handlers.get(&task.task_type).ok_or_else(|| {
+        TaskError::permanent(format!(
+            "This worker has no handler for {} tasks",
+            task_type.label().to_lowercase()
+        ))
+    })?;
+    let token = running.token();
+    let ctx = HandlerContext {
+        task: task.clone(),
+        params,
+        progress: Progress::new(deps.pool.clone(), task.id, deps.worker_id.clone()),
+        log: log.clone(),
+        cancel: token.clone(),
+        pool: deps.pool.clone(),
+        storage: deps.storage.clone(),
+        http: deps.http.clone(),
+        allow_private_addresses: deps.allow_private_addresses,
+    };
+    let grace = deps.cancel_grace;
+    let run = AssertUnwindSafe(handler.run(ctx)).catch_unwind();
+    tokio::select! {
+        outcome = run => match outcome {
+            Ok(result) => result,
+            Err(panic) => {
+                let detail = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                tracing::error!(panic = %detail, "handler panicked");
+                Err(TaskError::permanent(
+                    "The worker hit an internal error while running this task; the details are in the worker's log",
+                ))
+            }
+        },
+        () = async {
+            token.cancelled().await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!("handler ignored its cancellation for {grace:?}; dropped");
+            Err(TaskError::Cancelled)
+        }
+    }
+}
+
+fn elapsed_ms(started: Instant) -> i64 {
+    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Ends the attempt in the database according to its result and why it was stopped.
+async fn finish(
+    deps: &Deps,
+    task: &ClaimedTask,
+    execution: Execution,
+    result: Result<Value, TaskError>,
+    stop: Option<StopReason>,
+    started: Instant,
+) -> anyhow::Result<()> {
+    let duration_ms = elapsed_ms(started);
+    let seconds = started.elapsed().as_secs_f64();
+    match (result, stop) {
+        (Ok(value), _) => complete(deps, task, execution, value, duration_ms, seconds).await,
+        (Err(_), Some(StopReason::Shutdown)) => release(deps, task, execution, duration_ms).await,
+        (Err(_), Some(StopReason::Cancelled)) => {
+            interrupted(deps, task, execution, duration_ms).await
+        }
+        (Err(_), Some(StopReason::LeaseLost)) => {
+            interrupted(deps, task, execution, duration_ms).await
+        }
+        (Err(TaskError::Cancelled), None) => {
+            let error = TaskError::permanent("The task stopped before it finished");
+            fail_or_retry(deps, task, execution, error, duration_ms, seconds).await
+        }
+        (Err(error), None) => {
+            fail_or_retry(deps, task, execution, error, duration_ms, seconds).await
+        }
+    }
+}
+
+async fn complete(
+    deps: &Deps,
+    task: &ClaimedTask,
+    execution: Execution,
+    value: Value,
+    duration_ms: i64,
+    seconds: f64,
+) -> anyhow::Result<()> {
+    let mut tx = deps.pool.begin().await?;
+    let updated = sqlx::query(
+        "update public.tasks
+            set status = 'completed', progress = 100, result = $3, error_message = null,
+                completed_at = now(), locked_by = null, locked_until = null
+          where id = $1 and locked_by = $2 and status = 'running'",
+    )
+    .bind(task.id)
+    .bind(&*deps.worker_id)
+    .bind(&value)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        tx.rollback().await?;
+        return interrupted(deps, task, execution, duration_ms).await;
+    }
+    sqlx::query(
+        "update public.task_executions
+            set status = 'completed', completed_at = now(), duration_ms = $2, result = $3
+          where id = $1 and status = 'running'",
+    )
+    .bind(execution.id)
+    .bind(duration_ms)
+    .bind(&value)
+    .execute(&mut *tx)
+    .await?;
+    insert_log(
+        &mut *tx,
+        execution.id,
+        task.id,
+        LogLevel::Info,
+        &format!("Completed in {}", human_duration(duration_ms)),
+        Some(json!({ "durationMs": duration_ms })),
+    )
+    .await?;
+    schedule_next_run(&mut tx, task, execution).await?;
+    tx.commit().await?;
+    deps.metrics.completed.inc();
+    deps.metrics.run_time.observe(seconds);
+    tracing::info!(duration_ms, "task completed");
+    Ok(())
+}
+
+async fn fail_or_retry(
+    deps: &Deps,
+    task: &ClaimedTask,
+    execution: Execution,
+    error: TaskError,
+    duration_ms: i64,
+    seconds: f64,
+) -> anyhow::Result<()> {
+    let message = error.to_string();
+    let attempts = u32::try_from(task.attempts).unwrap_or(1);
+    let retry = error.is_retryable() && task.attempts < task.max_attempts;
+    let mut tx = deps.pool.begin().await?;
+    let updated = if retry {
+        let delay = deps.backoff.delay(attempts);
+        let updated = sqlx::query(
+            "update public.tasks
+                set status = 'pending', run_after = now() + make_interval(secs => $3),
+                    locked_by = null, locked_until = null, last_error = $4
+              where id = $1 and locked_by = $2 and status = 'running'",
+        )
+        .bind(task.id)
+        .bind(&*deps.worker_id)
+        .bind(delay.as_secs_f64())
+        .bind(&message)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated == 1 {
+            insert_log(
+                &mut *tx,
+                execution.id,
+                task.id,
+                LogLevel::Warn,
+                &format!(
+                    "Attempt {} of {} failed: {message}. Trying again in {}",
+                    task.attempts,
+                    task.max_attempts,
+                    human_duration(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX))
+                ),
+                Some(json!({ "retryInMs": u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), "error": &message })),
+            )
+            .await?;
+        }
+        updated
+    } else {
+        let user_message = if error.is_retryable() && task.attempts > 1 {
+            format!("Gave up after {} attempts: {message}", task.attempts)
+        } else {
+            message.clone()
+        };
+        let updated = sqlx::query(
+            "update public.tasks
+                set status = 'failed', error_message = $3, last_error = $4,
+                    completed_at = now(), locked_by = null, locked_until = null
+              where id = $1 and locked_by = $2 and status = 'running'",
+        )
+        .bind(task.id)
+        .bind(&*deps.worker_id)
+        .bind(&user_message)
+        .bind(&message)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated == 1 {
+            insert_log(
+                &mut *tx,
+                execution.id,
+                task.id,
+                LogLevel::Error,
+                &format!("Failed: {user_message}"),
+                Some(json!({ "retryable": error.is_retryable(), "attempt": task.attempts })),
+            )
+            .await?;
+            schedule_next_run(&mut tx, task, execution).await?;
+        }
+        updated
+    };
+    if updated == 0 {
+        tx.rollback().await?;
+        return interrupted(deps, task, execution, duration_ms).await;
+    }
+    sqlx::query(
+        "update public.task_executions
+            set status = 'failed', completed_at = now(), duration_ms = $2, error_message = $3
+          where id = $1 and status = 'running'",
+    )
+    .bind(execution.id)
+    .bind(duration_ms)
+    .bind(&message)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    if retry {
+        deps.metrics.retried.inc();
+        tracing::warn!(error = %message, "attempt failed; task requeued");
+    } else {
+        deps.metrics.failed.inc();
+        deps.metrics.run_time.observe(seconds);
+        tracing::warn!(error = %message, "task failed");
+    }
+    Ok(())
+}
+
+/// The task is no longer ours to finish: it was cancelled, taken over by another worker
+/// after our lease expired, or deleted. Records what happened to this execution.
+async fn interrupted(
+    deps: &Deps,
+    task: &ClaimedTask,
+    execution: Execution,
+    duration_ms: i64,
+) -> anyhow::Result<()> {
+    let state: Option<(String, Option<String>)> =
+        sqlx::query_as("select status, locked_by from public.tasks where id = $1")
+            .bind(task.id)
+            .fetch_optional(&deps.pool)
+            .await?;
+    let mut tx = deps.pool.begin().await?;
+    match state {
+        Some((status, locked_by)) if status == "cancelled" => {
+            let closed = sqlx::query(
+                "update public.task_executions
+                    set status = 'cancelled', completed_at = now(), duration_ms = $2,
+                        error_message = 'Cancelled while running'
+                  where id = $1 and status = 'running'",
+            )
+            .bind(execution.id)
+            .bind(duration_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if locked_by.as_deref() == Some(&*deps.worker_id) {
+                // Clearing the lock lets the owner retry the task at once.
+                sqlx::query(
+                    "update public.tasks set locked_by = null, locked_until = null
+                      where id = $1 and locked_by = $2 and status = 'cancelled'",
+                )
+                .bind(task.id)
+                .bind(&*deps.worker_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if closed == 1 {
+                insert_log(
+                    &mut *tx,
+                    execution.id,
+                    task.id,
+                    LogLevel::Warn,
+                    "Cancelled while running: the worker stopped the task",
+                    Some(json!({ "durationMs": duration_ms })),
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            deps.metrics.cancelled.inc();
+            tracing::info!("task cancelled while running");
+        }
+        None => {
+            // Deleted: its executions went with it.
+            tx.rollback().await?;
+            tracing::info!("task deleted while running");
+        }
+        Some(_) => {
+            let closed = sqlx::query(
+                "update public.task_executions
+                    set status = 'failed', completed_at = now(), duration_ms = $2,
+                        error_message = 'worker lost its lease; another worker took the task over'
+                  where id = $1 and status = 'running'",
+            )
+            .bind(execution.id)
+            .bind(duration_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if closed == 1 {
+                insert_log(
+                    &mut *tx,
+                    execution.id,
+                    task.id,
+                    LogLevel::Warn,
+                    "This worker lost its lease on the task; its result was discarded",
+                    None,
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            tracing::warn!("lease lost while running; result discarded");
+        }
+    }
+    Ok(())
+}
+
+/// Gives the task back to the queue (shutdown).
+async fn release(
+    deps: &Deps,
+    task: &ClaimedTask,
+    execution: Execution,
+    duration_ms: i64,
+) -> anyhow::Result<()> {
+    let mut tx = deps.pool.begin().await?;
+    if !queue::release(&mut *tx, task.id, &deps.worker_id).await? {
+        tx.rollback().await?;
+        return interrupted(deps, task, execution, duration_ms).await;
+    }
+    sqlx::query(
+        "update public.task_executions
+            set status = 'cancelled', completed_at = now(), duration_ms = $2,
+                error_message = 'worker shut down'
+          where id = $1 and status = 'running'",
+    )
+    .bind(execution.id)
+    .bind(duration_ms)
+    .execute(&mut *tx)
+    .await?;
+    insert_log(
+        &mut *tx,
+        execution.id,
+        task.id,
+        LogLevel::Warn,
+        "Released: the worker shut down before the task finished; it goes back to the queue",
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    deps.metrics.released.inc();
+    tracing::info!("task released on shutdown");
+    Ok(())
+}
+
+/// For a recurring task that just finished, queues its next run (once per task: a task
+/// retried by hand and finishing again does not queue a second one). A bad expression
+/// is logged on the execution and otherwise ignored.
+async fn schedule_next_run(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    task: &ClaimedTask,
+    execution: Execution,
+) -> anyhow::Result<()> {
+    let Some(expression) = task.recurrence.as_deref().filter(|e| !e.trim().is_empty()) else {
+        return Ok(());
+    };
+    let next = match recurrence::next_after(expression, chrono::Utc::now()) {
+        Ok(next) => next,
+        Err(error) => {
+            insert_log(
+                &mut **tx,
+                execution.id,
+                task.id,
+                LogLevel::Warn,
+                &format!("No next run was scheduled: {error}"),
+                None,
+            )
+            .await?;
+            return Ok(());
+        }
+    };
+    // A savepoint: a refused insert must not undo the attempt's own result.
+    let mut savepoint = sqlx::Connection::begin(&mut **tx).await?;
+    let inserted: Result<Option<Uuid>, sqlx::Error> = sqlx::query_scalar(
+        "insert into public.tasks
+           (user_id, title, description, type, parameters, priority, max_attempts,
+            recurrence, parent_task_id, scheduled_at)
+         select user_id, title, description, type, parameters, priority, max_attempts,
+                recurrence, id, $2
+           from public.tasks p
+          where p.id = $1
+            and not exists (select 1 from public.tasks c where c.parent_task_id = p.id)
+         returning id",
+    )
+    .bind(task.id)
+    .bind(next)
+    .fetch_optional(&mut *savepoint)
+    .await;
+    match inserted {
+        Ok(next_id) => {
+            savepoint.commit().await?;
+            if let Some(next_id) = next_id {
+                insert_log(
+                    &mut **tx,
+                    execution.id,
+                    task.id,
+                    LogLevel::Info,
+                    &format!(
+                        "Next run scheduled for {}",
+                        next.format("%Y-%m-%d %H:%M UTC")
+                    ),
+                    Some(json!({ "nextTaskId": next_id, "scheduledAt": next })),
+                )
+                .await?;
+            }
+        }
+        Err(error) => {
+            savepoint.rollback().await?;
+            insert_log(
+                &mut **tx,
+                execution.id,
+                task.id,
+                LogLevel::Warn,
+                &format!("The next run could not be scheduled: {error}"),
+                None,
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// `850 ms`, `2.4 s`, `3 min 5 s`.
+pub fn human_duration(ms: i64) -> String {
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms < 60_000 {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    } else {
+        let secs = ms / 1000;
+        format!("{} min {} s", secs / 60, secs % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(human_duration(850), "850 ms");
+        assert_eq!(human_duration(2400), "2.4 s");
+        assert_eq!(human_duration(185_000), "3 min 5 s");
+    }
+
+    #[test]
+    fn the_first_stop_reason_wins() {
+        let task = RunningTask::default();
+        assert_eq!(task.reason(), None);
+        task.stop(StopReason::Cancelled);
+        task.stop(StopReason::Shutdown);
+        assert_eq!(task.reason(), Some(StopReason::Cancelled));
+        assert!(task.token().is_cancelled());
+    }
+
+    #[test]
+    fn running_tasks_leave_the_set_when_done() {
+        let set = RunningTasks::default();
+        let id = Uuid::new_v4();
+        {
+            let _guard = set.insert(id);
+            assert_eq!(set.ids(), vec![id]);
+            assert!(set.stop(id, StopReason::Shutdown));
+        }
+        assert!(set.is_empty());
+        assert!(!set.stop(id, StopReason::Shutdown));
+    }
+}

@@ -1,0 +1,144 @@
+//! `cleanup` (administrators only — the database refuses the task from anyone else, and
+//! the handler checks again): deletes execution logs older than `retentionDays` (or the
+//! `log_retention_days` setting), finished tasks older than `task_retention_days`, and
+//! `workers` rows without a heartbeat for 7 days.
+//! Deletes in batches so locks stay short, and stops between batches when cancelled.
+
+use async_trait::async_trait;
+use domain::TaskParameters;
+use serde_json::{json, Value};
+
+use super::{wrong_parameters, HandlerContext, TaskHandler};
+use crate::error::TaskError;
+use crate::queue::setting_i64;
+
+/// Rows per DELETE.
+const BATCH: i64 = 5000;
+/// Log retention when neither the task nor the settings say.
+pub const DEFAULT_LOG_RETENTION_DAYS: i64 = 30;
+/// Rows of workers silent for this many days are removed.
+pub const WORKER_RETENTION_DAYS: i64 = 7;
+/// Task retention when the setting is missing.
+pub const DEFAULT_TASK_RETENTION_DAYS: i64 = 90;
+
+/// Runs `cleanup` tasks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CleanupHandler;
+
+#[async_trait]
+impl TaskHandler for CleanupHandler {
+    async fn run(&self, ctx: HandlerContext) -> Result<Value, TaskError> {
+        let TaskParameters::Cleanup(params) = &ctx.params else {
+            return Err(wrong_parameters("cleanup"));
+        };
+        let task = &ctx.task;
+        let role: Option<String> =
+            sqlx::query_scalar("select role from public.profiles where id = $1")
+                .bind(task.user_id)
+                .fetch_optional(&ctx.pool)
+                .await?;
+        if role.as_deref() != Some("admin") {
+            return Err(TaskError::permanent(
+                "Only administrators can run cleanup tasks",
+            ));
+        }
+        let log_days = match params.retention_days {
+            Some(days) => i64::from(days),
+            None => setting_i64(&ctx.pool, "log_retention_days")
+                .await?
+                .filter(|d| *d >= 1)
+                .unwrap_or(DEFAULT_LOG_RETENTION_DAYS),
+        };
+        let task_days = setting_i64(&ctx.pool, "task_retention_days")
+            .await?
+            .filter(|d| *d >= 1)
+            .unwrap_or(DEFAULT_TASK_RETENTION_DAYS);
+        ctx.log
+            .info(
+                format!(
+                    "Deleting execution logs older than {log_days} days and finished tasks older than {task_days} days"
+                ),
+                Some(json!({ "logRetentionDays": log_days, "taskRetentionDays": task_days })),
+            )
+            .await;
+        ctx.progress.set(5).await;
+
+        let mut deleted_logs: u64 = 0;
+        loop {
+            ctx.check_cancelled()?;
+            let n = sqlx::query(
+                "delete from public.execution_logs
+                  where id in (select id from public.execution_logs
+                                where created_at < now() - make_interval(days => $1::int)
+                                limit $2)",
+            )
+            .bind(i32::try_from(log_days).unwrap_or(i32::MAX))
+            .bind(BATCH)
+            .execute(&ctx.pool)
+            .await?
+            .rows_affected();
+            deleted_logs += n;
+            if n < BATCH as u64 {
+                break;
+            }
+        }
+        ctx.log
+            .info(format!("Deleted {deleted_logs} execution log lines"), None)
+            .await;
+        ctx.progress.set(50).await;
+
+        let mut deleted_tasks: u64 = 0;
+        loop {
+            ctx.check_cancelled()?;
+            let n = sqlx::query(
+                "delete from public.tasks
+                  where id in (select id from public.tasks
+                                where status in ('completed', 'failed', 'cancelled')
+                                  and coalesce(completed_at, updated_at) < now() - make_interval(days => $1::int)
+                                  and id <> $2
+                                limit $3)",
+            )
+            .bind(i32::try_from(task_days).unwrap_or(i32::MAX))
+            .bind(task.id)
+            .bind(BATCH)
+            .execute(&ctx.pool)
+            .await?
+            .rows_affected();
+            deleted_tasks += n;
+            if n < BATCH as u64 {
+                break;
+            }
+        }
+        ctx.log
+            .info(format!("Deleted {deleted_tasks} finished tasks"), None)
+            .await;
+        ctx.progress.set(90).await;
+
+        // Workers that stopped (or vanished) long ago only clutter the admin's system page.
+        let deleted_workers = sqlx::query(
+            "delete from public.workers
+              where last_heartbeat_at < now() - make_interval(days => $1::int)",
+        )
+        .bind(i32::try_from(WORKER_RETENTION_DAYS).unwrap_or(7))
+        .execute(&ctx.pool)
+        .await?
+        .rows_affected();
+        if deleted_workers > 0 {
+            ctx.log
+                .info(
+                    format!(
+                        "Removed {deleted_workers} workers silent for {WORKER_RETENTION_DAYS} days"
+                    ),
+                    None,
+                )
+                .await;
+        }
+        Ok(json!({
+            "deletedLogs": deleted_logs,
+            "deletedTasks": deleted_tasks,
+            "deletedWorkers": deleted_workers,
+            "logRetentionDays": log_days,
+            "taskRetentionDays": task_days,
+        }))
+    }
+}

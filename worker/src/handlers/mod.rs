@@ -1,0 +1,345 @@
+//! Task types: one [`TaskHandler`] per type, registered by name in a [`HandlerRegistry`].
+//!
+//! A handler gets a [`HandlerContext`] — the task, its parsed parameters, a progress
+//! reporter, a logger writing `execution_logs`, a cancellation token, the database pool
+//! and the Storage client — and returns the task's result (stored in `tasks.result` and
+//! `task_executions.result`) or a [`TaskError`].
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use domain::{LogLevel, TaskParameters};
+use serde_json::Value;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::error::TaskError;
+use crate::queue::ClaimedTask;
+use crate::storage::StorageClient;
+
+pub mod analytics_report;
+pub mod cleanup;
+pub mod data_export;
+pub mod data_import;
+pub mod http_request;
+
+/// Runs tasks of one type.
+#[async_trait]
+pub trait TaskHandler: Send + Sync {
+    /// Runs one attempt. Long handlers check `ctx.cancel` and return
+    /// [`TaskError::Cancelled`] when it is tripped; a handler that does not is dropped
+    /// after a grace period.
+    async fn run(&self, ctx: HandlerContext) -> Result<Value, TaskError>;
+}
+
+/// The handlers of a worker, by task type name (`tasks.type`).
+#[derive(Clone, Default)]
+pub struct HandlerRegistry {
+    handlers: HashMap<String, Arc<dyn TaskHandler>>,
+}
+
+impl std::fmt::Debug for HandlerRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<_> = self.handlers.keys().collect();
+        names.sort();
+        f.debug_struct("HandlerRegistry")
+            .field("types", &names)
+            .finish()
+    }
+}
+
+impl HandlerRegistry {
+    /// No handlers.
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// The five task types of Taskdeck.
+    pub fn standard() -> Self {
+        Self::empty()
+            .with("analytics_report", analytics_report::AnalyticsReportHandler)
+            .with("data_export", data_export::DataExportHandler)
+            .with("data_import", data_import::DataImportHandler)
+            .with("http_request", http_request::HttpRequestHandler)
+            .with("cleanup", cleanup::CleanupHandler)
+    }
+
+    /// Adds (or replaces) the handler of `task_type`.
+    pub fn with(
+        mut self,
+        task_type: impl Into<String>,
+        handler: impl TaskHandler + 'static,
+    ) -> Self {
+        self.register(task_type, handler);
+        self
+    }
+
+    /// Adds (or replaces) the handler of `task_type`.
+    pub fn register(&mut self, task_type: impl Into<String>, handler: impl TaskHandler + 'static) {
+        self.handlers.insert(task_type.into(), Arc::new(handler));
+    }
+
+    /// The handler of `task_type`.
+    pub fn get(&self, task_type: &str) -> Option<Arc<dyn TaskHandler>> {
+        self.handlers.get(task_type).cloned()
+    }
+}
+
+/// What a handler gets for one attempt.
+#[derive(Clone)]
+pub struct HandlerContext {
+    /// The claimed task.
+    pub task: ClaimedTask,
+    /// Its parameters, parsed by `domain`.
+    pub params: TaskParameters,
+    /// Writes `tasks.progress`.
+    pub progress: Progress,
+    /// Writes `execution_logs`.
+    pub log: TaskLogger,
+    /// Tripped when the task is cancelled, the worker shuts down or the lease is lost.
+    pub cancel: CancellationToken,
+    /// The worker's database pool (a privileged role: filter by `task.user_id` yourself).
+    pub pool: PgPool,
+    /// Storage, when SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY are set.
+    pub storage: Option<StorageClient>,
+    /// An HTTP client for outgoing requests (refuses private addresses unless allowed).
+    pub http: reqwest::Client,
+    /// Whether private and local addresses may be called.
+    pub allow_private_addresses: bool,
+}
+
+impl HandlerContext {
+    /// The Storage client, or a permanent error saying how to configure it.
+    pub fn storage(&self) -> Result<&StorageClient, TaskError> {
+        self.storage.as_ref().ok_or_else(|| {
+            TaskError::permanent(
+                "This worker cannot reach Storage: set SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY \
+                 in its configuration, then retry the task",
+            )
+        })
+    }
+
+    /// `Err(TaskError::Cancelled)` once the token is tripped.
+    pub fn check_cancelled(&self) -> Result<(), TaskError> {
+        if self.cancel.is_cancelled() {
+            Err(TaskError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// An error for a handler given another type's parameters (a registry mistake).
+pub(crate) fn wrong_parameters(expected: &str) -> TaskError {
+    TaskError::permanent(format!(
+        "This worker's {expected} handler was given the parameters of another task type"
+    ))
+}
+
+/// Reports progress (0–100) of one attempt to `tasks.progress`.
+#[derive(Clone)]
+pub struct Progress {
+    pool: PgPool,
+    task_id: Uuid,
+    worker_id: Arc<str>,
+    last: Arc<AtomicI32>,
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Progress")
+            .field("task_id", &self.task_id)
+            .field("last", &self.last.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+impl Progress {
+    pub(crate) fn new(pool: PgPool, task_id: Uuid, worker_id: Arc<str>) -> Self {
+        Self {
+            pool,
+            task_id,
+            worker_id,
+            last: Arc::new(AtomicI32::new(0)),
+        }
+    }
+
+    /// Sets the progress (clamped to 0–100). Unchanged values are not written; a failed
+    /// write is logged and otherwise ignored (progress is informative).
+    pub async fn set(&self, percent: i32) {
+        let percent = percent.clamp(0, 100);
+        if self.last.swap(percent, Ordering::Relaxed) == percent {
+            return;
+        }
+        let result = sqlx::query(
+            "update public.tasks set progress = $2
+              where id = $1 and locked_by = $3 and status = 'running'",
+        )
+        .bind(self.task_id)
+        .bind(percent)
+        .bind(&*self.worker_id)
+        .execute(&self.pool)
+        .await;
+        if let Err(error) = result {
+            tracing::warn!(task_id = %self.task_id, error = %error, "could not write progress");
+        }
+    }
+
+    /// The last value set.
+    pub fn get(&self) -> i32 {
+        self.last.load(Ordering::Relaxed)
+    }
+}
+
+/// Writes the steps of one attempt to `execution_logs` (and to the worker's own log).
+#[derive(Clone)]
+pub struct TaskLogger {
+    pool: PgPool,
+    task_id: Uuid,
+    execution_id: Uuid,
+}
+
+impl std::fmt::Debug for TaskLogger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskLogger")
+            .field("task_id", &self.task_id)
+            .field("execution_id", &self.execution_id)
+            .finish()
+    }
+}
+
+impl TaskLogger {
+    pub(crate) fn new(pool: PgPool, task_id: Uuid, execution_id: Uuid) -> Self {
+        Self {
+            pool,
+            task_id,
+            execution_id,
+        }
+    }
+
+    /// The execution these lines belong to.
+    pub fn execution_id(&self) -> Uuid {
+        self.execution_id
+    }
+
+    /// Writes one line. A failed write is logged and otherwise ignored.
+    pub async fn log(&self, level: LogLevel, message: impl Into<String>, context: Option<Value>) {
+        let message = message.into();
+        match level {
+            LogLevel::Debug => tracing::debug!(task_id = %self.task_id, "{message}"),
+            LogLevel::Info => tracing::info!(task_id = %self.task_id, "{message}"),
+            LogLevel::Warn => tracing::warn!(task_id = %self.task_id, "{message}"),
+            LogLevel::Error => tracing::error!(task_id = %self.task_id, "{message}"),
+        }
+        let result = insert_log(
+            &self.pool,
+            self.execution_id,
+            self.task_id,
+            level,
+            &message,
+            context,
+        )
+        .await;
+        if let Err(error) = result {
+            tracing::warn!(task_id = %self.task_id, error = %error, "could not write an execution log line");
+        }
+    }
+
+    /// An `info` line.
+    pub async fn info(&self, message: impl Into<String>, context: Option<Value>) {
+        self.log(LogLevel::Info, message, context).await;
+    }
+
+    /// A `warn` line.
+    pub async fn warn(&self, message: impl Into<String>, context: Option<Value>) {
+        self.log(LogLevel::Warn, message, context).await;
+    }
+
+    /// An `error` line.
+    pub async fn error(&self, message: impl Into<String>, context: Option<Value>) {
+        self.log(LogLevel::Error, message, context).await;
+    }
+
+    /// A `debug` line.
+    pub async fn debug(&self, message: impl Into<String>, context: Option<Value>) {
+        self.log(LogLevel::Debug, message, context).await;
+    }
+}
+
+/// Inserts one `execution_logs` row.
+pub(crate) async fn insert_log(
+    executor: impl sqlx::PgExecutor<'_>,
+    execution_id: Uuid,
+    task_id: Uuid,
+    level: LogLevel,
+    message: &str,
+    context: Option<Value>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into public.execution_logs (execution_id, task_id, level, message, context)
+         values ($1, $2, $3, $4, $5)",
+    )
+    .bind(execution_id)
+    .bind(task_id)
+    .bind(level.as_str())
+    .bind(message)
+    .bind(context)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Formats a byte count for people: `512 bytes`, `12.3 KB`, `4.0 MB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const KB: f64 = 1024.0;
+    let b = bytes as f64;
+    if b < KB {
+        format!("{bytes} bytes")
+    } else if b < KB * KB {
+        format!("{:.1} KB", b / KB)
+    } else {
+        format!("{:.1} MB", b / (KB * KB))
+    }
+}
+
+/// Neutralizes spreadsheet formulas in a text cell of a CSV file written for people:
+/// a value starting with `=`, `+`, `-`, `@`, tab or carriage return gets a leading `'`
+/// (OWASP's advice against CSV injection). Numbers are not passed through here.
+pub fn csv_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}").into(),
+        _ => text.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_bytes_reads_well() {
+        assert_eq!(human_bytes(512), "512 bytes");
+        assert_eq!(human_bytes(2048), "2.0 KB");
+        assert_eq!(human_bytes(3 * 1024 * 1024), "3.0 MB");
+    }
+
+    #[test]
+    fn csv_safe_defuses_formulas() {
+        assert_eq!(csv_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(csv_safe("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_safe("Monthly report"), "Monthly report");
+        assert_eq!(csv_safe(""), "");
+    }
+
+    #[test]
+    fn the_standard_registry_has_every_task_type() {
+        let registry = HandlerRegistry::standard();
+        for task_type in domain::TaskType::ALL {
+            assert!(registry.get(task_type.as_str()).is_some(), "{task_type}");
+        }
+        assert!(registry.get("nope").is_none());
+    }
+}

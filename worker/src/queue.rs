@@ -1,0 +1,295 @@
+//! The queue's SQL: claiming tasks, leases, releasing, and the `workers` row.
+//!
+//! A claimed task is `status = 'running'` with `locked_by` = this worker and a lease
+//! (`locked_until`) that the heartbeat renews. Every write that ends an attempt is
+//! conditional on `locked_by` and `status = 'running'`, so a task that was cancelled, or
+//! taken over after its lease expired, is never overwritten by a worker that lost it.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::{PgExecutor, PgPool};
+use uuid::Uuid;
+
+/// The columns every claim returns.
+const CLAIMED_COLUMNS: &str = "t.id, t.user_id, t.title, t.type, t.parameters, t.priority, \
+     t.attempts, t.max_attempts, t.recurrence";
+
+/// A task this worker has just claimed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClaimedTask {
+    /// The task.
+    pub id: Uuid,
+    /// Its owner.
+    pub user_id: Uuid,
+    /// Its title.
+    pub title: String,
+    /// `tasks.type`, e.g. `analytics_report`.
+    #[sqlx(rename = "type")]
+    pub task_type: String,
+    /// `tasks.parameters`, as stored.
+    pub parameters: Value,
+    /// `low`, `medium`, `high` or `urgent`.
+    pub priority: String,
+    /// Attempts so far, this one included.
+    pub attempts: i32,
+    /// Attempts allowed.
+    pub max_attempts: i32,
+    /// Cron expression of a recurring task.
+    pub recurrence: Option<String>,
+    /// `true` when the task was taken over from a worker whose lease expired.
+    pub rescued: bool,
+}
+
+fn lease_secs(lease: Duration) -> f64 {
+    lease.as_secs_f64()
+}
+
+/// Claims up to `limit` tasks: first running tasks whose lease expired (their worker is
+/// gone; `running_here` are the ones this process runs, never taken twice), then pending tasks that are due, most urgent first, oldest `run_after` first.
+/// Both statements skip rows other workers hold, so concurrent workers never claim the
+/// same task.
+pub async fn claim(
+    pool: &PgPool,
+    worker_id: &str,
+    lease: Duration,
+    limit: usize,
+    running_here: &[Uuid],
+) -> Result<Vec<ClaimedTask>, sqlx::Error> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    let limit_i64 = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut tasks = rescue(pool, worker_id, lease, limit_i64, running_here).await?;
+    let left = limit.saturating_sub(tasks.len());
+    if left > 0 {
+        let sql = format!(
+            "update public.tasks t
+                set status = 'running', locked_by = $1,
+                    locked_until = now() + make_interval(secs => $2),
+                    attempts = t.attempts + 1, started_at = coalesce(t.started_at, now()),
+                    progress = 0
+              where t.id in (
+                    select id from public.tasks
+                     where status = 'pending' and run_after <= now()
+                     order by priority_rank, run_after
+                     limit $3
+                       for update skip locked)
+             returning {CLAIMED_COLUMNS}, false as rescued"
+        );
+        let mut pending: Vec<ClaimedTask> = sqlx::query_as(&sql)
+            .bind(worker_id)
+            .bind(lease_secs(lease))
+            .bind(i64::try_from(left).unwrap_or(i64::MAX))
+            .fetch_all(pool)
+            .await?;
+        // RETURNING has no order; start the most urgent first.
+        pending.sort_by_key(|task| priority_rank(&task.priority));
+        tasks.extend(pending);
+    }
+    Ok(tasks)
+}
+
+/// 0 for urgent … 3 for low, like the `priority_rank` column.
+pub fn priority_rank(priority: &str) -> u8 {
+    match priority {
+        "urgent" => 0,
+        "high" => 1,
+        "medium" => 2,
+        _ => 3,
+    }
+}
+
+/// Takes over running tasks whose lease expired, except those this process is running
+/// (a worker restarted under the same name may rescue its own earlier tasks; a live one
+/// renews the leases of what it runs).
+async fn rescue(
+    pool: &PgPool,
+    worker_id: &str,
+    lease: Duration,
+    limit: i64,
+    running_here: &[Uuid],
+) -> Result<Vec<ClaimedTask>, sqlx::Error> {
+    let sql = format!(
+        "update public.tasks t
+            set locked_by = $1, locked_until = now() + make_interval(secs => $2),
+                attempts = t.attempts + 1, progress = 0
+          where t.id in (
+                select id from public.tasks
+                 where status = 'running' and locked_until < now()
+                   and not (id = any($4))
+                 order by locked_until
+                 limit $3
+                   for update skip locked)
+         returning {CLAIMED_COLUMNS}, true as rescued"
+    );
+    sqlx::query_as(&sql)
+        .bind(worker_id)
+        .bind(lease_secs(lease))
+        .bind(limit)
+        .bind(running_here)
+        .fetch_all(pool)
+        .await
+}
+
+/// What the heartbeat learned about one of this worker's tasks.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LeaseState {
+    /// The task.
+    pub id: Uuid,
+    /// Its status now (`None`: the task was deleted).
+    pub status: Option<String>,
+    /// Whether the lease was renewed (the task is still running and still ours).
+    pub renewed: bool,
+}
+
+/// Renews the leases of `ids` that are still running under this worker and reports the
+/// state of each.
+pub async fn renew_leases(
+    pool: &PgPool,
+    worker_id: &str,
+    lease: Duration,
+    ids: &[Uuid],
+) -> Result<Vec<LeaseState>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(
+        "with renewed as (
+           update public.tasks
+              set locked_until = now() + make_interval(secs => $3)
+            where id = any($2) and locked_by = $1 and status = 'running'
+            returning id)
+         select i.id, t.status, (r.id is not null) as renewed
+           from unnest($2::uuid[]) as i(id)
+           left join public.tasks t on t.id = i.id
+           left join renewed r on r.id = i.id",
+    )
+    .bind(worker_id)
+    .bind(ids)
+    .bind(lease_secs(lease))
+    .fetch_all(pool)
+    .await
+}
+
+/// Puts a task this worker holds back in the queue at once (on shutdown). The attempt
+/// is given back: stopping a worker is not the task's fault.
+pub async fn release(
+    executor: impl PgExecutor<'_>,
+    task_id: Uuid,
+    worker_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "update public.tasks
+            set status = 'pending', locked_by = null, locked_until = null, run_after = now(),
+                attempts = greatest(attempts - 1, 0), progress = 0
+          where id = $1 and locked_by = $2 and status = 'running'",
+    )
+    .bind(task_id)
+    .bind(worker_id)
+    .execute(executor)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Pending tasks that are due.
+pub async fn queue_depth(pool: &PgPool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "select count(*) from public.tasks where status = 'pending' and run_after <= now()",
+    )
+    .fetch_one(pool)
+    .await
+}
+
+/// Cancelled tasks whose worker died before recording the cancellation: their lease
+/// expired while still held. Closes their running executions and clears the lock so
+/// the owner may retry them at once. Returns how many tasks were tidied.
+pub async fn sweep_abandoned_cancellations(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "update public.tasks
+            set locked_by = null, locked_until = null
+          where id in (select id from public.tasks
+                        where status = 'cancelled' and locked_by is not null
+                          and locked_until < now()
+                        limit 100
+                          for update skip locked)
+         returning id",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    if !ids.is_empty() {
+        sqlx::query(
+            "update public.task_executions
+                set status = 'cancelled', completed_at = now(),
+                    duration_ms = greatest((extract(epoch from now() - started_at) * 1000)::bigint, 0),
+                    error_message = 'Cancelled; the worker running it was lost before it stopped'
+              where task_id = any($1) and status = 'running'",
+        )
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(ids.len() as u64)
+}
+
+/// What the `workers` row says about this worker.
+#[derive(Debug, Clone)]
+pub struct WorkerInfo<'a> {
+    /// `workers.id`.
+    pub id: &'a str,
+    /// Host name.
+    pub hostname: &'a str,
+    /// The worker's version.
+    pub version: &'a str,
+    /// Process id.
+    pub pid: i32,
+    /// Concurrency slots.
+    pub concurrency: i32,
+}
+
+/// Creates or refreshes the `workers` row (`status`: running, stopping or stopped).
+pub async fn upsert_worker(
+    pool: &PgPool,
+    info: &WorkerInfo<'_>,
+    status: &str,
+    running_count: i32,
+    starting: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into public.workers
+           (id, hostname, version, pid, concurrency, status, running_count, started_at, last_heartbeat_at)
+         values ($1, $2, $3, $4, $5, $6, $7, now(), now())
+         on conflict (id) do update
+           set hostname = excluded.hostname, version = excluded.version, pid = excluded.pid,
+               concurrency = excluded.concurrency, status = excluded.status,
+               running_count = excluded.running_count, last_heartbeat_at = now(),
+               started_at = case when $8 then now() else public.workers.started_at end",
+    )
+    .bind(info.id)
+    .bind(info.hostname)
+    .bind(info.version)
+    .bind(info.pid)
+    .bind(info.concurrency)
+    .bind(status)
+    .bind(running_count)
+    .bind(starting)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// A number from `system_settings` (stored as a JSON number or a numeric string).
+pub async fn setting_i64(pool: &PgPool, key: &str) -> Result<Option<i64>, sqlx::Error> {
+    let value: Option<Value> =
+        sqlx::query_scalar("select value from public.system_settings where key = $1")
+            .bind(key)
+            .fetch_optional(pool)
+            .await?;
+    Ok(value.and_then(|value| match value {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }))
+}

@@ -1,0 +1,433 @@
+//! The daemon: claims tasks into free slots, wakes on `LISTEN taskdeck_task_queue` (or
+//! the poll interval), keeps leases alive with a heartbeat, and shuts down gracefully.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use std::str::FromStr;
+
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+use tokio::sync::{Notify, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::{host_name, Settings};
+use crate::executor::{self, Deps, StopReason};
+use crate::observability::{self, ObservabilityState};
+use crate::queue::{self, WorkerInfo};
+
+/// The notification channel the tasks' insert trigger signals.
+pub const CHANNEL: &str = "taskdeck_task_queue";
+
+/// `application_name` of the worker's connections (visible in `pg_stat_activity`).
+pub const APPLICATION_NAME: &str = "taskdeck-worker";
+
+/// How the loop runs (the parts of [`Settings`] that are not in [`Deps`]).
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Slots.
+    pub concurrency: usize,
+    /// Poll interval when no notification arrives.
+    pub poll_interval: Duration,
+    /// LISTEN or poll only.
+    pub listen: bool,
+    /// How long running tasks may take to finish after shutdown is asked.
+    pub shutdown_timeout: Duration,
+    /// Serve /health and /metrics here.
+    pub metrics_addr: Option<std::net::SocketAddr>,
+}
+
+impl From<&Settings> for RunOptions {
+    fn from(settings: &Settings) -> Self {
+        Self {
+            concurrency: settings.concurrency,
+            poll_interval: settings.poll_interval,
+            listen: settings.listen,
+            shutdown_timeout: settings.shutdown_timeout,
+            metrics_addr: settings.metrics_addr,
+        }
+    }
+}
+
+/// Connects to the database and runs until `shutdown` is tripped, then stops claiming,
+/// lets running tasks finish within `WORKER_SHUTDOWN_SECS`, releases the rest and marks
+/// the `workers` row stopped.
+pub async fn run_until_stopped(
+    settings: Settings,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let max_connections = u32::try_from(settings.concurrency)
+        .unwrap_or(256)
+        .saturating_add(4);
+    let connect = PgConnectOptions::from_str(&settings.database_url)
+        .context("DATABASE_URL is not a valid PostgreSQL URL")?
+        .application_name(APPLICATION_NAME);
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(15))
+        .connect_lazy_with(connect);
+    // Fail fast at start when the database cannot be reached at all.
+    match tokio::time::timeout(Duration::from_secs(5), pool.acquire()).await {
+        Ok(Ok(connection)) => drop(connection),
+        Ok(Err(error)) => {
+            return Err(
+                anyhow::Error::new(error).context("cannot connect to the database at DATABASE_URL")
+            )
+        }
+        Err(_) => {
+            anyhow::bail!("cannot connect to the database at DATABASE_URL: no answer within 5 s")
+        }
+    }
+    let deps = Deps::from_settings(&settings, pool.clone())?;
+    let result = run_with_deps(deps, RunOptions::from(&settings), shutdown).await;
+    pool.close().await;
+    result
+}
+
+/// [`run_until_stopped`] with prepared dependencies (custom handlers, in tests).
+pub async fn run_with_deps(
+    deps: Deps,
+    options: RunOptions,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let concurrency = options.concurrency.max(1);
+    let hostname = host_name();
+    let info = WorkerInfo {
+        id: &deps.worker_id,
+        hostname: &hostname,
+        version: env!("CARGO_PKG_VERSION"),
+        pid: i32::try_from(std::process::id()).unwrap_or(0),
+        concurrency: i32::try_from(concurrency).unwrap_or(i32::MAX),
+    };
+    queue::upsert_worker(&deps.pool, &info, "running", 0, true)
+        .await
+        .context("cannot register the worker in public.workers")?;
+    tracing::info!(
+        worker = %deps.worker_id,
+        concurrency,
+        lease_secs = deps.lease.as_secs(),
+        listen = options.listen,
+        "worker started"
+    );
+
+    let stop_services = CancellationToken::new();
+    let metrics_server = match options.metrics_addr {
+        Some(addr) => Some(
+            observability::serve(
+                addr,
+                ObservabilityState {
+                    pool: deps.pool.clone(),
+                    metrics: deps.metrics.clone(),
+                    worker_id: deps.worker_id.clone(),
+                },
+                stop_services.clone(),
+            )
+            .await?
+            .1,
+        ),
+        None => None,
+    };
+
+    let status = Arc::new(std::sync::Mutex::new("running"));
+    let heartbeat = {
+        let deps = deps.clone();
+        let stop = stop_services.clone();
+        let status = status.clone();
+        let hostname = hostname.clone();
+        tokio::spawn(async move {
+            let every = (deps.lease / 3).max(Duration::from_millis(100));
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => break,
+                    () = tokio::time::sleep(every) => {}
+                }
+                let current = *status
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let info = WorkerInfo {
+                    id: &deps.worker_id,
+                    hostname: &hostname,
+                    version: env!("CARGO_PKG_VERSION"),
+                    pid: i32::try_from(std::process::id()).unwrap_or(0),
+                    concurrency: i32::try_from(concurrency).unwrap_or(i32::MAX),
+                };
+                if let Err(error) = heartbeat(&deps, &info, current).await {
+                    tracing::warn!(error.cause_chain = ?error, "heartbeat failed");
+                }
+            }
+        })
+    };
+
+    let tracker = TaskTracker::new();
+    let slots = Arc::new(Semaphore::new(concurrency));
+    let finished = Arc::new(Notify::new());
+    let mut listener = Listener::new(options.listen, deps.pool.clone());
+    let mut error_delay = Duration::from_millis(100);
+
+    loop {
+        if shutdown.is_cancelled() {
+            break;
+        }
+        listener.ensure_connected().await;
+        let free = slots.available_permits();
+        if free > 0 {
+            match queue::claim(
+                &deps.pool,
+                &deps.worker_id,
+                deps.lease,
+                free,
+                &deps.running.ids(),
+            )
+            .await
+            {
+                Ok(tasks) => {
+                    error_delay = Duration::from_millis(100);
+                    let claimed = tasks.len();
+                    for task in tasks {
+                        let Ok(permit) = slots.clone().try_acquire_owned() else {
+                            // Cannot happen (only this loop takes permits); give it back.
+                            if let Err(error) =
+                                queue::release(&deps.pool, task.id, &deps.worker_id).await
+                            {
+                                tracing::error!(error = %error, "could not release a task");
+                            }
+                            continue;
+                        };
+                        let deps = deps.clone();
+                        let finished = finished.clone();
+                        deps.metrics.running.inc();
+                        tracker.spawn(async move {
+                            if let Err(error) = executor::execute(&deps, task).await {
+                                tracing::error!(error.cause_chain = ?error, "could not record the end of an attempt; its lease will expire and it will be retried");
+                            }
+                            deps.metrics.running.dec();
+                            drop(permit);
+                            finished.notify_one();
+                        });
+                    }
+                    if claimed == free {
+                        // Every free slot got a task: there may be more waiting.
+                        continue;
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(error = %error, retry_in_ms = error_delay.as_millis() as u64, "claiming failed");
+                    tokio::select! {
+                        () = shutdown.cancelled() => break,
+                        () = tokio::time::sleep(error_delay) => {}
+                    }
+                    error_delay = (error_delay * 2).min(Duration::from_secs(30));
+                    continue;
+                }
+            }
+        }
+        let has_free_slot = slots.available_permits() > 0;
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = finished.notified() => {}
+            () = listener.notified(), if has_free_slot => {}
+            () = tokio::time::sleep(options.poll_interval) => {}
+        }
+    }
+
+    // Shutdown: no more claims; let running tasks finish, then release the rest.
+    *status
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = "stopping";
+    if let Err(error) = queue::upsert_worker(
+        &deps.pool,
+        &info,
+        "stopping",
+        i32::try_from(deps.running.len()).unwrap_or(i32::MAX),
+        false,
+    )
+    .await
+    {
+        tracing::warn!(error = %error, "could not mark the worker stopping");
+    }
+    tracker.close();
+    let running = deps.running.len();
+    if running > 0 {
+        tracing::info!(
+            running,
+            deadline_secs = options.shutdown_timeout.as_secs(),
+            "shutting down: waiting for running tasks"
+        );
+    }
+    if tokio::time::timeout(options.shutdown_timeout, tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            running = deps.running.len(),
+            "shutdown deadline reached: releasing unfinished tasks to the queue"
+        );
+        deps.running.stop_all(StopReason::Shutdown);
+        if tokio::time::timeout(deps.cancel_grace + Duration::from_secs(10), tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::error!("some tasks did not stop; their leases will expire and other workers will take them");
+        }
+    }
+    stop_services.cancel();
+    let _ = heartbeat.await;
+    if let Some(server) = metrics_server {
+        let _ = server.await;
+    }
+    if let Err(error) = queue::upsert_worker(&deps.pool, &info, "stopped", 0, false).await {
+        tracing::warn!(error = %error, "could not mark the worker stopped");
+    }
+    tracing::info!(worker = %deps.worker_id, "worker stopped");
+    Ok(())
+}
+
+/// One heartbeat: renews the leases of the tasks this worker runs and trips the tokens of
+/// those that were cancelled, deleted or taken over; refreshes the `workers` row and the
+/// queue-depth gauge; tidies cancelled tasks whose worker died.
+pub async fn heartbeat(deps: &Deps, info: &WorkerInfo<'_>, status: &str) -> anyhow::Result<()> {
+    check_running_tasks(deps)
+        .await
+        .context("could not renew leases")?;
+    queue::upsert_worker(
+        &deps.pool,
+        info,
+        status,
+        i32::try_from(deps.running.len()).unwrap_or(i32::MAX),
+        false,
+    )
+    .await
+    .context("could not update the workers row")?;
+    let depth = queue::queue_depth(&deps.pool).await?;
+    deps.metrics.queue_depth.set(depth);
+    let swept = queue::sweep_abandoned_cancellations(&deps.pool).await?;
+    if swept > 0 {
+        tracing::info!(
+            swept,
+            "closed the executions of cancelled tasks whose worker was lost"
+        );
+    }
+    Ok(())
+}
+
+/// Renews leases and trips cancelled tasks' tokens once (what the heartbeat loop does),
+/// for tests that drive [`executor::try_execute_one`] without the daemon loop.
+pub async fn check_running_tasks(deps: &Deps) -> anyhow::Result<()> {
+    let ids = deps.running.ids();
+    let states = queue::renew_leases(&deps.pool, &deps.worker_id, deps.lease, &ids).await?;
+    for state in states.iter().filter(|state| !state.renewed) {
+        let reason = match state.status.as_deref() {
+            Some("cancelled") | None => StopReason::Cancelled,
+            _ => StopReason::LeaseLost,
+        };
+        tracing::info!(task_id = %state.id, ?reason, "stopping a task");
+        deps.running.stop(state.id, reason);
+    }
+    Ok(())
+}
+
+/// LISTEN with reconnection; without it (or while it is down), waits forever so the poll
+/// interval decides.
+struct Listener {
+    enabled: bool,
+    pool: sqlx::PgPool,
+    inner: Option<PgListener>,
+    retry_at: Option<Instant>,
+}
+
+impl Listener {
+    fn new(enabled: bool, pool: sqlx::PgPool) -> Self {
+        Self {
+            enabled,
+            pool,
+            inner: None,
+            retry_at: None,
+        }
+    }
+
+    async fn ensure_connected(&mut self) {
+        if !self.enabled || self.inner.is_some() {
+            return;
+        }
+        if self.retry_at.is_some_and(|at| Instant::now() < at) {
+            return;
+        }
+        let connected = async {
+            let mut listener = PgListener::connect_with(&self.pool).await?;
+            listener.listen(CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
+        }
+        .await;
+        match connected {
+            Ok(listener) => {
+                tracing::debug!(channel = CHANNEL, "listening");
+                self.inner = Some(listener);
+                self.retry_at = None;
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, "LISTEN failed; polling until it works again");
+                self.retry_at = Some(Instant::now() + Duration::from_secs(5));
+            }
+        }
+    }
+
+    /// Resolves on a notification (or a lost connection, to look for work at once).
+    async fn notified(&mut self) {
+        let Some(listener) = self.inner.as_mut() else {
+            return std::future::pending().await;
+        };
+        match listener.try_recv().await {
+            Ok(Some(_)) => {
+                // Drain what else is already buffered: one claim round serves them all.
+            }
+            Ok(None) => {
+                tracing::debug!("LISTEN connection lost; it reconnects on the next wait");
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, "LISTEN failed; polling until it works again");
+                self.inner = None;
+                self.retry_at = Some(Instant::now() + Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+/// A token tripped by SIGTERM or SIGINT (Ctrl-C). A second signal exits at once.
+pub fn shutdown_on_signals() -> CancellationToken {
+    let token = CancellationToken::new();
+    let trip = token.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutdown asked: finishing running tasks (a second signal exits at once)");
+        trip.cancel();
+        wait_for_signal().await;
+        tracing::warn!(
+            "second signal: exiting now; unfinished tasks are taken again when their leases expire"
+        );
+        std::process::exit(130);
+    });
+    token
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = terminate.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
