@@ -76,6 +76,8 @@ wasm_bindgen_version() {
 
 build_spa() {
   ensure_wasm_tools
+  # Trunk runs cargo offline: fetch the crates first.
+  (cd "$ROOT" && cargo fetch --quiet)
   log "trunk build --release"
   (cd "$ROOT" && TRUNK_OFFLINE=true TRUNK_SKIP_VERSION_CHECK=true trunk build --release)
 }

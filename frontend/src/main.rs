@@ -1,1 +1,5 @@
-fn main() {}
+//! The SPA's entry point: everything else is in the library, where tests can reach it.
+
+fn main() {
+    frontend::run();
+}

@@ -1,0 +1,163 @@
+//! The page frames: public (landing, sign-in), signed-in (navigation, user menu) and the
+//! admin sub-navigation.
+
+use yew::platform::spawn_local;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::app::Route;
+use crate::hooks::{use_app, use_session};
+use crate::state::Action;
+
+/// Props of the layouts.
+#[derive(Properties, PartialEq)]
+pub struct LayoutProps {
+    /// The page.
+    #[prop_or_default]
+    pub children: Html,
+}
+
+/// The notice banner (confirmations and errors of actions).
+#[function_component(NoticeBar)]
+pub fn notice_bar() -> Html {
+    let ctx = use_app();
+    // Confirmations go away by themselves after a while; errors stay until dismissed.
+    {
+        let state = ctx.state.clone();
+        use_effect_with(ctx.state.notice.clone(), move |notice| {
+            let timer = notice.as_ref().filter(|n| !n.is_error).map(|_| {
+                gloo::timers::callback::Timeout::new(6000, move || state.dispatch(Action::Dismiss))
+            });
+            move || drop(timer)
+        });
+    }
+    let Some(notice) = ctx.state.notice.clone() else {
+        return html! {};
+    };
+    let dismiss = {
+        let state = ctx.state.clone();
+        Callback::from(move |_| state.dispatch(Action::Dismiss))
+    };
+    html! {
+        <div class={classes!("notice", notice.is_error.then_some("error"))}
+             role={if notice.is_error { "alert" } else { "status" }}>
+            <span>{ notice.text }</span>
+            <button type="button" class="link" onclick={dismiss} aria-label="Dismiss">{ "✕" }</button>
+        </div>
+    }
+}
+
+/// For visitors: a slim header with sign-in links.
+#[function_component(PublicLayout)]
+pub fn public_layout(props: &LayoutProps) -> Html {
+    let session = use_session();
+    html! {
+        <div class="shell public">
+            <a class="skip" href="#main">{ "Skip to content" }</a>
+            <header class="topbar">
+                <Link<Route> to={Route::Landing} classes="brand">{ "Taskdeck" }</Link<Route>>
+                <nav aria-label="Account" class="topnav">
+                    if session.session().is_some() {
+                        <Link<Route> to={Route::Dashboard} classes="button">{ "Open dashboard" }</Link<Route>>
+                    } else {
+                        <Link<Route> to={Route::Login}>{ "Sign in" }</Link<Route>>
+                        <Link<Route> to={Route::Register} classes="button">{ "Create account" }</Link<Route>>
+                    }
+                </nav>
+            </header>
+            <NoticeBar />
+            <main id="main" class="main">{ props.children.clone() }</main>
+            <footer class="footer">{ "Taskdeck — task automation and analytics" }</footer>
+        </div>
+    }
+}
+
+/// For signed-in users: the navigation and the user menu.
+#[function_component(AppLayout)]
+pub fn app_layout(props: &LayoutProps) -> Html {
+    let session = use_session();
+    let route = use_route::<Route>();
+    let menu_open = use_state(|| false);
+    let navigator = use_navigator();
+    let sign_out = {
+        let session = session.clone();
+        Callback::from(move |_| {
+            let session = session.clone();
+            let navigator = navigator.clone();
+            spawn_local(async move {
+                session.sign_out().await;
+                if let Some(navigator) = navigator {
+                    navigator.push(&Route::Landing);
+                }
+            });
+        })
+    };
+    let toggle = {
+        let menu_open = menu_open.clone();
+        Callback::from(move |_| menu_open.set(!*menu_open))
+    };
+    let active = |section: &str| {
+        let current = route.as_ref().map(Route::section).unwrap_or_default();
+        (current == section).then_some("active")
+    };
+    let name = session
+        .profile()
+        .and_then(|p| p.name.clone())
+        .or_else(|| session.session().and_then(|s| s.user.email))
+        .unwrap_or_default();
+    let link = |to: Route, label: &'static str, section: &'static str| {
+        let current = active(section);
+        html! {
+            <Link<Route> to={to} classes={classes!("navlink", current)}>
+                <span aria-current={current.map(|_| "page")}>{ label }</span>
+            </Link<Route>>
+        }
+    };
+    html! {
+        <div class="shell app">
+            <a class="skip" href="#main">{ "Skip to content" }</a>
+            <header class="topbar">
+                <Link<Route> to={Route::Dashboard} classes="brand">{ "Taskdeck" }</Link<Route>>
+                <button type="button" class="menu-toggle" aria-expanded={menu_open.to_string()}
+                        aria-controls="mainnav" onclick={toggle}>{ "Menu" }</button>
+                <nav id="mainnav" aria-label="Main" class={classes!("mainnav", (*menu_open).then_some("open"))}>
+                    { link(Route::Dashboard, "Dashboard", "dashboard") }
+                    { link(Route::Tasks, "Tasks", "tasks") }
+                    { link(Route::Analytics, "Analytics", "analytics") }
+                    { link(Route::Settings, "Settings", "settings") }
+                    if session.is_admin() {
+                        { link(Route::Admin, "Admin", "admin") }
+                    }
+                    <span class="user" title={name.clone()}>{ name }</span>
+                    <button type="button" class="button secondary" onclick={sign_out}>{ "Sign out" }</button>
+                </nav>
+            </header>
+            if let Some(banner) = session.state().banner.clone() {
+                <div class="banner" role="status">{ banner }</div>
+            }
+            <NoticeBar />
+            <main id="main" class="main">{ props.children.clone() }</main>
+        </div>
+    }
+}
+
+/// The admin pages' sub-navigation.
+#[function_component(AdminNav)]
+pub fn admin_nav() -> Html {
+    let route = use_route::<Route>();
+    let item = |to: Route, label: &'static str| {
+        let current = route.as_ref() == Some(&to);
+        html! {
+            <Link<Route> to={to} classes={classes!("tab", current.then_some("active"))}>
+                <span aria-current={current.then_some("page")}>{ label }</span>
+            </Link<Route>>
+        }
+    };
+    html! {
+        <nav class="tabs" aria-label="Administration">
+            { item(Route::Admin, "Overview") }
+            { item(Route::AdminUsers, "Users") }
+            { item(Route::AdminSystem, "System") }
+        </nav>
+    }
+}

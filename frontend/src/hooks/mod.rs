@@ -1,0 +1,17 @@
+//! Hooks with behaviour: the app context, the session, and loading remote data.
+
+mod load;
+mod session;
+
+pub use load::{use_load, Loader, Remote};
+pub use session::{use_session, PendingMfa, SessionHandle, SignInStep};
+
+use yew::prelude::*;
+
+use crate::state::AppContext;
+
+/// The app context (state + client). Every page is rendered inside its provider.
+#[hook]
+pub fn use_app() -> AppContext {
+    use_context::<AppContext>().expect("pages are rendered inside the AppContext provider")
+}

@@ -1,0 +1,187 @@
+use std::rc::Rc;
+
+use domain::{Task, TaskPriority, WorkerHeartbeat};
+use gloo::timers::callback::Interval;
+use yew::platform::spawn_local;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::app::Route;
+use crate::components::layout::AdminNav;
+use crate::components::{Empty, RemoteView};
+use crate::format;
+use crate::hooks::{use_app, use_load, use_session};
+use crate::services::admin::{self, worker_offline, Overview, SystemSetting};
+use crate::services::tasks;
+
+/// `/admin/system`: workers, queue by priority, recent failures, system settings.
+/// Refreshes the workers and the queue every 10 seconds.
+#[function_component(AdminSystem)]
+pub fn admin_system() -> Html {
+    let workers = use_load((), |api, ()| async move { admin::workers(&api).await });
+    let overview = use_load((), |api, ()| async move { admin::overview(&api).await });
+    let failures = use_load((), |api, ()| async move {
+        tasks::recent_failures(&api, 10).await
+    });
+    let settings = use_load((), |api, ()| async move { admin::settings(&api).await });
+    {
+        let (w, o) = (workers.reload.clone(), overview.reload.clone());
+        use_effect_with((), move |_| {
+            let interval = Interval::new(10_000, move || {
+                w.emit(());
+                o.emit(());
+            });
+            move || drop(interval)
+        });
+    }
+    let view_workers = Callback::from(|rows: Rc<Vec<WorkerHeartbeat>>| {
+        if rows.is_empty() {
+            return html! { <Empty title="No worker has reported yet"><p>{ "Start a worker: it registers itself here with its heartbeat." }</p></Empty> };
+        }
+        let now = format::now();
+        html! {
+            <div class="table-wrap"><table class="table">
+                <thead><tr>
+                    <th scope="col">{ "Worker" }</th><th scope="col">{ "Host" }</th><th scope="col">{ "Version" }</th>
+                    <th scope="col">{ "State" }</th><th scope="col">{ "Running" }</th><th scope="col">{ "Last heartbeat" }</th>
+                </tr></thead>
+                <tbody>{ for rows.iter().map(|w| {
+                    let offline = worker_offline(w, now);
+                    html! {
+                        <tr key={w.id.clone()}>
+                            <td><code>{ w.id.clone() }</code></td>
+                            <td>{ w.hostname.clone() }</td>
+                            <td>{ w.version.clone() }</td>
+                            <td>{ if offline { html! { <span class="offline">{ "offline" }</span> } } else { html! { <span class="online">{ w.status.clone() }</span> } } }</td>
+                            <td>{ w.running_count }</td>
+                            <td>{ format::ago(&w.last_heartbeat_at, now) }</td>
+                        </tr>
+                    }
+                }) }</tbody>
+            </table></div>
+        }
+    });
+    let view_queue = Callback::from(|o: Rc<Overview>| {
+        html! {
+            <div class="cards">
+                { for TaskPriority::ALL.iter().rev().map(|p| html! {
+                    <div class="card metric">
+                        <p class="metric-name">{ p.label() }</p>
+                        <p class="metric-total">{ o.queue_by_priority.get(p.as_str()).copied().unwrap_or(0) }</p>
+                        <p class="muted">{ "pending" }</p>
+                    </div>
+                }) }
+            </div>
+        }
+    });
+    let view_failures = Callback::from(|rows: Rc<Vec<Task>>| {
+        if rows.is_empty() {
+            return html! { <Empty title="No failed tasks" /> };
+        }
+        html! {
+            <ul class="task-list">{ for rows.iter().map(|t| html! {
+                <li>
+                    <Link<Route> to={Route::TaskDetail { id: t.id.to_string() }}>{ t.title.clone() }</Link<Route>>
+                    <span class="muted">{ t.error_message.clone().or_else(|| t.last_error.clone()).unwrap_or_default() }</span>
+                    <span class="muted">{ t.completed_at.as_ref().map(format::datetime).unwrap_or_default() }</span>
+                </li>
+            }) }</ul>
+        }
+    });
+    let reload_settings = settings.reload.clone();
+    let view_settings = Callback::from(move |rows: Rc<Vec<SystemSetting>>| {
+        if rows.is_empty() {
+            return html! { <Empty title="No settings" /> };
+        }
+        html! {
+            <div class="table-wrap"><table class="table">
+                <thead><tr><th scope="col">{ "Setting" }</th><th scope="col">{ "Value (JSON)" }</th></tr></thead>
+                <tbody>{ for rows.iter().map(|s| html! {
+                    <SettingRow key={s.key.clone()} setting={s.clone()} on_saved={reload_settings.clone()} />
+                }) }</tbody>
+            </table></div>
+        }
+    });
+    html! {
+        <section class="page">
+            <h1>{ "System" }</h1>
+            <AdminNav />
+            <h2>{ "Workers" }</h2>
+            <RemoteView<Vec<WorkerHeartbeat>> remote={workers.state} view={view_workers} on_retry={workers.reload} />
+            <h2>{ "Queue by priority" }</h2>
+            <RemoteView<Overview> remote={overview.state} view={view_queue} on_retry={overview.reload} />
+            <h2>{ "Recent failures" }</h2>
+            <RemoteView<Vec<Task>> remote={failures.state} view={view_failures} on_retry={failures.reload} />
+            <h2>{ "Settings" }</h2>
+            <RemoteView<Vec<SystemSetting>> remote={settings.state} view={view_settings} on_retry={settings.reload} />
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct SettingRowProps {
+    setting: SystemSetting,
+    on_saved: Callback<()>,
+}
+
+#[function_component(SettingRow)]
+fn setting_row(props: &SettingRowProps) -> Html {
+    let ctx = use_app();
+    let me = use_session().user_id();
+    let text = use_state(|| props.setting.value.to_string());
+    let error = use_state(|| None::<String>);
+    let busy = use_state(|| false);
+    let id = format!("setting-{}", props.setting.key);
+    let save = {
+        let (ctx, text, error, busy, key, on_saved) = (
+            ctx.clone(),
+            text.clone(),
+            error.clone(),
+            busy.clone(),
+            props.setting.key.clone(),
+            props.on_saved.clone(),
+        );
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let value: serde_json::Value = match serde_json::from_str(&text) {
+                Ok(v) => v,
+                Err(_) => {
+                    error.set(Some(
+                        "Must be JSON: a number, true/false, or text in double quotes.".into(),
+                    ));
+                    return;
+                }
+            };
+            error.set(None);
+            busy.set(true);
+            let (ctx, busy, key, on_saved) =
+                (ctx.clone(), busy.clone(), key.clone(), on_saved.clone());
+            spawn_local(async move {
+                match admin::update_setting(&ctx.api, &key, &value, me).await {
+                    Ok(()) => {
+                        ctx.notify(format!("Saved {key}."));
+                        on_saved.emit(());
+                    }
+                    Err(e) => ctx.notify_error(&e),
+                }
+                busy.set(false);
+            });
+        })
+    };
+    html! {
+        <tr>
+            <td>
+                <label for={id.clone()}><code>{ props.setting.key.clone() }</code></label>
+                <p class="muted">{ props.setting.description.clone().unwrap_or_default() }</p>
+            </td>
+            <td>
+                <form class="inline" onsubmit={save}>
+                    <input id={id} value={(*text).clone()} aria-invalid={error.is_some().then_some("true")}
+                        oninput={{ let t = text.clone(); Callback::from(move |e: InputEvent| t.set(crate::components::field::event_value(&e))) }} />
+                    <button type="submit" class="button secondary" disabled={*busy}>{ "Save" }</button>
+                </form>
+                if let Some(e) = &*error { <p class="field-error">{ e.clone() }</p> }
+            </td>
+        </tr>
+    }
+}

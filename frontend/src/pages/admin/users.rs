@@ -1,0 +1,225 @@
+use std::rc::Rc;
+
+use domain::{AuditLog, UserRole};
+use uuid::Uuid;
+use yew::platform::spawn_local;
+use yew::prelude::*;
+
+use crate::components::field::event_value;
+use crate::components::layout::AdminNav;
+use crate::components::{Empty, ErrorBox, Loading, Pager, RemoteView};
+use crate::format;
+use crate::hooks::{use_app, use_load, use_session, Remote};
+use crate::services::admin::{self, AdminUser};
+
+const PAGE_SIZE: u64 = 20;
+
+/// `/admin/users`: search, roles, (de)activation, audit trail.
+#[function_component(AdminUsers)]
+pub fn admin_users() -> Html {
+    let ctx = use_app();
+    let me = use_session().user_id();
+    let search = use_state(String::new);
+    let query = use_state(|| (String::new(), 0u64));
+    let audit_of = use_state(|| None::<AdminUser>);
+    let busy = use_state(|| None::<Uuid>);
+    let loader = use_load((*query).clone(), |api, (search, page)| async move {
+        admin::list_users(&api, &search, PAGE_SIZE, page * PAGE_SIZE).await
+    });
+    let on_search = {
+        let (search, query) = (search.clone(), query.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            query.set(((*search).clone(), 0));
+        })
+    };
+    let on_page = {
+        let query = query.clone();
+        Callback::from(move |page| query.set((query.0.clone(), page)))
+    };
+    let set_role = |user: &AdminUser| {
+        let (ctx, busy, reload, id) = (ctx.clone(), busy.clone(), loader.reload.clone(), user.id);
+        Callback::from(move |e: Event| {
+            let Ok(role) = event_value(&e).parse::<UserRole>() else {
+                return;
+            };
+            busy.set(Some(id));
+            let (ctx, busy, reload) = (ctx.clone(), busy.clone(), reload.clone());
+            spawn_local(async move {
+                match admin::set_role(&ctx.api, id, role).await {
+                    Ok(()) => ctx.notify(format!("Role changed to {}.", role.label())),
+                    Err(e) => ctx.notify_error(&e),
+                }
+                busy.set(None);
+                reload.emit(());
+            });
+        })
+    };
+    let set_active = |user: &AdminUser| {
+        let (ctx, busy, reload, id, active, email) = (
+            ctx.clone(),
+            busy.clone(),
+            loader.reload.clone(),
+            user.id,
+            !user.is_active,
+            user.email.clone(),
+        );
+        Callback::from(move |_| {
+            if !active
+                && !gloo::dialogs::confirm(&format!(
+                    "Deactivate {email}? They will be signed out and cannot sign in."
+                ))
+            {
+                return;
+            }
+            busy.set(Some(id));
+            let (ctx, busy, reload) = (ctx.clone(), busy.clone(), reload.clone());
+            spawn_local(async move {
+                match admin::set_active(&ctx.api, id, active).await {
+                    Ok(()) => ctx.notify(if active {
+                        "The account is active again."
+                    } else {
+                        "The account was deactivated."
+                    }),
+                    Err(e) => ctx.notify_error(&e),
+                }
+                busy.set(None);
+                reload.emit(());
+            });
+        })
+    };
+    let show_audit = |user: &AdminUser| {
+        let (audit_of, user) = (audit_of.clone(), user.clone());
+        Callback::from(move |_| audit_of.set(Some(user.clone())))
+    };
+    let body = match &loader.state {
+        Remote::Loading => html! { <Loading label="Loading users…" /> },
+        Remote::Failed(error) => {
+            html! { <ErrorBox error={error.clone()} on_retry={loader.reload.clone()} /> }
+        }
+        Remote::Ready(page) if page.rows.is_empty() => {
+            html! { <Empty title="No user matches this search" /> }
+        }
+        Remote::Ready(page) => html! {
+            <>
+                <div class="table-wrap"><table class="table">
+                    <thead><tr>
+                        <th scope="col">{ "User" }</th><th scope="col">{ "Role" }</th><th scope="col">{ "Status" }</th>
+                        <th scope="col">{ "Tasks" }</th><th scope="col">{ "Last sign-in" }</th><th scope="col">{ "Actions" }</th>
+                    </tr></thead>
+                    <tbody>{ for page.rows.iter().map(|u| {
+                        let myself = Some(u.id) == me;
+                        let role_id = format!("role-{}", u.id);
+                        html! {
+                            <tr key={u.id.to_string()}>
+                                <td><strong>{ u.name.clone().unwrap_or_default() }</strong><br /><span class="muted">{ u.email.clone() }</span></td>
+                                <td>
+                                    <label class="visually-hidden" for={role_id.clone()}>{ format!("Role of {}", u.email) }</label>
+                                    <select id={role_id} onchange={set_role(u)} disabled={myself || *busy == Some(u.id)}>
+                                        { for UserRole::ALL.iter().map(|r| html! { <option value={r.as_str()} selected={*r == u.role}>{ r.label() }</option> }) }
+                                    </select>
+                                </td>
+                                <td>{ if u.is_active { html! { <span class="online">{ "Active" }</span> } } else { html! { <span class="offline">{ "Deactivated" }</span> } } }</td>
+                                <td>{ format!("{} ({} failed)", u.task_count, u.failed_task_count) }</td>
+                                <td>{ u.last_login.as_ref().map(format::datetime).unwrap_or_else(|| "Never".into()) }</td>
+                                <td class="actions">
+                                    if !myself {
+                                        <button type="button" class={classes!("button", if u.is_active { "danger" } else { "secondary" })}
+                                            disabled={*busy == Some(u.id)} onclick={set_active(u)}>
+                                            { if u.is_active { "Deactivate" } else { "Reactivate" } }
+                                        </button>
+                                    }
+                                    <button type="button" class="button secondary" onclick={show_audit(u)}
+                                        aria-label={format!("Audit trail of {}", u.email)}>{ "Audit trail" }</button>
+                                </td>
+                            </tr>
+                        }
+                    }) }</tbody>
+                </table></div>
+                <Pager page={query.1} page_size={PAGE_SIZE} total={page.total} {on_page} />
+            </>
+        },
+    };
+    html! {
+        <section class="page">
+            <h1>{ "Users" }</h1>
+            <AdminNav />
+            <form class="filters" onsubmit={on_search} role="search">
+                <div class="field">
+                    <label for="u-search">{ "Email or name contains" }</label>
+                    <div class="inline">
+                        <input id="u-search" type="search" value={(*search).clone()}
+                            oninput={{ let s = search.clone(); Callback::from(move |e: InputEvent| s.set(event_value(&e))) }} />
+                        <button type="submit" class="button secondary">{ "Search" }</button>
+                    </div>
+                </div>
+            </form>
+            { body }
+            if let Some(user) = &*audit_of {
+                <AuditTrail user={user.clone()} on_close={{ let a = audit_of.clone(); Callback::from(move |_| a.set(None)) }} />
+            }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct AuditTrailProps {
+    user: AdminUser,
+    on_close: Callback<()>,
+}
+
+/// Describes an audit entry's change: `role: business_user → admin`.
+pub fn describe_change(entry: &AuditLog) -> String {
+    let (Some(old), Some(new)) = (
+        entry.old_data.as_ref().and_then(|v| v.as_object()),
+        entry.new_data.as_ref().and_then(|v| v.as_object()),
+    ) else {
+        return String::new();
+    };
+    new.iter()
+        .map(|(key, value)| {
+            let before = old
+                .get(key)
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| "—".into());
+            format!("{key}: {before} → {value}")
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[function_component(AuditTrail)]
+fn audit_trail(props: &AuditTrailProps) -> Html {
+    let loader = use_load(props.user.id, |api, id| async move {
+        admin::audit_for(&api, id, 50).await
+    });
+    let view = Callback::from(|rows: Rc<Vec<AuditLog>>| {
+        if rows.is_empty() {
+            return html! { <Empty title="Nothing recorded for this user yet" /> };
+        }
+        html! {
+            <div class="table-wrap"><table class="table">
+                <thead><tr><th scope="col">{ "When" }</th><th scope="col">{ "Action" }</th><th scope="col">{ "Change" }</th><th scope="col">{ "By" }</th><th scope="col">{ "From" }</th></tr></thead>
+                <tbody>{ for rows.iter().map(|e| html! {
+                    <tr key={e.id}>
+                        <td>{ format::datetime(&e.created_at) }</td>
+                        <td>{ format!("{} {}", e.action, e.table_name) }</td>
+                        <td>{ describe_change(e) }</td>
+                        <td>{ e.actor_id.map(|a| a.to_string()).unwrap_or_else(|| "system".into()) }</td>
+                        <td>{ e.ip_address.clone().unwrap_or_default() }</td>
+                    </tr>
+                }) }</tbody>
+            </table></div>
+        }
+    });
+    let close = props.on_close.reform(|_: MouseEvent| ());
+    html! {
+        <section class="card" aria-labelledby="audit-title">
+            <div class="section-head">
+                <h2 id="audit-title">{ format!("Audit trail of {}", props.user.email) }</h2>
+                <button type="button" class="button secondary" onclick={close}>{ "Close" }</button>
+            </div>
+            <RemoteView<Vec<AuditLog>> remote={loader.state} {view} on_retry={loader.reload} />
+        </section>
+    }
+}

@@ -1,0 +1,539 @@
+//! `/settings`, `/settings/profile` (name, avatar, theme, time zone) and
+//! `/settings/security` (password, two-factor sign-in, other sessions).
+
+use std::rc::Rc;
+
+use domain::{DisplayName, Password, Profile};
+use serde_json::{json, Value};
+use yew::platform::spawn_local;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::app::Route;
+use crate::components::field::{event_value, SelectField, TextField};
+use crate::components::{ErrorBox, Loading, RemoteView};
+use crate::error::{capitalize, AppError};
+use crate::hooks::{use_app, use_load, use_session};
+use crate::services::auth::{self, AuthSession, Enrollment};
+use crate::services::{profiles, storage};
+use crate::session::AuthUser;
+use crate::state::{Action, Theme};
+
+/// The settings index.
+#[function_component(SettingsIndex)]
+pub fn settings_index() -> Html {
+    html! {
+        <section class="page narrow">
+            <h1>{ "Settings" }</h1>
+            <ul class="feature-grid">
+                <li class="card">
+                    <h3><Link<Route> to={Route::SettingsProfile}>{ "Profile" }</Link<Route>></h3>
+                    <p>{ "Your name, picture, theme and time zone." }</p>
+                </li>
+                <li class="card">
+                    <h3><Link<Route> to={Route::SettingsSecurity}>{ "Security" }</Link<Route>></h3>
+                    <p>{ "Password, two-factor sign-in and your other sessions." }</p>
+                </li>
+            </ul>
+        </section>
+    }
+}
+
+/// The browser's IANA time zone.
+pub fn browser_time_zone() -> String {
+    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
+    js_sys::Reflect::get(&format.resolved_options(), &"timeZone".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(|| "UTC".into())
+}
+
+/// Time zones offered (plus the browser's and the current one).
+pub const TIME_ZONES: [&str; 12] = [
+    "UTC",
+    "Europe/London",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "Asia/Tokyo",
+    "Asia/Kolkata",
+    "Australia/Sydney",
+];
+
+/// The avatar's object path for a file of type `mime`: `<uid>/avatar.<ext>`, or `None`
+/// for types the avatars bucket refuses.
+pub fn avatar_path(user_id: &uuid::Uuid, mime: &str) -> Option<String> {
+    let ext = match mime {
+        "image/png" => "png",
+        "image/jpeg" => "jpg",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        _ => return None,
+    };
+    Some(format!("{user_id}/avatar.{ext}"))
+}
+
+/// The profile settings.
+#[function_component(ProfileSettings)]
+pub fn profile_settings() -> Html {
+    let session = use_session();
+    match session.profile() {
+        Some(profile) => html! { <ProfileForm profile={Rc::new(profile)} /> },
+        None => match &session.state().profile_error {
+            Some(error) => {
+                html! { <section class="page narrow"><h1>{ "Profile" }</h1><ErrorBox error={error.clone()} /></section> }
+            }
+            None => {
+                html! { <section class="page narrow"><Loading label="Loading your profile…" /></section> }
+            }
+        },
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ProfileFormProps {
+    profile: Rc<Profile>,
+}
+
+#[function_component(ProfileForm)]
+fn profile_form(props: &ProfileFormProps) -> Html {
+    let ctx = use_app();
+    let profile = props.profile.clone();
+    let name = use_state(|| profile.name.clone().unwrap_or_default());
+    let theme = use_state(|| Theme::from_preferences(&profile.preferences));
+    let zone = use_state(|| {
+        profile
+            .preferences
+            .get("timezone")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .unwrap_or_else(browser_time_zone)
+    });
+    let name_error = use_state(|| None::<String>);
+    let error = use_state(|| None::<AppError>);
+    let busy = use_state(|| false);
+    let uploading = use_state(|| false);
+
+    let save = {
+        let (ctx, profile, name, theme, zone, name_error, error, busy) = (
+            ctx.clone(),
+            profile.clone(),
+            name.clone(),
+            theme.clone(),
+            zone.clone(),
+            name_error.clone(),
+            error.clone(),
+            busy.clone(),
+        );
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let parsed = DisplayName::parse(&name);
+            name_error.set(parsed.as_ref().err().map(|e| capitalize(&e.to_string())));
+            let Ok(display_name) = parsed else {
+                return;
+            };
+            let mut preferences = profile.preferences.clone();
+            if let Value::Object(map) = &mut preferences {
+                map.insert("theme".into(), json!(theme.as_str()));
+                map.insert("timezone".into(), json!(*zone));
+            }
+            let patch = json!({ "name": display_name.as_str(), "preferences": preferences });
+            busy.set(true);
+            error.set(None);
+            let (ctx, id, error, busy) = (ctx.clone(), profile.id, error.clone(), busy.clone());
+            spawn_local(async move {
+                match profiles::update(&ctx.api, id, &patch).await {
+                    Ok(updated) => {
+                        ctx.state.dispatch(Action::ProfileLoaded(updated));
+                        ctx.notify("Your profile has been saved.");
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+                busy.set(false);
+            });
+        })
+    };
+    let on_avatar = {
+        let (ctx, id, uploading) = (ctx.clone(), profile.id, uploading.clone());
+        Callback::from(move |e: Event| {
+            let file = e
+                .target()
+                .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(t).ok())
+                .and_then(|input| input.files())
+                .and_then(|files| files.get(0));
+            let Some(file) = file else {
+                return;
+            };
+            let Some(path) = avatar_path(&id, &file.type_()) else {
+                ctx.notify_error(&AppError::Invalid(
+                    "Choose a PNG, JPEG, GIF or WebP picture.".into(),
+                ));
+                return;
+            };
+            if file.size() > 2.0 * 1024.0 * 1024.0 {
+                ctx.notify_error(&AppError::Invalid(
+                    "The picture must be at most 2 MB.".into(),
+                ));
+                return;
+            }
+            uploading.set(true);
+            let (ctx, uploading) = (ctx.clone(), uploading.clone());
+            spawn_local(async move {
+                let result = async {
+                    storage::upload(&ctx.api, "avatars", &path, &file, true).await?;
+                    let url = format!(
+                        "{}?v={}",
+                        storage::public_url(&ctx.api, "avatars", &path),
+                        js_sys::Date::now() as u64
+                    );
+                    profiles::update(&ctx.api, id, &json!({ "avatar_url": url })).await
+                }
+                .await;
+                match result {
+                    Ok(updated) => {
+                        ctx.state.dispatch(Action::ProfileLoaded(updated));
+                        ctx.notify("Your picture has been updated.");
+                    }
+                    Err(e) => ctx.notify_error(&e),
+                }
+                uploading.set(false);
+            });
+        })
+    };
+    let mut zones: Vec<String> = TIME_ZONES.iter().map(|z| (*z).to_owned()).collect();
+    for extra in [browser_time_zone(), (*zone).clone()] {
+        if !zones.contains(&extra) {
+            zones.push(extra);
+        }
+    }
+    html! {
+        <section class="page narrow">
+            <h1>{ "Profile" }</h1>
+            <div class="card">
+                <h2>{ "Picture" }</h2>
+                <div class="status-line">
+                    if let Some(url) = &profile.avatar_url {
+                        <img class="avatar" src={url.clone()} alt="Your picture" />
+                    } else {
+                        <span class="avatar" aria-hidden="true"></span>
+                    }
+                    <div class="field">
+                        <label for="avatar">{ "Upload a new picture" }</label>
+                        <input id="avatar" type="file" accept="image/png,image/jpeg,image/gif,image/webp"
+                            onchange={on_avatar} disabled={*uploading} />
+                        <p class="field-hint">{ if *uploading { "Uploading…" } else { "PNG, JPEG, GIF or WebP, up to 2 MB." } }</p>
+                    </div>
+                </div>
+            </div>
+            <form class="card" onsubmit={save} novalidate=true>
+                <TextField id="email" label="Email" value={profile.email.clone()} oninput={Callback::noop()} disabled=true />
+                <TextField id="name" label="Name" value={(*name).clone()} autocomplete="name"
+                    oninput={{ let name = name.clone(); Callback::from(move |v| name.set(v)) }} error={(*name_error).clone()} />
+                <SelectField id="theme" label="Theme" value={theme.as_str()}
+                    options={vec![("system".into(), "Same as my device".into()), ("light".into(), "Light".into()), ("dark".into(), "Dark".into())]}
+                    onchange={{ let theme = theme.clone(); let ctx = ctx.clone(); Callback::from(move |v: String| {
+                        let t = Theme::from_preferences(&json!({ "theme": v }));
+                        ctx.state.dispatch(Action::SetTheme(t));
+                        theme.set(t);
+                    }) }} />
+                <div class="field">
+                    <label for="tz">{ "Time zone" }</label>
+                    <select id="tz" onchange={{ let zone = zone.clone(); Callback::from(move |e: Event| zone.set(event_value(&e))) }}>
+                        { for zones.iter().map(|z| html! { <option value={z.clone()} selected={*z == *zone}>{ z.clone() }</option> }) }
+                    </select>
+                </div>
+                if let Some(e) = &*error { <ErrorBox error={e.clone()} /> }
+                <button type="submit" class="button" disabled={*busy}>{ if *busy { "Saving…" } else { "Save" } }</button>
+            </form>
+        </section>
+    }
+}
+
+/// Password, two-factor sign-in, sessions.
+#[function_component(SecuritySettings)]
+pub fn security_settings() -> Html {
+    let ctx = use_app();
+    let session = use_session();
+    let navigator = use_navigator();
+    let password = use_state(String::new);
+    let confirm = use_state(String::new);
+    let password_error = use_state(|| None::<String>);
+    let busy = use_state(|| false);
+    let user = use_load((), |api, ()| async move { auth::user(&api).await });
+    let sessions = use_load((), |api, ()| async move { auth::my_sessions(&api).await });
+    let enrollment = use_state(|| None::<Enrollment>);
+    let code = use_state(String::new);
+    let mfa_error = use_state(|| None::<AppError>);
+
+    let change_password = {
+        let (ctx, password, confirm, password_error, busy) = (
+            ctx.clone(),
+            password.clone(),
+            confirm.clone(),
+            password_error.clone(),
+            busy.clone(),
+        );
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if let Err(e) = Password::check_strength(&password) {
+                password_error.set(Some(capitalize(&e.to_string())));
+                return;
+            }
+            if *password != *confirm {
+                password_error.set(Some("The two passwords are not the same.".into()));
+                return;
+            }
+            password_error.set(None);
+            busy.set(true);
+            let (ctx, new_password, password, confirm, busy) = (
+                ctx.clone(),
+                (*password).clone(),
+                password.clone(),
+                confirm.clone(),
+                busy.clone(),
+            );
+            spawn_local(async move {
+                match auth::update_password(&ctx.api, &new_password).await {
+                    Ok(_) => {
+                        password.set(String::new());
+                        confirm.set(String::new());
+                        ctx.notify("Your password has been changed.");
+                    }
+                    Err(e) => ctx.notify_error(&e),
+                }
+                busy.set(false);
+            });
+        })
+    };
+    let start_enroll = {
+        let (ctx, enrollment, mfa_error) = (ctx.clone(), enrollment.clone(), mfa_error.clone());
+        Callback::from(move |_| {
+            let (ctx, enrollment, mfa_error) = (ctx.clone(), enrollment.clone(), mfa_error.clone());
+            mfa_error.set(None);
+            spawn_local(async move {
+                let name = format!("Authenticator {}", js_sys::Date::now() as u64 / 1000);
+                match auth::enroll_totp(&ctx.api, &name).await {
+                    Ok(e) => enrollment.set(Some(e)),
+                    Err(e) => mfa_error.set(Some(e)),
+                }
+            });
+        })
+    };
+    let verify = {
+        let (ctx, enrollment, code, mfa_error, reload) = (
+            ctx.clone(),
+            enrollment.clone(),
+            code.clone(),
+            mfa_error.clone(),
+            user.reload.clone(),
+        );
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let Some(pending) = (*enrollment).clone() else {
+                return;
+            };
+            let digits: String = code.chars().filter(char::is_ascii_digit).collect();
+            if digits.len() != 6 {
+                mfa_error.set(Some(AppError::Invalid(
+                    "Enter the 6-digit code from your authenticator app.".into(),
+                )));
+                return;
+            }
+            let (ctx, enrollment, code, mfa_error, reload) = (
+                ctx.clone(),
+                enrollment.clone(),
+                code.clone(),
+                mfa_error.clone(),
+                reload.clone(),
+            );
+            spawn_local(async move {
+                match auth::challenge_and_verify(&ctx.api, None, &pending.id, &digits).await {
+                    Ok(upgraded) => {
+                        ctx.api.set_session(Some(upgraded));
+                        enrollment.set(None);
+                        code.set(String::new());
+                        ctx.notify("Two-factor sign-in is on. You'll be asked for a code when you sign in.");
+                        reload.emit(());
+                    }
+                    Err(e) => mfa_error.set(Some(e)),
+                }
+            });
+        })
+    };
+    let remove = {
+        let (ctx, reload) = (ctx.clone(), user.reload.clone());
+        move |factor_id: String| {
+            let (ctx, reload) = (ctx.clone(), reload.clone());
+            Callback::from(move |_| {
+                if !gloo::dialogs::confirm(
+                    "Remove this authenticator? Sign-in will no longer ask for a code.",
+                ) {
+                    return;
+                }
+                let (ctx, reload, id) = (ctx.clone(), reload.clone(), factor_id.clone());
+                spawn_local(async move {
+                    match auth::unenroll(&ctx.api, &id).await {
+                        Ok(()) => ctx.notify("The authenticator was removed."),
+                        Err(e) => ctx.notify_error(&e),
+                    }
+                    reload.emit(());
+                });
+            })
+        }
+    };
+    let revoke = {
+        let (ctx, reload) = (ctx.clone(), sessions.reload.clone());
+        move |id: uuid::Uuid| {
+            let (ctx, reload) = (ctx.clone(), reload.clone());
+            Callback::from(move |_| {
+                let (ctx, reload) = (ctx.clone(), reload.clone());
+                spawn_local(async move {
+                    match auth::revoke_session(&ctx.api, id).await {
+                        Ok(()) => ctx.notify("That session has been signed out."),
+                        Err(e) => ctx.notify_error(&e),
+                    }
+                    reload.emit(());
+                });
+            })
+        }
+    };
+    let view_sessions = Callback::from(move |rows: Rc<Vec<AuthSession>>| {
+        if rows.is_empty() {
+            return html! { <p class="muted">{ "No active sessions." }</p> };
+        }
+        let now = crate::format::now();
+        html! {
+            <ul class="task-list">{ for rows.iter().map(|s| html! {
+                <li key={s.id.to_string()}>
+                    <strong>{ auth::describe_device(s.user_agent.as_deref()) }</strong>
+                    if s.is_current { <span class="badge status-completed">{ "This browser" }</span> }
+                    if s.aal.as_deref() == Some("aal2") { <span class="badge">{ "2FA" }</span> }
+                    <span class="muted">{ format!("{} · active {}", s.ip.clone().unwrap_or_else(|| "unknown address".into()), crate::format::ago(&s.last_active(), now)) }</span>
+                    if !s.is_current {
+                        <button type="button" class="button secondary" onclick={revoke(s.id)}
+                            aria-label={format!("Sign out {}", auth::describe_device(s.user_agent.as_deref()))}>{ "Sign out" }</button>
+                    }
+                </li>
+            }) }</ul>
+        }
+    });
+    let sign_out = |scope: &'static str| {
+        let (ctx, session, navigator, reload) = (
+            ctx.clone(),
+            session.clone(),
+            navigator.clone(),
+            sessions.reload.clone(),
+        );
+        Callback::from(move |_| {
+            let (ctx, session, navigator, reload) = (
+                ctx.clone(),
+                session.clone(),
+                navigator.clone(),
+                reload.clone(),
+            );
+            spawn_local(async move {
+                match auth::logout(&ctx.api, scope).await {
+                    Ok(()) if scope == "others" => {
+                        ctx.notify("Your other sessions have been signed out.");
+                        reload.emit(());
+                    }
+                    Ok(()) => {
+                        session.sign_out().await;
+                        if let Some(navigator) = navigator {
+                            navigator.push(&Route::Login);
+                        }
+                    }
+                    Err(e) => ctx.notify_error(&e),
+                }
+            });
+        })
+    };
+    let view_factors = {
+        let (start_enroll, remove) = (start_enroll.clone(), remove.clone());
+        Callback::from(move |user: Rc<AuthUser>| {
+            let factors = user.factors.clone().unwrap_or_default();
+            html! {
+                <>
+                    if factors.is_empty() {
+                        <p>{ "Two-factor sign-in is off." }</p>
+                    } else {
+                        <ul class="task-list">{ for factors.iter().map(|f| html! {
+                            <li>
+                                <strong>{ f.friendly_name.clone().unwrap_or_else(|| "Authenticator".into()) }</strong>
+                                <span class={classes!("badge", if f.status == "verified" { "status-completed" } else { "status-pending" })}>
+                                    { if f.status == "verified" { "Active" } else { "Not verified" } }
+                                </span>
+                                <button type="button" class="button secondary" onclick={remove(f.id.clone())}>{ "Remove" }</button>
+                            </li>
+                        }) }</ul>
+                    }
+                    if user.verified_totp().is_none() {
+                        <button type="button" class="button" onclick={start_enroll.clone()}>{ "Set up an authenticator app" }</button>
+                    }
+                </>
+            }
+        })
+    };
+    html! {
+        <section class="page narrow">
+            <h1>{ "Security" }</h1>
+            <form class="card" onsubmit={change_password} novalidate=true>
+                <h2>{ "Password" }</h2>
+                <TextField id="new-password" label="New password" kind="password" value={(*password).clone()}
+                    autocomplete="new-password" oninput={{ let p = password.clone(); Callback::from(move |v| p.set(v)) }}
+                    error={(*password_error).clone()} hint="At least 8 characters, with a letter and a digit." />
+                <TextField id="confirm-password" label="New password again" kind="password" value={(*confirm).clone()}
+                    autocomplete="new-password" oninput={{ let c = confirm.clone(); Callback::from(move |v| c.set(v)) }} />
+                <button type="submit" class="button" disabled={*busy}>{ if *busy { "Saving…" } else { "Change password" } }</button>
+            </form>
+            <div class="card">
+                <h2>{ "Two-factor sign-in" }</h2>
+                <p class="muted">{ "Ask for a code from an authenticator app (TOTP) at every sign-in." }</p>
+                <RemoteView<AuthUser> remote={user.state.clone()} view={view_factors} on_retry={user.reload.clone()} />
+                if let Some(pending) = &*enrollment {
+                    <form onsubmit={verify} novalidate=true>
+                        <p>{ "Scan this code with your authenticator app, or type the secret, then enter the 6-digit code it shows." }</p>
+                        <img class="qr" src={pending.totp.qr_code.clone()} alt="QR code for your authenticator app" />
+                        <p>{ "Secret: " }<code>{ pending.totp.secret.clone() }</code></p>
+                        <TextField id="totp-code" label="Code" value={(*code).clone()} autocomplete="one-time-code"
+                            oninput={{ let c = code.clone(); Callback::from(move |v| c.set(v)) }} />
+                        <button type="submit" class="button">{ "Verify and turn on" }</button>
+                    </form>
+                }
+                if let Some(e) = &*mfa_error { <ErrorBox error={e.clone()} /> }
+            </div>
+            <div class="card">
+                <h2>{ "Sessions" }</h2>
+                <p>{ "Where your account is signed in. Signed in on a computer or phone you no longer use? Sign it out." }</p>
+                <RemoteView<Vec<AuthSession>> remote={sessions.state.clone()} view={view_sessions} on_retry={sessions.reload.clone()} />
+                <div class="actions">
+                    <button type="button" class="button secondary" onclick={sign_out("others")}>{ "Sign out all other sessions" }</button>
+                    <button type="button" class="button danger" onclick={sign_out("global")}>{ "Sign out everywhere" }</button>
+                </div>
+            </div>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    #[wasm_bindgen_test]
+    fn avatar_goes_to_the_users_folder() {
+        let id: uuid::Uuid = "22222222-2222-4222-8222-222222222222"
+            .parse()
+            .expect("uuid");
+        assert_eq!(
+            avatar_path(&id, "image/jpeg").as_deref(),
+            Some("22222222-2222-4222-8222-222222222222/avatar.jpg")
+        );
+        assert_eq!(avatar_path(&id, "application/pdf"), None);
+    }
+}

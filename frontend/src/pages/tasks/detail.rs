@@ -1,0 +1,333 @@
+use std::rc::Rc;
+
+use domain::{ExecutionLog, LogLevel, Task, TaskExecution, TaskStatus};
+use gloo::timers::callback::Timeout;
+use serde_json::Value;
+use uuid::Uuid;
+use yew::platform::spawn_local;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::app::Route;
+use crate::components::badge::ProgressBar;
+use crate::components::field::event_value;
+use crate::components::{Empty, ErrorBox, Loading, PriorityBadge, RemoteView, StatusBadge};
+use crate::error::AppError;
+use crate::format;
+use crate::hooks::{use_app, use_load, Remote};
+use crate::services::{executions, storage, tasks};
+
+/// The delay before the `n`-th poll of a running task: 1 s, 2 s, … up to 5 s.
+pub fn poll_delay_ms(n: u32) -> u32 {
+    (1000 + n.saturating_mul(1000)).min(5000)
+}
+
+/// The file a finished task produced in the `reports` bucket: `(bucket, path)` from its
+/// result (`{"bucket": "reports", "path": "…"}`).
+pub fn produced_file(task: &Task) -> Option<(String, String)> {
+    let result = task.result.as_ref()?;
+    let path = result
+        .get("path")
+        .or_else(|| result.get("storagePath"))
+        .and_then(Value::as_str)?;
+    let bucket = result
+        .get("bucket")
+        .and_then(Value::as_str)
+        .unwrap_or("reports");
+    (bucket == "reports" && !path.is_empty()).then(|| (bucket.to_owned(), path.to_owned()))
+}
+
+/// Props of [`TaskDetail`].
+#[derive(Properties, PartialEq)]
+pub struct TaskDetailProps {
+    /// The task id from the URL.
+    pub id: String,
+}
+
+/// One task: fields, progress, attempts, log; live while it runs.
+#[function_component(TaskDetail)]
+pub fn task_detail(props: &TaskDetailProps) -> Html {
+    match props.id.parse::<Uuid>() {
+        Ok(id) => html! { <TaskView {id} /> },
+        Err(_) => html! {
+            <section class="page narrow">
+                <h1>{ "Task not found" }</h1>
+                <ErrorBox error={AppError::NotFound} />
+                <Link<Route> to={Route::Tasks}>{ "Back to tasks" }</Link<Route>>
+            </section>
+        },
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct TaskViewProps {
+    id: Uuid,
+}
+
+#[function_component(TaskView)]
+fn task_view(props: &TaskViewProps) -> Html {
+    let ctx = use_app();
+    let navigator = use_navigator();
+    let id = props.id;
+    let level = use_state(|| LogLevel::Debug);
+    let task = use_load(id, |api, id| async move { tasks::get(&api, id).await });
+    let attempts = use_load(
+        id,
+        |api, id| async move { executions::list(&api, id).await },
+    );
+    let logs = use_load((id, *level), |api, (id, level)| async move {
+        executions::logs(&api, id, level, 500).await
+    });
+    let busy = use_state(|| false);
+    let polls = use_state(|| 0u32);
+
+    // Live updates while pending or running, backing off from 1 s to 5 s.
+    let current = task.state.ready().cloned();
+    let active = current.as_ref().is_some_and(|t| !t.status.is_terminal());
+    let updated_at = current.as_ref().map(|t| t.updated_at);
+    {
+        let polls = polls.clone();
+        use_effect_with(updated_at, move |_| polls.set(0));
+    }
+    {
+        let reloads = (
+            task.reload.clone(),
+            attempts.reload.clone(),
+            logs.reload.clone(),
+        );
+        let polls = polls.clone();
+        use_effect_with((active, *polls), move |(active, n)| {
+            let n = *n;
+            let timer = active.then(|| {
+                Timeout::new(poll_delay_ms(n), move || {
+                    reloads.0.emit(());
+                    reloads.1.emit(());
+                    reloads.2.emit(());
+                    polls.set(n + 1);
+                })
+            });
+            move || drop(timer)
+        });
+    }
+
+    let run = |action: &'static str| {
+        let (ctx, busy, reload, reload_attempts) = (
+            ctx.clone(),
+            busy.clone(),
+            task.reload.clone(),
+            attempts.reload.clone(),
+        );
+        Callback::from(move |_| {
+            if *busy {
+                return;
+            }
+            busy.set(true);
+            let (ctx, busy, reload, reload_attempts) = (
+                ctx.clone(),
+                busy.clone(),
+                reload.clone(),
+                reload_attempts.clone(),
+            );
+            spawn_local(async move {
+                let result = match action {
+                    "cancel" => tasks::cancel(&ctx.api, id).await,
+                    _ => tasks::retry(&ctx.api, id).await,
+                };
+                match result {
+                    Ok(_) if action == "cancel" => ctx.notify("The task was cancelled."),
+                    Ok(_) => ctx.notify("The task is queued again."),
+                    Err(e) => ctx.notify_error(&e),
+                }
+                busy.set(false);
+                reload.emit(());
+                reload_attempts.emit(());
+            });
+        })
+    };
+    let clone = {
+        let navigator = navigator.clone();
+        Callback::from(move |_| {
+            if let Some(navigator) = &navigator {
+                let _ = navigator.push_with_query(&Route::NewTask, &[("from", id.to_string())]);
+            }
+        })
+    };
+    let download = {
+        let (ctx, busy) = (ctx.clone(), busy.clone());
+        let file = current.as_ref().and_then(|t| produced_file(t));
+        Callback::from(move |_| {
+            let Some((bucket, path)) = file.clone() else {
+                return;
+            };
+            busy.set(true);
+            let (ctx, busy) = (ctx.clone(), busy.clone());
+            spawn_local(async move {
+                match storage::signed_url(&ctx.api, &bucket, &path, 60).await {
+                    Ok(url) => {
+                        let name = path.rsplit('/').next().unwrap_or("report").to_owned();
+                        storage::start_download(&url, &name);
+                    }
+                    Err(e) => ctx.notify_error(&e),
+                }
+                busy.set(false);
+            });
+        })
+    };
+    let on_level = {
+        let level = level.clone();
+        Callback::from(move |e: Event| {
+            level.set(event_value(&e).parse().unwrap_or(LogLevel::Debug))
+        })
+    };
+
+    let task_view = match &task.state {
+        Remote::Loading => {
+            return html! { <section class="page"><Loading label="Loading the task…" /></section> }
+        }
+        Remote::Failed(error) => {
+            return html! {
+                <section class="page narrow">
+                    <h1>{ "Task" }</h1>
+                    <ErrorBox error={error.clone()} on_retry={task.reload.clone()} />
+                    <Link<Route> to={Route::Tasks}>{ "Back to tasks" }</Link<Route>>
+                </section>
+            }
+        }
+        Remote::Ready(task) => task.clone(),
+    };
+    let t: &Task = &task_view;
+    let has_file = produced_file(t).is_some();
+    let view_attempts = Callback::from(|rows: Rc<Vec<TaskExecution>>| {
+        if rows.is_empty() {
+            return html! { <Empty title="No attempts yet"><p>{ "A worker will pick the task up shortly." }</p></Empty> };
+        }
+        html! {
+            <div class="table-wrap"><table class="table">
+                <thead><tr>
+                    <th scope="col">{ "Attempt" }</th><th scope="col">{ "Status" }</th><th scope="col">{ "Worker" }</th>
+                    <th scope="col">{ "Started" }</th><th scope="col">{ "Duration" }</th><th scope="col">{ "Error" }</th>
+                </tr></thead>
+                <tbody>{ for rows.iter().map(|e| html! {
+                    <tr key={e.id.to_string()}>
+                        <td>{ e.attempt }</td>
+                        <td><span class={classes!("badge", format!("status-{}", e.status.as_str()))}>{ e.status.label() }</span></td>
+                        <td>{ e.worker_id.clone().unwrap_or_default() }</td>
+                        <td>{ format::datetime(&e.started_at) }</td>
+                        <td>{ e.duration_ms.map(format::duration_ms).unwrap_or_else(|| "—".into()) }</td>
+                        <td>{ e.error_message.clone().unwrap_or_default() }</td>
+                    </tr>
+                }) }</tbody>
+            </table></div>
+        }
+    });
+    let view_logs = Callback::from(|rows: Rc<Vec<ExecutionLog>>| {
+        if rows.is_empty() {
+            return html! { <Empty title="No log lines at this level" /> };
+        }
+        html! {
+            <ol class="log" aria-live="polite">
+                { for rows.iter().map(|line| html! {
+                    <li key={line.id} class={format!("level-{}", line.level.as_str())}>
+                        <time>{ line.created_at.format("%H:%M:%S").to_string() }</time>
+                        <span class="level">{ line.level.label() }</span>
+                        <span class="message">{ line.message.clone() }</span>
+                    </li>
+                }) }
+            </ol>
+        }
+    });
+    html! {
+        <section class="page">
+            <header class="page-head">
+                <div>
+                    <p class="muted"><Link<Route> to={Route::Tasks}>{ "← Tasks" }</Link<Route>></p>
+                    <h1>{ t.title.clone() }</h1>
+                </div>
+                <div class="actions">
+                    if matches!(t.status, TaskStatus::Pending | TaskStatus::Running) {
+                        <button type="button" class="button danger" disabled={*busy} onclick={run("cancel")}>{ "Cancel" }</button>
+                    }
+                    if matches!(t.status, TaskStatus::Failed | TaskStatus::Cancelled) {
+                        <button type="button" class="button" disabled={*busy} onclick={run("retry")}>{ "Retry" }</button>
+                    }
+                    if has_file {
+                        <button type="button" class="button" disabled={*busy} onclick={download}>{ "Download the file" }</button>
+                    }
+                    <button type="button" class="button secondary" onclick={clone}>{ "Clone" }</button>
+                </div>
+            </header>
+            <div class="card">
+                <div class="status-line">
+                    <StatusBadge status={t.status} />
+                    <PriorityBadge priority={t.priority} />
+                    if active { <span class="live" aria-live="polite">{ "Live" }</span> }
+                </div>
+                <ProgressBar value={t.progress} />
+                if let Some(error) = t.error_message.clone().or_else(|| t.last_error.clone()) {
+                    <p class="alert error">{ error }</p>
+                }
+                <dl class="fields">
+                    <dt>{ "Type" }</dt><dd>{ t.task_type.label() }</dd>
+                    if let Some(d) = &t.description { <dt>{ "Description" }</dt><dd>{ d.clone() }</dd> }
+                    <dt>{ "Created" }</dt><dd>{ format::datetime(&t.created_at) }</dd>
+                    if let Some(at) = &t.scheduled_at { <dt>{ "Scheduled" }</dt><dd>{ format::datetime(at) }</dd> }
+                    if let Some(at) = &t.started_at { <dt>{ "Started" }</dt><dd>{ format::datetime(at) }</dd> }
+                    if let Some(at) = &t.completed_at { <dt>{ "Finished" }</dt><dd>{ format::datetime(at) }</dd> }
+                    <dt>{ "Attempts" }</dt><dd>{ format!("{} of {}", t.attempts, t.max_attempts) }</dd>
+                    if let Some(r) = &t.recurrence { <dt>{ "Repeats" }</dt><dd><code>{ r.clone() }</code></dd> }
+                    <dt>{ "Parameters" }</dt><dd><pre>{ serde_json::to_string_pretty(&t.parameters).unwrap_or_default() }</pre></dd>
+                    if let Some(result) = &t.result { <dt>{ "Result" }</dt><dd><pre>{ serde_json::to_string_pretty(result).unwrap_or_default() }</pre></dd> }
+                </dl>
+            </div>
+            <h2>{ "Attempts" }</h2>
+            <RemoteView<Vec<TaskExecution>> remote={attempts.state.clone()} view={view_attempts} on_retry={attempts.reload.clone()} />
+            <div class="section-head">
+                <h2>{ "Log" }</h2>
+                <div class="field inline">
+                    <label for="log-level">{ "Show" }</label>
+                    <select id="log-level" onchange={on_level}>
+                        { for LogLevel::ALL.iter().map(|l| html! {
+                            <option value={l.as_str()} selected={*l == *level}>{ format!("{} and above", l.label()) }</option>
+                        }) }
+                    </select>
+                </div>
+            </div>
+            <RemoteView<Vec<ExecutionLog>> remote={logs.state.clone()} view={view_logs} on_retry={logs.reload.clone()} />
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    #[wasm_bindgen_test]
+    fn polling_backs_off_to_five_seconds() {
+        let delays: Vec<u32> = (0..7).map(poll_delay_ms).collect();
+        assert_eq!(delays, [1000, 2000, 3000, 4000, 5000, 5000, 5000]);
+    }
+
+    #[wasm_bindgen_test]
+    fn finds_the_produced_file() {
+        let mut task: Task = serde_json::from_value(json!({
+            "id": "7d6f1c2e-8f0a-4b1e-9c3d-2a5b6c7d8e9f",
+            "user_id": "22222222-2222-4222-8222-222222222222",
+            "title": "R", "type": "analytics_report", "status": "completed", "priority": "low",
+            "progress": 100, "created_at": "2024-04-01T06:00:00Z", "updated_at": "2024-04-01T06:00:00Z",
+            "attempts": 1, "max_attempts": 3,
+            "result": {"reportId": "x", "bucket": "reports", "path": "2222/7d6f/report.pdf"}
+        }))
+        .expect("task");
+        assert_eq!(
+            produced_file(&task),
+            Some(("reports".into(), "2222/7d6f/report.pdf".into()))
+        );
+        task.result = Some(json!({"imported": 3, "bucket": "imports", "path": "2222/events.csv"}));
+        assert_eq!(produced_file(&task), None);
+        task.result = None;
+        assert_eq!(produced_file(&task), None);
+    }
+}

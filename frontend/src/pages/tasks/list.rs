@@ -1,0 +1,369 @@
+use std::collections::BTreeSet;
+use std::rc::Rc;
+
+use domain::{Task, TaskPriority, TaskStatus, TaskType};
+use serde::Deserialize;
+use uuid::Uuid;
+use yew::platform::spawn_local;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::app::Route;
+use crate::components::field::event_value;
+use crate::components::{
+    Empty, ErrorBox, Loading, Pager, PriorityBadge, ProgressCell, StatusBadge,
+};
+use crate::format;
+use crate::hooks::{use_app, use_load, Remote};
+use crate::services::tasks::{self, TaskFilter, TaskSort};
+use crate::services::Page;
+
+fn options<T: Copy>(
+    all: &[T],
+    value: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+    current: &str,
+) -> Html {
+    html! {
+        <>
+            <option value="" selected={current.is_empty()}>{ "Any" }</option>
+            { for all.iter().map(|v| html! {
+                <option value={value(*v)} selected={value(*v) == current}>{ label(*v) }</option>
+            }) }
+        </>
+    }
+}
+
+/// The filters as they appear in the address (`/tasks?status=failed&q=report&page=2`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+pub struct TaskQuery {
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default, rename = "type")]
+    task_type: Option<String>,
+    #[serde(default)]
+    priority: Option<String>,
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(default)]
+    sort: Option<String>,
+    #[serde(default)]
+    page: Option<u64>,
+}
+
+/// The filter an address asks for (unknown values are ignored).
+pub fn filter_from_query(query: &TaskQuery) -> TaskFilter {
+    TaskFilter {
+        status: query.status.as_deref().and_then(|s| s.parse().ok()),
+        task_type: query.task_type.as_deref().and_then(|s| s.parse().ok()),
+        priority: query.priority.as_deref().and_then(|s| s.parse().ok()),
+        search: query.q.clone().unwrap_or_default(),
+        sort: TaskSort::parse(query.sort.as_deref().unwrap_or_default()),
+        page: query.page.unwrap_or(0),
+        ..TaskFilter::default()
+    }
+}
+
+/// The address's query for a filter (defaults left out).
+pub fn query_pairs(filter: &TaskFilter) -> Vec<(&'static str, String)> {
+    let mut pairs = Vec::new();
+    if let Some(status) = filter.status {
+        pairs.push(("status", status.as_str().to_owned()));
+    }
+    if let Some(task_type) = filter.task_type {
+        pairs.push(("type", task_type.as_str().to_owned()));
+    }
+    if let Some(priority) = filter.priority {
+        pairs.push(("priority", priority.as_str().to_owned()));
+    }
+    if !filter.search.trim().is_empty() {
+        pairs.push(("q", filter.search.trim().to_owned()));
+    }
+    if filter.sort != TaskSort::default() {
+        pairs.push(("sort", filter.sort.as_str().to_owned()));
+    }
+    if filter.page > 0 {
+        pairs.push(("page", filter.page.to_string()));
+    }
+    pairs
+}
+
+/// The task list with filters, search, sort, paging and bulk cancel.
+#[function_component(TaskList)]
+pub fn task_list() -> Html {
+    let ctx = use_app();
+    let location = use_location();
+    let navigator = use_navigator();
+    let from_address = location
+        .and_then(|l| l.query::<TaskQuery>().ok())
+        .map(|q| filter_from_query(&q))
+        .unwrap_or_default();
+    let filter = use_state(|| from_address.clone());
+    let search = use_state(|| filter.search.clone());
+    // The address changed under us (a link to /tasks, back/forward): follow it.
+    {
+        let (filter, search) = (filter.clone(), search.clone());
+        use_effect_with(from_address, move |wanted| {
+            if *wanted != *filter {
+                search.set(wanted.search.clone());
+                filter.set(wanted.clone());
+            }
+        });
+    }
+    // Keep the address in step, so a filtered list can be bookmarked and shared.
+    use_effect_with((*filter).clone(), move |filter| {
+        if let Some(navigator) = navigator {
+            let _ = navigator.replace_with_query(&Route::Tasks, &query_pairs(filter));
+        }
+    });
+    let selected = use_state(BTreeSet::<Uuid>::new);
+    let busy = use_state(|| false);
+    let loader = use_load((*filter).clone(), |api, filter| async move {
+        tasks::list(&api, &filter).await
+    });
+
+    let update = |change: fn(&mut TaskFilter, String)| {
+        let filter = filter.clone();
+        let selected = selected.clone();
+        Callback::from(move |e: Event| {
+            let mut next = (*filter).clone();
+            change(&mut next, event_value(&e));
+            next.page = 0;
+            selected.set(BTreeSet::new());
+            filter.set(next);
+        })
+    };
+    let on_search = {
+        let (filter, search) = (filter.clone(), search.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let mut next = (*filter).clone();
+            next.search = search.trim().to_owned();
+            next.page = 0;
+            filter.set(next);
+        })
+    };
+    let on_search_input = {
+        let search = search.clone();
+        Callback::from(move |e: InputEvent| search.set(event_value(&e)))
+    };
+    let on_page = {
+        let filter = filter.clone();
+        Callback::from(move |page| {
+            let mut next = (*filter).clone();
+            next.page = page;
+            filter.set(next);
+        })
+    };
+    let cancel_selected = {
+        let (selected, busy, reload, ctx) = (
+            selected.clone(),
+            busy.clone(),
+            loader.reload.clone(),
+            ctx.clone(),
+        );
+        Callback::from(move |_| {
+            let ids: Vec<Uuid> = selected.iter().copied().collect();
+            if ids.is_empty() || *busy {
+                return;
+            }
+            busy.set(true);
+            let (selected, busy, reload, ctx) =
+                (selected.clone(), busy.clone(), reload.clone(), ctx.clone());
+            spawn_local(async move {
+                let mut failures = Vec::new();
+                for id in &ids {
+                    if let Err(error) = tasks::cancel(&ctx.api, *id).await {
+                        failures.push(error);
+                    }
+                }
+                match failures.first() {
+                    None => ctx.notify(format!("Cancelled {} task(s).", ids.len())),
+                    Some(first) => ctx.notify_error(&crate::error::AppError::Invalid(format!(
+                        "{} of {} task(s) could not be cancelled: {first}",
+                        failures.len(),
+                        ids.len()
+                    ))),
+                }
+                selected.set(BTreeSet::new());
+                busy.set(false);
+                reload.emit(());
+            });
+        })
+    };
+
+    let body = match &loader.state {
+        Remote::Loading => html! { <Loading label="Loading tasks…" /> },
+        Remote::Failed(error) => {
+            html! { <ErrorBox error={error.clone()} on_retry={loader.reload.clone()} /> }
+        }
+        Remote::Ready(page) => view_page(page, &filter, &selected, on_page),
+    };
+    html! {
+        <section class="page">
+            <header class="page-head">
+                <h1>{ "Tasks" }</h1>
+                <Link<Route> to={Route::NewTask} classes="button">{ "New task" }</Link<Route>>
+            </header>
+            <form class="filters" onsubmit={on_search} role="search">
+                <div class="field">
+                    <label for="f-search">{ "Title contains" }</label>
+                    <div class="inline">
+                        <input id="f-search" type="search" value={(*search).clone()} oninput={on_search_input} />
+                        <button type="submit" class="button secondary">{ "Search" }</button>
+                    </div>
+                </div>
+                <div class="field">
+                    <label for="f-status">{ "Status" }</label>
+                    <select id="f-status" ~value={filter.status.map(TaskStatus::as_str).unwrap_or("")} onchange={update(|f, v| f.status = v.parse().ok())}>
+                        { options(TaskStatus::ALL, TaskStatus::as_str, TaskStatus::label, filter.status.map(TaskStatus::as_str).unwrap_or("")) }
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="f-type">{ "Type" }</label>
+                    <select id="f-type" ~value={filter.task_type.map(TaskType::as_str).unwrap_or("")} onchange={update(|f, v| f.task_type = v.parse().ok())}>
+                        { options(TaskType::ALL, TaskType::as_str, TaskType::label, filter.task_type.map(TaskType::as_str).unwrap_or("")) }
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="f-priority">{ "Priority" }</label>
+                    <select id="f-priority" ~value={filter.priority.map(TaskPriority::as_str).unwrap_or("")} onchange={update(|f, v| f.priority = v.parse().ok())}>
+                        { options(TaskPriority::ALL, TaskPriority::as_str, TaskPriority::label, filter.priority.map(TaskPriority::as_str).unwrap_or("")) }
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="f-sort">{ "Sort" }</label>
+                    <select id="f-sort" ~value={filter.sort.as_str()} onchange={update(|f, v| f.sort = TaskSort::parse(&v))}>
+                        { for TaskSort::ALL.iter().map(|s| html! {
+                            <option value={s.as_str()} selected={*s == filter.sort}>{ s.label() }</option>
+                        }) }
+                    </select>
+                </div>
+            </form>
+            <div class="bulk" aria-live="polite">
+                <span>{ format!("{} selected", selected.len()) }</span>
+                <button type="button" class="button danger" disabled={selected.is_empty() || *busy} onclick={cancel_selected}>
+                    { if *busy { "Cancelling…" } else { "Cancel selected" } }
+                </button>
+            </div>
+            { body }
+        </section>
+    }
+}
+
+fn cancellable(task: &Task) -> bool {
+    matches!(task.status, TaskStatus::Pending | TaskStatus::Running)
+}
+
+fn view_page(
+    page: &Rc<Page<Task>>,
+    filter: &UseStateHandle<TaskFilter>,
+    selected: &UseStateHandle<BTreeSet<Uuid>>,
+    on_page: Callback<u64>,
+) -> Html {
+    if page.rows.is_empty() {
+        let filtered = **filter
+            != TaskFilter {
+                page: filter.page,
+                ..TaskFilter::default()
+            };
+        return html! {
+            <Empty title={if filtered { "No task matches these filters" } else { "No tasks yet" }}>
+                if filtered {
+                    <p>{ "Change or clear the filters to see more." }</p>
+                } else {
+                    <p>{ "Tasks you create appear here with their progress." }</p>
+                    <Link<Route> to={Route::NewTask} classes="button">{ "Create a task" }</Link<Route>>
+                }
+            </Empty>
+        };
+    }
+    let toggle = |id: Uuid| {
+        let selected = selected.clone();
+        Callback::from(move |_| {
+            let mut next = (*selected).clone();
+            if !next.remove(&id) {
+                next.insert(id);
+            }
+            selected.set(next);
+        })
+    };
+    html! {
+        <>
+            <div class="table-wrap">
+                <table class="table">
+                    <thead><tr>
+                        <th scope="col"><span class="visually-hidden">{ "Select" }</span></th>
+                        <th scope="col">{ "Title" }</th>
+                        <th scope="col">{ "Type" }</th>
+                        <th scope="col">{ "Status" }</th>
+                        <th scope="col">{ "Priority" }</th>
+                        <th scope="col">{ "Created" }</th>
+                    </tr></thead>
+                    <tbody>
+                        { for page.rows.iter().map(|task| html! {
+                            <tr key={task.id.to_string()}>
+                                <td>
+                                    if cancellable(task) {
+                                        <input type="checkbox" aria-label={format!("Select {}", task.title)}
+                                            checked={selected.contains(&task.id)} onchange={toggle(task.id)} />
+                                    }
+                                </td>
+                                <td><Link<Route> to={Route::TaskDetail { id: task.id.to_string() }}>{ task.title.clone() }</Link<Route>></td>
+                                <td>{ task.task_type.label() }</td>
+                                <td><StatusBadge status={task.status} /><ProgressCell task={task.clone()} /></td>
+                                <td><PriorityBadge priority={task.priority} /></td>
+                                <td title={format::datetime(&task.created_at)}>{ format::ago(&task.created_at, format::now()) }</td>
+                            </tr>
+                        }) }
+                    </tbody>
+                </table>
+            </div>
+            <Pager page={filter.page} page_size={filter.page_size} total={page.total} {on_page} />
+        </>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    #[wasm_bindgen_test]
+    fn filters_round_trip_through_the_address() {
+        let query: TaskQuery =
+            serde_urlencoded_like("status=failed&type=http_request&q=ping&sort=priority&page=2");
+        let filter = filter_from_query(&query);
+        assert_eq!(filter.status, Some(TaskStatus::Failed));
+        assert_eq!(filter.task_type, Some(TaskType::HttpRequest));
+        assert_eq!(filter.search, "ping");
+        assert_eq!(filter.sort, TaskSort::Priority);
+        assert_eq!(filter.page, 2);
+        let pairs = query_pairs(&filter);
+        assert_eq!(pairs.len(), 5);
+        assert_eq!(
+            filter_from_query(&TaskQuery {
+                status: Some("nope".into()),
+                ..TaskQuery::default()
+            })
+            .status,
+            None
+        );
+    }
+
+    fn serde_urlencoded_like(text: &str) -> TaskQuery {
+        let map: serde_json::Map<String, serde_json::Value> = text
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(k, v)| {
+                let value = v
+                    .parse::<u64>()
+                    .map(serde_json::Value::from)
+                    .unwrap_or_else(|_| v.into());
+                (k.to_owned(), value)
+            })
+            .collect();
+        serde_json::from_value(serde_json::Value::Object(map)).expect("query")
+    }
+}

@@ -1,0 +1,238 @@
+//! Administration: the admin RPC functions, workers, audit trail and system settings.
+//! Every call is refused by the database (42501) for non-admins.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use domain::{AuditLog, UserRole, WorkerHeartbeat};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::error::AppError;
+use crate::services::http::{Api, ApiRequest};
+use crate::services::query::Query;
+use crate::services::Page;
+
+/// `admin_overview()`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Overview {
+    /// Profiles.
+    pub users: u64,
+    /// Active profiles.
+    pub active_users: u64,
+    /// Tasks per status.
+    #[serde(default)]
+    pub tasks_by_status: BTreeMap<String, u64>,
+    /// Pending tasks per priority.
+    #[serde(default)]
+    pub queue_by_priority: BTreeMap<String, u64>,
+    /// Pending tasks.
+    pub queue_depth: u64,
+    /// Completed or failed in the last 24 h.
+    pub finished_last24h: u64,
+    /// Failed in the last 24 h.
+    pub failed_last24h: u64,
+    /// Workers with a fresh heartbeat.
+    pub live_workers: u64,
+}
+
+impl Overview {
+    /// Failed / finished over the last 24 h, in percent.
+    pub fn failure_rate(&self) -> f64 {
+        if self.finished_last24h == 0 {
+            0.0
+        } else {
+            self.failed_last24h as f64 * 100.0 / self.finished_last24h as f64
+        }
+    }
+}
+
+/// The admin overview numbers.
+pub async fn overview(api: &Api) -> Result<Overview, AppError> {
+    api.json(ApiRequest::post(api.rest("rpc/admin_overview")).json(&json!({})))
+        .await
+}
+
+/// A row of `admin_list_users`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct AdminUser {
+    /// The user id.
+    pub id: Uuid,
+    /// Email.
+    pub email: String,
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Role.
+    pub role: UserRole,
+    /// Whether the account may sign in.
+    pub is_active: bool,
+    /// Last sign-in.
+    #[serde(default)]
+    pub last_login: Option<DateTime<Utc>>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Tasks owned.
+    pub task_count: u64,
+    /// Failed tasks owned.
+    pub failed_task_count: u64,
+    /// Matching users, all pages.
+    pub total_count: u64,
+}
+
+/// Users matching `search` (email or name), a page at a time.
+pub async fn list_users(
+    api: &Api,
+    search: &str,
+    limit: u64,
+    offset: u64,
+) -> Result<Page<AdminUser>, AppError> {
+    let rows: Vec<AdminUser> = api
+        .json(
+            ApiRequest::post(api.rest("rpc/admin_list_users")).json(&json!({
+                "search": search.trim(),
+                "result_limit": limit,
+                "result_offset": offset,
+            })),
+        )
+        .await?;
+    let total = rows.first().map_or(0, |row| row.total_count);
+    Ok(Page { rows, total })
+}
+
+/// Changes a user's role.
+pub async fn set_role(api: &Api, user_id: Uuid, role: UserRole) -> Result<(), AppError> {
+    api.send(
+        ApiRequest::post(api.rest("rpc/admin_set_role"))
+            .json(&json!({ "user_id": user_id, "new_role": role.as_str() })),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Deactivates or reactivates a user.
+pub async fn set_active(api: &Api, user_id: Uuid, active: bool) -> Result<(), AppError> {
+    api.send(
+        ApiRequest::post(api.rest("rpc/admin_set_active"))
+            .json(&json!({ "user_id": user_id, "active": active })),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The audit trail about one user, newest first.
+pub async fn audit_for(api: &Api, user_id: Uuid, limit: u64) -> Result<Vec<AuditLog>, AppError> {
+    let query = Query::table("audit_logs")
+        .select("*")
+        .eq("subject_user_id", user_id)
+        .order("created_at", false)
+        .limit(limit);
+    api.json(ApiRequest::get(api.rest(&query.to_path()))).await
+}
+
+/// Every worker's heartbeat, freshest first.
+pub async fn workers(api: &Api) -> Result<Vec<WorkerHeartbeat>, AppError> {
+    let query = Query::table("workers")
+        .select("*")
+        .order("last_heartbeat_at", false);
+    api.json(ApiRequest::get(api.rest(&query.to_path()))).await
+}
+
+/// A worker is offline when its heartbeat is older than this.
+pub const OFFLINE_AFTER_SECS: i64 = 30;
+
+/// `true` when the heartbeat is older than [`OFFLINE_AFTER_SECS`] (or the worker said it
+/// stopped).
+pub fn worker_offline(worker: &WorkerHeartbeat, now: DateTime<Utc>) -> bool {
+    worker.status == "stopped"
+        || (now - worker.last_heartbeat_at).num_seconds() > OFFLINE_AFTER_SECS
+}
+
+/// A row of `system_settings`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SystemSetting {
+    /// The key.
+    pub key: String,
+    /// The JSON value.
+    pub value: Value,
+    /// What it does.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// All settings, by key.
+pub async fn settings(api: &Api) -> Result<Vec<SystemSetting>, AppError> {
+    let query = Query::table("system_settings")
+        .select("*")
+        .order("key", true);
+    api.json(ApiRequest::get(api.rest(&query.to_path()))).await
+}
+
+/// The maintenance message every signed-in user sees (empty when none).
+pub async fn maintenance_banner(api: &Api) -> Result<String, AppError> {
+    let query = Query::table("system_settings")
+        .select("key,value,updated_at")
+        .eq("key", "maintenance_banner");
+    let rows: Vec<SystemSetting> = api
+        .json(ApiRequest::get(api.rest(&query.to_path())))
+        .await?;
+    Ok(rows
+        .first()
+        .and_then(|row| row.value.as_str())
+        .unwrap_or_default()
+        .to_owned())
+}
+
+/// Sets one setting's value (and records who did).
+pub async fn update_setting(
+    api: &Api,
+    key: &str,
+    value: &Value,
+    by: Option<Uuid>,
+) -> Result<(), AppError> {
+    let query = Query::table("system_settings").eq("key", key);
+    api.send(
+        ApiRequest::patch(api.rest(&query.to_path()))
+            .json(&json!({ "value": value, "updated_by": by })),
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    #[wasm_bindgen_test]
+    fn worker_goes_offline_after_30_seconds() {
+        let now: DateTime<Utc> = "2024-04-01T06:01:00Z".parse().expect("time");
+        let mut worker = WorkerHeartbeat {
+            id: "w1".into(),
+            hostname: "h".into(),
+            version: "0.1.0".into(),
+            started_at: now,
+            last_heartbeat_at: "2024-04-01T06:00:40Z".parse().expect("time"),
+            running_count: 1,
+            status: "running".into(),
+        };
+        assert!(!worker_offline(&worker, now));
+        worker.last_heartbeat_at = "2024-04-01T06:00:29Z".parse().expect("time");
+        assert!(worker_offline(&worker, now));
+    }
+
+    #[wasm_bindgen_test]
+    fn overview_failure_rate() {
+        let overview: Overview = serde_json::from_value(json!({
+            "users": 3, "activeUsers": 3, "tasksByStatus": {"failed": 1}, "queueByPriority": {},
+            "queueDepth": 0, "finishedLast24h": 4, "failedLast24h": 1, "liveWorkers": 1
+        }))
+        .expect("overview");
+        assert_eq!(overview.failure_rate(), 25.0);
+    }
+}

@@ -1,0 +1,55 @@
+//! `analytics_reports`: the files the worker produced.
+
+use domain::AnalyticsReport;
+use uuid::Uuid;
+
+use crate::error::AppError;
+use crate::services::http::{Api, ApiRequest};
+use crate::services::query::Query;
+use crate::services::Page;
+
+const COLUMNS: &str = "id,task_id,user_id,title,format,date_range_start,date_range_end,metrics,storage_path,size_bytes,created_at";
+
+/// One page of reports, newest first.
+pub async fn list(api: &Api, page: u64, page_size: u64) -> Result<Page<AnalyticsReport>, AppError> {
+    let query = Query::table("analytics_reports")
+        .select(COLUMNS)
+        .order("created_at", false)
+        .order("id", true)
+        .limit(page_size)
+        .offset(page * page_size);
+    let response = api
+        .send(ApiRequest::get(api.rest(&query.to_path())).header("Prefer", "count=exact"))
+        .await?;
+    let rows: Vec<AnalyticsReport> = response.json()?;
+    let total = response.total().unwrap_or(rows.len() as u64);
+    Ok(Page { rows, total })
+}
+
+/// The report a task produced, if any.
+pub async fn for_task(api: &Api, task_id: Uuid) -> Result<Option<AnalyticsReport>, AppError> {
+    let query = Query::table("analytics_reports")
+        .select(COLUMNS)
+        .eq("task_id", task_id)
+        .order("created_at", false)
+        .limit(1);
+    let rows: Vec<AnalyticsReport> = api
+        .json(ApiRequest::get(api.rest(&query.to_path())))
+        .await?;
+    Ok(rows.into_iter().next())
+}
+
+/// "2.4 MB".
+pub fn human_size(bytes: Option<i64>) -> String {
+    let Some(bytes) = bytes else {
+        return "—".into();
+    };
+    let bytes = bytes.max(0) as f64;
+    if bytes < 1024.0 {
+        format!("{bytes} B")
+    } else if bytes < 1024.0 * 1024.0 {
+        format!("{:.1} KB", bytes / 1024.0)
+    } else {
+        format!("{:.1} MB", bytes / 1024.0 / 1024.0)
+    }
+}

@@ -1,0 +1,248 @@
+//! The Supabase Auth session: its JSON shape, where it is kept (localStorage key
+//! `taskdeck.session`), and the pure rules of when to refresh it.
+
+use gloo::storage::{LocalStorage, Storage};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// The localStorage key of the session.
+pub const STORAGE_KEY: &str = "taskdeck.session";
+
+/// Refresh this many seconds before the access token expires.
+pub const REFRESH_MARGIN_SECS: i64 = 60;
+
+/// A signed-in user's tokens, as `/token` and `/verify` return them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// The JWT sent as `Authorization: Bearer`.
+    pub access_token: String,
+    /// Spent on refresh (rotation): each refresh returns a new one.
+    pub refresh_token: String,
+    /// Unix seconds when the access token expires.
+    pub expires_at: i64,
+    /// Who is signed in.
+    pub user: AuthUser,
+}
+
+/// `/auth/v1/user`, trimmed to what the SPA uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthUser {
+    /// The user id (`profiles.id`).
+    pub id: Uuid,
+    /// The sign-in address.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// What the user chose at sign-up (`name`).
+    #[serde(default)]
+    pub user_metadata: Value,
+    /// What only the service key writes (`role`).
+    #[serde(default)]
+    pub app_metadata: Value,
+    /// MFA factors.
+    #[serde(default)]
+    pub factors: Option<Vec<Factor>>,
+}
+
+/// An MFA factor of the user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Factor {
+    /// Its id.
+    pub id: String,
+    /// `totp`.
+    #[serde(default)]
+    pub factor_type: String,
+    /// `verified` or `unverified`.
+    #[serde(default)]
+    pub status: String,
+    /// A name the user chose.
+    #[serde(default)]
+    pub friendly_name: Option<String>,
+}
+
+impl Factor {
+    /// A TOTP factor that has been verified once (so it guards sign-in).
+    pub fn is_verified_totp(&self) -> bool {
+        self.factor_type == "totp" && self.status == "verified"
+    }
+}
+
+impl AuthUser {
+    /// The first verified TOTP factor, if any.
+    pub fn verified_totp(&self) -> Option<&Factor> {
+        self.factors.iter().flatten().find(|f| f.is_verified_totp())
+    }
+}
+
+/// The session JSON of GoTrue: `expires_at` may be missing, `expires_in` is always there.
+#[derive(Debug, Deserialize)]
+pub struct SessionResponse {
+    access_token: String,
+    refresh_token: String,
+    #[serde(default)]
+    expires_in: Option<i64>,
+    #[serde(default)]
+    expires_at: Option<i64>,
+    user: AuthUser,
+}
+
+impl SessionResponse {
+    /// The session, with `expires_at` computed from `expires_in` when absent.
+    pub fn into_session(self, now: i64) -> Session {
+        let expires_at = self
+            .expires_at
+            .unwrap_or_else(|| now + self.expires_in.unwrap_or(3600));
+        Session {
+            access_token: self.access_token,
+            refresh_token: self.refresh_token,
+            expires_at,
+            user: self.user,
+        }
+    }
+}
+
+/// What to do about the session before a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshDecision {
+    /// The token is good for a while yet.
+    Keep,
+    /// It expires within the margin (or has expired): refresh first.
+    RefreshNow,
+}
+
+/// Refresh when fewer than [`REFRESH_MARGIN_SECS`] seconds are left.
+pub fn refresh_decision(expires_at: i64, now: i64) -> RefreshDecision {
+    if expires_at - now <= REFRESH_MARGIN_SECS {
+        RefreshDecision::RefreshNow
+    } else {
+        RefreshDecision::Keep
+    }
+}
+
+/// Milliseconds to wait before refreshing in the background (at least one second, at
+/// most a day so the timer fits in an i32).
+pub fn refresh_delay_ms(expires_at: i64, now: i64) -> u32 {
+    let secs = (expires_at - now - REFRESH_MARGIN_SECS).clamp(1, 86_400);
+    u32::try_from(secs * 1000).unwrap_or(86_400_000)
+}
+
+/// Whether a failed request should be retried once after a refresh: only on 401, only
+/// the first time, and only when a session (and so a refresh token) exists.
+pub fn retry_after_refresh(status: u16, already_retried: bool, has_session: bool) -> bool {
+    status == 401 && !already_retried && has_session
+}
+
+/// Unix seconds now, from the browser's clock.
+pub fn now_secs() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
+}
+
+/// The claims of a JWT, without checking the signature (the server does that).
+pub fn jwt_claims(token: &str) -> Option<Value> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64url_decode(payload)?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// The `aal` claim of a JWT (`aal1`, `aal2`).
+pub fn token_aal(token: &str) -> Option<String> {
+    jwt_claims(token)?
+        .get("aal")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+/// Decodes base64url without padding (also accepts standard base64 and padding).
+pub fn base64url_decode(input: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(input.len() * 3 / 4);
+    let mut buffer = 0u32;
+    let mut bits = 0u32;
+    for c in input.bytes() {
+        let value = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' | b'+' => 62,
+            b'_' | b'/' => 63,
+            b'=' => break,
+            _ => return None,
+        };
+        buffer = (buffer << 6) | u32::from(value);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(((buffer >> bits) & 0xff) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// The stored session, if any and readable.
+pub fn load() -> Option<Session> {
+    LocalStorage::get(STORAGE_KEY).ok()
+}
+
+/// Stores the session, or removes it.
+pub fn store(session: Option<&Session>) {
+    match session {
+        Some(session) => {
+            // A full or disabled localStorage only costs staying signed in after a reload.
+            let _ = LocalStorage::set(STORAGE_KEY, session);
+        }
+        None => LocalStorage::delete(STORAGE_KEY),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    #[wasm_bindgen_test]
+    fn refreshes_within_the_margin() {
+        let now = 1_000_000;
+        assert_eq!(refresh_decision(now + 3600, now), RefreshDecision::Keep);
+        assert_eq!(refresh_decision(now + 61, now), RefreshDecision::Keep);
+        assert_eq!(refresh_decision(now + 60, now), RefreshDecision::RefreshNow);
+        assert_eq!(refresh_decision(now - 5, now), RefreshDecision::RefreshNow);
+    }
+
+    #[wasm_bindgen_test]
+    fn background_refresh_delay() {
+        let now = 1_000_000;
+        assert_eq!(refresh_delay_ms(now + 3600, now), 3_540_000);
+        assert_eq!(refresh_delay_ms(now + 10, now), 1000);
+        assert_eq!(refresh_delay_ms(now + 10_000_000, now), 86_400_000);
+    }
+
+    #[wasm_bindgen_test]
+    fn retries_once_on_401_with_a_session() {
+        assert!(retry_after_refresh(401, false, true));
+        assert!(!retry_after_refresh(401, true, true));
+        assert!(!retry_after_refresh(401, false, false));
+        assert!(!retry_after_refresh(403, false, true));
+    }
+
+    #[wasm_bindgen_test]
+    fn reads_aal_from_a_jwt() {
+        // {"sub":"x","aal":"aal2"}
+        let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4IiwiYWFsIjoiYWFsMiJ9.sig";
+        assert_eq!(token_aal(token).as_deref(), Some("aal2"));
+        assert_eq!(token_aal("not a token"), None);
+    }
+
+    #[wasm_bindgen_test]
+    fn session_from_gotrue_json() {
+        let json = r#"{"access_token":"a","token_type":"bearer","expires_in":3600,"refresh_token":"r",
+            "user":{"id":"22222222-2222-4222-8222-222222222222","email":"alice@taskdeck.dev",
+            "factors":[{"id":"f1","factor_type":"totp","status":"verified","friendly_name":"phone"}]}}"#;
+        let response: SessionResponse = serde_json::from_str(json).expect("parses");
+        let session = response.into_session(100);
+        assert_eq!(session.expires_at, 3700);
+        assert_eq!(
+            session.user.verified_totp().map(|f| f.id.as_str()),
+            Some("f1")
+        );
+    }
+}
