@@ -3,7 +3,9 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TOOLS="$ROOT/.tools"
+# Tools that are not packages of their own (wasm-opt from npm) live outside the checkout so
+# every clone shares them.
+TOOLS="${TASKDECK_TOOLS:-$HOME/.cache/taskdeck/tools}"
 PG_MAJOR=15
 TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=132
