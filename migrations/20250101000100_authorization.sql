@@ -19,18 +19,22 @@ as $$
 $$;
 comment on function public.is_admin() is 'True when the caller is an active administrator.';
 
-create or replace function private.is_active_user() returns boolean
+-- Whether the caller may create or change work: an active account that is not a guest
+-- (guests only read). Deactivated accounts keep a valid JWT until it expires; this is what
+-- stops them in the meantime.
+create or replace function private.can_write() returns boolean
 language sql stable security definer set search_path = ''
 as $$
   select exists (
-    select 1 from public.profiles p where p.id = (select auth.uid()) and p.is_active
+    select 1 from public.profiles p
+    where p.id = (select auth.uid()) and p.is_active and p.role in ('admin', 'business_user')
   )
 $$;
 
 revoke all on function public.is_admin() from public, anon;
-revoke all on function private.is_active_user() from public, anon;
+revoke all on function private.can_write() from public, anon;
 grant execute on function public.is_admin() to authenticated, service_role;
-grant execute on function private.is_active_user() to authenticated, service_role;
+grant execute on function private.can_write() to authenticated, service_role;
 
 -- ---------------------------------------------------------------------------------------
 -- Grants: start from nothing.
@@ -104,11 +108,11 @@ create policy "tasks: admins read all" on public.tasks
   for select to authenticated using ((select public.is_admin()));
 create policy "tasks: create own" on public.tasks
   for insert to authenticated
-  with check (user_id = (select auth.uid()) and (select private.is_active_user()));
+  with check (user_id = (select auth.uid()) and (select private.can_write()));
 create policy "tasks: edit own pending" on public.tasks
   for update to authenticated
-  using (user_id = (select auth.uid()) and status = 'pending' and (select private.is_active_user()))
-  with check (user_id = (select auth.uid()) and status = 'pending' and (select private.is_active_user()));
+  using (user_id = (select auth.uid()) and status = 'pending' and (select private.can_write()))
+  with check (user_id = (select auth.uid()) and status = 'pending' and (select private.can_write()));
 create policy "tasks: delete own unless running" on public.tasks
   for delete to authenticated
   using (user_id = (select auth.uid()) and status <> 'running');
@@ -139,13 +143,13 @@ create policy "business_events: read own" on public.business_events
   for select to authenticated using (user_id = (select auth.uid()) or (select public.is_admin()));
 create policy "business_events: add own" on public.business_events
   for insert to authenticated
-  with check (user_id = (select auth.uid()) and (select private.is_active_user()));
+  with check (user_id = (select auth.uid()) and (select private.can_write()));
 create policy "business_events: edit own" on public.business_events
   for update to authenticated
-  using (user_id = (select auth.uid()) and (select private.is_active_user()))
-  with check (user_id = (select auth.uid()) and (select private.is_active_user()));
+  using (user_id = (select auth.uid()) and (select private.can_write()))
+  with check (user_id = (select auth.uid()) and (select private.can_write()));
 create policy "business_events: delete own" on public.business_events
-  for delete to authenticated using (user_id = (select auth.uid()) and (select private.is_active_user()));
+  for delete to authenticated using (user_id = (select auth.uid()) and (select private.can_write()));
 
 -- audit_logs: own trail (as actor or as subject), admins all; no insert/update/delete policy
 create policy "audit_logs: read own" on public.audit_logs

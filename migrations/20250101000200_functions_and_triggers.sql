@@ -511,8 +511,8 @@ begin
   if not found or (t.user_id is distinct from auth.uid() and not public.is_admin()) then
     raise exception 'Task not found' using errcode = 'PT404', hint = 'It may have been deleted, or it is not yours.';
   end if;
-  if auth.uid() is not null and not private.is_active_user() then
-    raise exception 'Your account is deactivated' using errcode = '42501';
+  if auth.uid() is not null and not private.can_write() then
+    raise exception 'Your account cannot change tasks (it is deactivated or read-only)' using errcode = '42501';
   end if;
   if t.status not in ('failed', 'cancelled') then
     raise exception 'Only a failed or cancelled task can be retried; this one is %', t.status
@@ -815,7 +815,7 @@ $$;
 revoke all on all functions in schema public from public, anon;
 revoke all on all functions in schema private from public, anon, authenticated;
 grant execute on function public.is_admin() to authenticated, service_role;
-grant execute on function private.is_active_user() to authenticated, service_role;
+grant execute on function private.can_write() to authenticated, service_role;
 grant execute on function public.cancel_task(uuid) to authenticated, service_role;
 grant execute on function public.retry_task(uuid) to authenticated, service_role;
 grant execute on function public.analytics_metrics(date, date, text[], uuid) to authenticated, service_role;

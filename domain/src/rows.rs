@@ -244,6 +244,9 @@ pub struct AuditLog {
     /// Who did it (`auth.uid()`), `None` for the system.
     #[serde(default)]
     pub actor_id: Option<Uuid>,
+    /// Whose record it is (the task's owner, the profile's user); `None` for settings.
+    #[serde(default)]
+    pub subject_user_id: Option<Uuid>,
     /// `INSERT`, `UPDATE`, `DELETE` or a named action.
     pub action: String,
     /// The table changed.
