@@ -56,13 +56,17 @@ pub fn cluster_url() -> anyhow::Result<String> {
 /// Creates a new database cloned from `template` and returns a pool on it.
 pub async fn fresh_database(template: Template) -> anyhow::Result<TestDb> {
     let base = cluster_url()?;
-    let options = PgConnectOptions::from_str(&base).context("DATABASE_URL is not a valid postgres URL")?;
+    let options =
+        PgConnectOptions::from_str(&base).context("DATABASE_URL is not a valid postgres URL")?;
     let mut admin = PgConnection::connect_with(&options)
         .await
         .with_context(|| format!("cannot connect to the test cluster at {base}"))?;
     let name = format!("test_{}", uuid::Uuid::new_v4().simple());
     // Identifiers cannot be bound; both names are generated here, never taken from input.
-    let sql = format!("create database {name} template {}", template.database_name());
+    let sql = format!(
+        "create database {name} template {}",
+        template.database_name()
+    );
     sqlx::raw_sql(&sql)
         .execute(&mut admin)
         .await
