@@ -48,6 +48,9 @@ pub struct Deps {
     pub running: RunningTasks,
     /// How long a handler may keep running after its token is tripped before it is dropped.
     pub cancel_grace: Duration,
+    /// Completions waiting to be written together (one statement for all that finished
+    /// while the previous write was in flight).
+    pub completions: Completions,
 }
 
 impl Deps {
@@ -65,6 +68,7 @@ impl Deps {
             metrics: Arc::new(Metrics::new()),
             running: RunningTasks::default(),
             cancel_grace: Duration::from_secs(5),
+            completions: Completions::default(),
         }
     }
 
@@ -290,11 +294,23 @@ pub struct Execution {
 /// Runs one attempt of a claimed task. `Err` only when the bookkeeping itself failed
 /// (the database went away): the task then stays claimed until its lease expires and
 /// another worker (or this one) takes it again.
+pub async fn execute(deps: &Deps, task: ClaimedTask) -> anyhow::Result<()> {
+    execute_then(deps, task, || {}).await
+}
+
+/// [`execute`], calling `handler_done` as soon as the handler has returned, before the
+/// writes that end the attempt. The runner frees the task's slot there, so its next claim
+/// overlaps with those writes; the task stays in [`RunningTasks`] (its lease renewed) until
+/// they are done.
 #[tracing::instrument(
     skip_all,
     fields(task_id = %task.id, task_type = %task.task_type, attempt = task.attempts)
 )]
-pub async fn execute(deps: &Deps, task: ClaimedTask) -> anyhow::Result<()> {
+pub async fn execute_then(
+    deps: &Deps,
+    task: ClaimedTask,
+    handler_done: impl FnOnce(),
+) -> anyhow::Result<()> {
     let guard = deps.running.insert(task.id);
     let started = Instant::now();
     let pool = &deps.pool;
@@ -303,47 +319,26 @@ pub async fn execute(deps: &Deps, task: ClaimedTask) -> anyhow::Result<()> {
         deps.metrics.rescued.inc();
     }
 
-    // An execution still `running` belongs to an attempt whose worker was lost.
-    let stale = sqlx::query(
-        "update public.task_executions
-            set status = 'failed', completed_at = now(), error_message = 'worker lost',
-                duration_ms = greatest((extract(epoch from now() - started_at) * 1000)::bigint, 0)
-          where task_id = $1 and status = 'running'",
-    )
-    .bind(task.id)
-    .execute(pool)
-    .await
-    .context("could not close the previous execution")?
-    .rows_affected();
-
-    let execution: Execution = sqlx::query_as(
-        "insert into public.task_executions (task_id, attempt, worker_id, status)
-         select $1, coalesce(max(attempt), 0) + 1, $2, 'running'
-           from public.task_executions where task_id = $1
-         returning id, attempt",
-    )
-    .bind(task.id)
-    .bind(&*deps.worker_id)
-    .fetch_one(pool)
-    .await
-    .context("could not record the execution")?;
-
-    let log = TaskLogger::new(pool.clone(), task.id, execution.id);
+    // The claim opened the attempt: its execution row and first log lines.
+    let execution = Execution {
+        id: task.execution_id,
+        attempt: task.execution_attempt,
+    };
     if task.rescued {
-        log.warn(
-            "Rescued: the previous worker's lease expired",
-            Some(json!({ "closedExecutions": stale })),
-        )
-        .await;
+        tracing::warn!(
+            task_id = %task.id,
+            closed_executions = task.closed_executions,
+            "Rescued: the previous worker's lease expired"
+        );
     }
-    log.info(
-        format!(
-            "Attempt {} of {} started on worker {}",
-            task.attempts, task.max_attempts, deps.worker_id
-        ),
-        Some(json!({ "worker": &*deps.worker_id, "attempt": task.attempts, "execution": execution.attempt })),
-    )
-    .await;
+    tracing::info!(
+        task_id = %task.id,
+        "Attempt {} of {} started on worker {}",
+        task.attempts,
+        task.max_attempts,
+        deps.worker_id
+    );
+    let log = TaskLogger::new(pool.clone(), task.id, execution.id);
 
     let result = if task.attempts > task.max_attempts {
         // Only a rescued task gets here: every attempt so far was lost with its worker.
@@ -355,6 +350,7 @@ pub async fn execute(deps: &Deps, task: ClaimedTask) -> anyhow::Result<()> {
     } else {
         run_handler(deps, &task, &log, &guard.task).await
     };
+    handler_done();
 
     finish(deps, &task, execution, result, guard.task.reason(), started).await
 }
@@ -464,48 +460,251 @@ async fn complete(
     duration_ms: i64,
     seconds: f64,
 ) -> anyhow::Result<()> {
-    let mut tx = deps.pool.begin().await?;
-    let updated = sqlx::query(
-        "update public.tasks
-            set status = 'completed', progress = 100, result = $3, error_message = null,
-                completed_at = now(), locked_by = null, locked_until = null
-          where id = $1 and locked_by = $2 and status = 'running'",
-    )
-    .bind(task.id)
-    .bind(&*deps.worker_id)
-    .bind(&value)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if updated == 0 {
-        tx.rollback().await?;
-        return interrupted(deps, task, execution, duration_ms).await;
+    let message = format!("Completed in {}", human_duration(duration_ms));
+    let context = json!({ "durationMs": duration_ms });
+    if task
+        .recurrence
+        .as_deref()
+        .is_none_or(|expression| expression.trim().is_empty())
+    {
+        // The common case: the task's final status, its execution and the log line in one
+        // statement, shared with the other completions that are ready at the same time.
+        let updated = deps
+            .completions
+            .complete(
+                deps,
+                CompletionRow {
+                    task_id: task.id,
+                    execution_id: execution.id,
+                    result: value,
+                    duration_ms,
+                    message,
+                    context,
+                },
+            )
+            .await?;
+        if !updated {
+            return interrupted(deps, task, execution, duration_ms).await;
+        }
+    } else {
+        let mut tx = deps.pool.begin().await?;
+        let updated = sqlx::query(
+            "update public.tasks
+                set status = 'completed', progress = 100, result = $3, error_message = null,
+                    completed_at = now(), locked_by = null, locked_until = null
+              where id = $1 and locked_by = $2 and status = 'running'",
+        )
+        .bind(task.id)
+        .bind(&*deps.worker_id)
+        .bind(&value)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            tx.rollback().await?;
+            return interrupted(deps, task, execution, duration_ms).await;
+        }
+        sqlx::query(
+            "update public.task_executions
+                set status = 'completed', completed_at = now(), duration_ms = $2, result = $3
+              where id = $1 and status = 'running'",
+        )
+        .bind(execution.id)
+        .bind(duration_ms)
+        .bind(&value)
+        .execute(&mut *tx)
+        .await?;
+        insert_log(
+            &mut *tx,
+            execution.id,
+            task.id,
+            LogLevel::Info,
+            &message,
+            Some(context),
+        )
+        .await?;
+        schedule_next_run(&mut tx, task, execution).await?;
+        tx.commit().await?;
     }
-    sqlx::query(
-        "update public.task_executions
-            set status = 'completed', completed_at = now(), duration_ms = $2, result = $3
-          where id = $1 and status = 'running'",
-    )
-    .bind(execution.id)
-    .bind(duration_ms)
-    .bind(&value)
-    .execute(&mut *tx)
-    .await?;
-    insert_log(
-        &mut *tx,
-        execution.id,
-        task.id,
-        LogLevel::Info,
-        &format!("Completed in {}", human_duration(duration_ms)),
-        Some(json!({ "durationMs": duration_ms })),
-    )
-    .await?;
-    schedule_next_run(&mut tx, task, execution).await?;
-    tx.commit().await?;
     deps.metrics.completed.inc();
     deps.metrics.run_time.observe(seconds);
     tracing::info!(duration_ms, "task completed");
     Ok(())
+}
+
+/// One successful attempt to record.
+#[derive(Debug)]
+struct CompletionRow {
+    task_id: Uuid,
+    execution_id: Uuid,
+    result: Value,
+    duration_ms: i64,
+    message: String,
+    context: Value,
+}
+
+type CompletionReply = tokio::sync::oneshot::Sender<Result<bool, String>>;
+
+/// Successful attempts waiting to be recorded. Whoever holds the write lock writes every
+/// completion queued so far in one statement; the others find theirs done when they get
+/// the lock. Nothing waits on a timer: under load, completions that finish while a write
+/// is in flight share the next one; alone, a completion is written at once.
+#[derive(Clone, Debug, Default)]
+pub struct Completions {
+    queue: Arc<Mutex<Vec<(CompletionRow, CompletionReply)>>>,
+    write: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Completions {
+    /// Records `row` (conditional on this worker still holding the running task); `false`
+    /// when the task was no longer ours.
+    async fn complete(&self, deps: &Deps, row: CompletionRow) -> anyhow::Result<bool> {
+        let (reply, mut answer) = tokio::sync::oneshot::channel();
+        let (task_id, execution_id) = (row.task_id, row.execution_id);
+        let fallback = (
+            row.result.clone(),
+            row.duration_ms,
+            row.message.clone(),
+            row.context.clone(),
+        );
+        self.queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((row, reply));
+        let outcome = {
+            let _write = self.write.lock().await;
+            match answer.try_recv() {
+                Ok(outcome) => Some(outcome),
+                Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {
+                    let batch = std::mem::take(
+                        &mut *self.queue.lock().unwrap_or_else(PoisonError::into_inner),
+                    );
+                    write_completions(deps, batch).await;
+                    None
+                }
+                Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
+                    Some(Err("the completion batch was dropped".to_owned()))
+                }
+            }
+        };
+        let outcome = match outcome {
+            Some(outcome) => outcome,
+            None => answer
+                .await
+                .unwrap_or_else(|_| Err("the completion batch was dropped".to_owned())),
+        };
+        match outcome {
+            Ok(updated) => Ok(updated),
+            Err(error) => {
+                // The shared statement failed (a lost connection, a deadlock with another
+                // writer…): record this one on its own.
+                tracing::debug!(error = %error, "batched completion failed; writing it alone");
+                let (result, duration_ms, message, context) = fallback;
+                complete_one(
+                    deps,
+                    &CompletionRow {
+                        task_id,
+                        execution_id,
+                        result,
+                        duration_ms,
+                        message,
+                        context,
+                    },
+                )
+                .await
+            }
+        }
+    }
+}
+
+/// Writes a batch of completions in one statement and answers each. (`coalesce(status, '')`
+/// is `status`, never null, written so that the planner looks the rows up by primary key
+/// instead of scanning the partial "running" indexes, which a busy queue fills with dead
+/// entries.)
+async fn write_completions(deps: &Deps, batch: Vec<(CompletionRow, CompletionReply)>) {
+    if batch.is_empty() {
+        return;
+    }
+    let rows: Vec<&CompletionRow> = batch.iter().map(|(row, _)| row).collect();
+    let result: Result<Vec<Uuid>, sqlx::Error> = sqlx::query_scalar(
+        "with input as (
+           select * from unnest($2::uuid[], $3::uuid[], $4::jsonb[], $5::int8[], $6::text[], $7::jsonb[])
+             as i(task_id, execution_id, result, duration_ms, message, context)),
+         task as (
+           update public.tasks t
+              set status = 'completed', progress = 100, result = i.result, error_message = null,
+                  completed_at = now(), locked_by = null, locked_until = null
+             from input i
+            where t.id = any($2) and t.id = i.task_id and t.locked_by = $1
+              and coalesce(t.status, '') = 'running'
+            returning t.id),
+         execution as (
+           update public.task_executions e
+              set status = 'completed', completed_at = now(), duration_ms = i.duration_ms,
+                  result = i.result
+             from input i join task on task.id = i.task_id
+            where e.id = any($3) and e.id = i.execution_id
+              and coalesce(e.status, '') = 'running'
+            returning e.id),
+         log as (
+           insert into public.execution_logs (execution_id, task_id, level, message, context)
+           select i.execution_id, i.task_id, 'info', i.message, i.context
+             from input i join task on task.id = i.task_id)
+         select id from task",
+    )
+    .bind(&*deps.worker_id)
+    .bind(rows.iter().map(|row| row.task_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|row| row.execution_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|row| row.result.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|row| row.duration_ms).collect::<Vec<_>>())
+    .bind(rows.iter().map(|row| row.message.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|row| row.context.clone()).collect::<Vec<_>>())
+    .fetch_all(&deps.pool)
+    .await;
+    match result {
+        Ok(updated) => {
+            for (row, reply) in batch {
+                let _ = reply.send(Ok(updated.contains(&row.task_id)));
+            }
+        }
+        Err(error) => {
+            let error = error.to_string();
+            for (_, reply) in batch {
+                let _ = reply.send(Err(error.clone()));
+            }
+        }
+    }
+}
+
+/// Records one completion alone (one statement).
+async fn complete_one(deps: &Deps, row: &CompletionRow) -> anyhow::Result<bool> {
+    let updated: i64 = sqlx::query_scalar(
+        "with task as (
+           update public.tasks
+              set status = 'completed', progress = 100, result = $3, error_message = null,
+                  completed_at = now(), locked_by = null, locked_until = null
+            where id = $1 and locked_by = $2 and status = 'running'
+            returning id),
+         execution as (
+           update public.task_executions
+              set status = 'completed', completed_at = now(), duration_ms = $5, result = $3
+            where id = $4 and status = 'running' and exists (select 1 from task)
+            returning id),
+         log as (
+           insert into public.execution_logs (execution_id, task_id, level, message, context)
+           select $4, id, 'info', $6, $7 from task)
+         select count(*) from task",
+    )
+    .bind(row.task_id)
+    .bind(&*deps.worker_id)
+    .bind(&row.result)
+    .bind(row.execution_id)
+    .bind(row.duration_ms)
+    .bind(&row.message)
+    .bind(&row.context)
+    .fetch_one(&deps.pool)
+    .await?;
+    Ok(updated > 0)
 }
 
 async fn fail_or_retry(

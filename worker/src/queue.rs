@@ -39,6 +39,12 @@ pub struct ClaimedTask {
     pub recurrence: Option<String>,
     /// `true` when the task was taken over from a worker whose lease expired.
     pub rescued: bool,
+    /// The `task_executions` row the claim opened for this attempt.
+    pub execution_id: Uuid,
+    /// Its `attempt` number (1, 2, …).
+    pub execution_attempt: i32,
+    /// Executions of a rescued task left `running` by the lost worker, closed by the claim.
+    pub closed_executions: i64,
 }
 
 fn lease_secs(lease: Duration) -> f64 {
@@ -46,9 +52,10 @@ fn lease_secs(lease: Duration) -> f64 {
 }
 
 /// Claims up to `limit` tasks: first running tasks whose lease expired (their worker is
-/// gone; `running_here` are the ones this process runs, never taken twice), then pending tasks that are due, most urgent first, oldest `run_after` first.
-/// Both statements skip rows other workers hold, so concurrent workers never claim the
-/// same task.
+/// gone; `running_here` are the ones this process runs, never taken twice), then pending
+/// tasks that are due, most urgent first, oldest `run_after` first; opens each attempt
+/// (its execution row and first log lines). One statement; both claims skip rows other
+/// workers hold, so concurrent workers never claim the same task.
 pub async fn claim(
     pool: &PgPool,
     worker_id: &str,
@@ -59,34 +66,86 @@ pub async fn claim(
     if limit == 0 {
         return Ok(Vec::new());
     }
-    let limit_i64 = i64::try_from(limit).unwrap_or(i64::MAX);
-    let mut tasks = rescue(pool, worker_id, lease, limit_i64, running_here).await?;
-    let left = limit.saturating_sub(tasks.len());
-    if left > 0 {
-        let sql = format!(
-            "update public.tasks t
-                set status = 'running', locked_by = $1,
-                    locked_until = now() + make_interval(secs => $2),
-                    attempts = t.attempts + 1, started_at = coalesce(t.started_at, now()),
-                    progress = 0
-              where t.id in (
-                    select id from public.tasks
-                     where status = 'pending' and run_after <= now()
-                     order by priority_rank, run_after
-                     limit $3
-                       for update skip locked)
-             returning {CLAIMED_COLUMNS}, false as rescued"
-        );
-        let mut pending: Vec<ClaimedTask> = sqlx::query_as(&sql)
-            .bind(worker_id)
-            .bind(lease_secs(lease))
-            .bind(i64::try_from(left).unwrap_or(i64::MAX))
-            .fetch_all(pool)
-            .await?;
-        // RETURNING has no order; start the most urgent first.
-        pending.sort_by_key(|task| priority_rank(&task.priority));
-        tasks.extend(pending);
-    }
+    // One statement (one round trip): the rescue takes expired leases first, the pending
+    // claim fills what is left of `limit` (the two sets are disjoint: running vs pending);
+    // then every claimed task gets its attempt opened: the lost worker's executions closed
+    // ("worker lost"), this attempt's `task_executions` row, and its first log lines
+    // ("Rescued: …", "Attempt n of m started on worker …").
+    let sql = format!(
+        "with rescued as (
+           update public.tasks t
+              set locked_by = $1, locked_until = now() + make_interval(secs => $2),
+                  attempts = t.attempts + 1, progress = 0
+            where t.id in (
+                  select id from public.tasks
+                   where status = 'running' and locked_until < now()
+                     and not (id = any($4))
+                   order by locked_until
+                   limit $3
+                     for update skip locked)
+           returning {CLAIMED_COLUMNS}, true as rescued),
+         pending as (
+           update public.tasks t
+              set status = 'running', locked_by = $1,
+                  locked_until = now() + make_interval(secs => $2),
+                  attempts = t.attempts + 1, started_at = coalesce(t.started_at, now()),
+                  progress = 0
+            where t.id in (
+                  select id from public.tasks
+                   where status = 'pending' and run_after <= now()
+                   order by priority_rank, run_after
+                   limit greatest($3 - (select count(*) from rescued), 0)
+                     for update skip locked)
+           returning {CLAIMED_COLUMNS}, false as rescued),
+         claimed as (
+           select * from rescued
+           union all
+           select * from pending),
+         stale as (
+           update public.task_executions x
+              set status = 'failed', completed_at = now(), error_message = 'worker lost',
+                  duration_ms = greatest((extract(epoch from now() - x.started_at) * 1000)::bigint, 0)
+            where x.task_id in (select id from rescued) and x.status = 'running'
+            returning x.task_id),
+         execution as (
+           insert into public.task_executions (task_id, attempt, worker_id, status)
+           select c.id,
+                  coalesce((select max(x.attempt) from public.task_executions x
+                             where x.task_id = c.id), 0) + 1,
+                  $1, 'running'
+             from claimed c
+           returning id, task_id, attempt),
+         opened as (
+           select c.*, e.id as execution_id, e.attempt as execution_attempt,
+                  (select count(*) from stale s where s.task_id = c.id) as closed_executions
+             from claimed c join execution e on e.task_id = c.id),
+         logs as (
+           insert into public.execution_logs (execution_id, task_id, level, message, context)
+           select o.execution_id, o.id, l.level, l.message,
+                  case l.ord
+                    when 1 then jsonb_build_object('closedExecutions', o.closed_executions)
+                    else jsonb_build_object('worker', $1::text, 'attempt', o.attempts,
+                                            'execution', o.execution_attempt)
+                  end
+             from opened o
+            cross join lateral (values
+                  (1, 'warn', 'Rescued: the previous worker''s lease expired'),
+                  (2, 'info', format('Attempt %s of %s started on worker %s',
+                                     o.attempts, o.max_attempts, $1::text)))
+                  as l(ord, level, message)
+            where l.ord = 2 or o.rescued
+            order by o.id, l.ord)
+         select * from opened"
+    );
+    let mut tasks: Vec<ClaimedTask> = sqlx::query_as(&sql)
+        .bind(worker_id)
+        .bind(lease_secs(lease))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .bind(running_here)
+        .fetch_all(pool)
+        .await?;
+    // RETURNING has no order; rescued tasks first, then the most urgent.
+    tasks.sort_by_key(|task| (!task.rescued, priority_rank(&task.priority)));
     Ok(tasks)
 }
 
@@ -98,38 +157,6 @@ pub fn priority_rank(priority: &str) -> u8 {
         "medium" => 2,
         _ => 3,
     }
-}
-
-/// Takes over running tasks whose lease expired, except those this process is running
-/// (a worker restarted under the same name may rescue its own earlier tasks; a live one
-/// renews the leases of what it runs).
-async fn rescue(
-    pool: &PgPool,
-    worker_id: &str,
-    lease: Duration,
-    limit: i64,
-    running_here: &[Uuid],
-) -> Result<Vec<ClaimedTask>, sqlx::Error> {
-    let sql = format!(
-        "update public.tasks t
-            set locked_by = $1, locked_until = now() + make_interval(secs => $2),
-                attempts = t.attempts + 1, progress = 0
-          where t.id in (
-                select id from public.tasks
-                 where status = 'running' and locked_until < now()
-                   and not (id = any($4))
-                 order by locked_until
-                 limit $3
-                   for update skip locked)
-         returning {CLAIMED_COLUMNS}, true as rescued"
-    );
-    sqlx::query_as(&sql)
-        .bind(worker_id)
-        .bind(lease_secs(lease))
-        .bind(limit)
-        .bind(running_here)
-        .fetch_all(pool)
-        .await
 }
 
 /// What the heartbeat learned about one of this worker's tasks.

@@ -63,10 +63,7 @@ pub async fn run_until_stopped(
     let connect = PgConnectOptions::from_str(&settings.database_url)
         .context("DATABASE_URL is not a valid PostgreSQL URL")?
         .application_name(APPLICATION_NAME);
-    let pool = PgPoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(15))
-        .connect_lazy_with(connect);
+    let pool = pool_options(max_connections).connect_lazy_with(connect);
     // Fail fast at start when the database cannot be reached at all.
     match tokio::time::timeout(Duration::from_secs(5), pool.acquire()).await {
         Ok(Ok(connection)) => drop(connection),
@@ -83,6 +80,24 @@ pub async fn run_until_stopped(
     let result = run_with_deps(deps, RunOptions::from(&settings), shutdown).await;
     pool.close().await;
     result
+}
+
+/// The worker's pool settings. A connection that sat idle for a second or more is pinged
+/// before use (a restarted or unreachable database shows up there, not in a task's
+/// bookkeeping); one in constant use is not, which saves a round trip per statement.
+pub fn pool_options(max_connections: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(15))
+        .test_before_acquire(false)
+        .before_acquire(|connection, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= Duration::from_secs(1) {
+                    sqlx::Connection::ping(connection).await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 /// [`run_until_stopped`] with prepared dependencies (custom handlers, in tests).
@@ -198,12 +213,18 @@ pub async fn run_with_deps(
                         let finished = finished.clone();
                         deps.metrics.running.inc();
                         tracker.spawn(async move {
-                            if let Err(error) = executor::execute(&deps, task).await {
+                            // The slot is free once the handler returns: the next claim
+                            // overlaps with the writes that end this attempt.
+                            let handler_done = || {
+                                drop(permit);
+                                finished.notify_one();
+                            };
+                            if let Err(error) =
+                                executor::execute_then(&deps, task, handler_done).await
+                            {
                                 tracing::error!(error.cause_chain = ?error, "could not record the end of an attempt; its lease will expire and it will be retried");
                             }
                             deps.metrics.running.dec();
-                            drop(permit);
-                            finished.notify_one();
                         });
                     }
                     if claimed == free {
@@ -225,7 +246,13 @@ pub async fn run_with_deps(
         let has_free_slot = slots.available_permits() > 0;
         tokio::select! {
             () = shutdown.cancelled() => break,
-            () = finished.notified() => {}
+            () = finished.notified() => {
+                // Completions are written in batches and their tasks end together: let
+                // the others of the batch free their slots too, to claim for all at once.
+                for _ in 0..4 {
+                    tokio::task::yield_now().await;
+                }
+            }
             () = listener.notified(), if has_free_slot => {}
             () = tokio::time::sleep(options.poll_interval) => {}
         }
