@@ -5,8 +5,12 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
+use crate::components::feedback::error_view;
+use crate::components::feedback::loading_view;
 use crate::components::layout::{AppLayout, PublicLayout};
-use crate::components::{ErrorBox, Loading};
+use crate::components::route_link;
+use crate::hooks::use_effect_on;
+
 use crate::config::{self, Config};
 use crate::error::AppError;
 use crate::guard::{decide, Access, Decision};
@@ -118,16 +122,16 @@ fn page(route: &Route) -> Html {
         Route::Dashboard => html! { <pages::dashboard::Dashboard /> },
         Route::Tasks => html! { <pages::tasks::TaskList /> },
         Route::NewTask => html! { <pages::tasks::NewTaskWizard /> },
-        Route::TaskDetail { id } => html! { <pages::tasks::TaskDetail id={id} /> },
+        Route::TaskDetail { id } => pages::tasks::task_detail(&id),
         Route::Analytics => html! { <pages::analytics::Analytics /> },
         Route::Reports => html! { <pages::analytics::Reports /> },
-        Route::Settings => html! { <pages::settings::SettingsIndex /> },
+        Route::Settings => pages::settings::settings_index(),
         Route::SettingsProfile => html! { <pages::settings::ProfileSettings /> },
         Route::SettingsSecurity => html! { <pages::settings::SecuritySettings /> },
         Route::Admin => html! { <pages::admin::AdminOverview /> },
         Route::AdminUsers => html! { <pages::admin::AdminUsers /> },
         Route::AdminSystem => html! { <pages::admin::AdminSystem /> },
-        Route::NotFound => html! { <pages::NotFound /> },
+        Route::NotFound => pages::not_found(),
     }
 }
 
@@ -165,7 +169,7 @@ pub fn guard(props: &GuardProps) -> Html {
     let decision = decide(props.access, state.signed_in(), is_admin, &path);
     {
         let redirect = matches!(decision, Decision::Redirect(_));
-        use_effect_with((redirect, path), move |(redirect, path)| {
+        use_effect_on((redirect, path), move |(redirect, path)| {
             if let (true, Some(navigator)) = (*redirect, navigator) {
                 let _ = navigator.replace_with_query(&Route::Login, &[("next", path.as_str())]);
             }
@@ -177,10 +181,10 @@ pub fn guard(props: &GuardProps) -> Html {
         }
         Decision::Render => html! { <AppLayout>{ props.children.clone() }</AppLayout> },
         Decision::Redirect(_) => {
-            html! { <PublicLayout><Loading label="Taking you to sign in…" /></PublicLayout> }
+            html! { <PublicLayout>{ loading_view("Taking you to sign in…") }</PublicLayout> }
         }
         Decision::Wait => {
-            html! { <AppLayout><Loading label="Checking your access…" /></AppLayout> }
+            html! { <AppLayout>{ loading_view("Checking your access…") }</AppLayout> }
         }
         Decision::Forbidden => html! {
             <AppLayout>
@@ -192,7 +196,7 @@ pub fn guard(props: &GuardProps) -> Html {
                             <p>{ format!("(Your profile could not be loaded: {error})") }</p>
                         }
                     </div>
-                    <Link<Route> to={Route::Dashboard} classes="button">{ "Back to the dashboard" }</Link<Route>>
+                    { route_link(Route::Dashboard, "button", "Back to the dashboard") }
                 </section>
             </AppLayout>
         },
@@ -205,16 +209,16 @@ pub fn app() -> Html {
     let config = use_state(|| None::<Result<Config, AppError>>);
     {
         let config = config.clone();
-        use_effect_with((), move |_| {
+        use_effect_on((), move |_| {
             spawn_local(async move { config.set(Some(config::load().await)) });
         });
     }
     match &*config {
-        None => html! { <Loading label="Starting Taskdeck…" /> },
+        None => loading_view("Starting Taskdeck…"),
         Some(Err(error)) => html! {
             <main class="main"><section class="page narrow">
                 <h1>{ "Taskdeck can't start" }</h1>
-                <ErrorBox error={error.clone()} />
+                { error_view(error.clone(), None) }
             </section></main>
         },
         Some(Ok(config)) => html! { <Root config={config.clone()} /> },
@@ -242,7 +246,7 @@ pub fn root(props: &RootProps) -> Html {
     });
     {
         let dispatcher = state.dispatcher();
-        use_effect_with(api.clone(), move |api| {
+        use_effect_on(api.clone(), move |api| {
             api.on_session_change(Callback::from(move |session| {
                 dispatcher.dispatch(Action::SetSession(session));
             }));
@@ -253,7 +257,7 @@ pub fn root(props: &RootProps) -> Html {
         let dispatcher = state.dispatcher();
         let api = api.clone();
         let user_id = state.session.as_ref().map(|s| s.user.id);
-        use_effect_with(user_id, move |user_id| {
+        use_effect_on(user_id, move |user_id| {
             if let Some(user_id) = *user_id {
                 spawn_local(async move {
                     match profiles::get(&api, user_id).await {
@@ -271,7 +275,7 @@ pub fn root(props: &RootProps) -> Html {
     {
         let api = api.clone();
         let expires_at = state.session.as_ref().map(|s| s.expires_at);
-        use_effect_with(expires_at, move |expires_at| {
+        use_effect_on(expires_at, move |expires_at| {
             let timeout = expires_at.map(|at| {
                 Timeout::new(refresh_delay_ms(at, now_secs()), move || {
                     spawn_local(async move {
@@ -283,7 +287,7 @@ pub fn root(props: &RootProps) -> Html {
         });
     }
     // Theme on <html data-theme>.
-    use_effect_with(state.theme, |theme| {
+    use_effect_on(state.theme, |theme| {
         if let Some(html) = gloo::utils::document().document_element() {
             let _ = html.set_attribute("data-theme", theme.as_str());
         }

@@ -257,10 +257,23 @@ fn with_period(text: &str) -> String {
 }
 
 /// The first letter in upper case: database messages start in lower case.
+///
+/// The upper-casing is the browser's (`String.prototype.toUpperCase`, the same Unicode
+/// mapping as `char::to_uppercase`), which spares the wasm Rust's case tables.
 pub fn capitalize(text: &str) -> String {
-    let mut chars = text.trim().chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
+    let text = text.trim();
+    match text.chars().next() {
+        Some(first) if first.is_ascii() => {
+            let mut out = String::with_capacity(text.len());
+            out.push(first.to_ascii_uppercase());
+            out.push_str(&text[1..]);
+            out
+        }
+        Some(first) => {
+            let rest = &text[first.len_utf8()..];
+            let upper: String = js_sys::JsString::from(first).to_upper_case().into();
+            upper + rest
+        }
         None => String::new(),
     }
 }
@@ -382,6 +395,15 @@ mod tests {
             AppError::Network.to_string(),
             "Can't reach the server. Check your connection and try again."
         );
+    }
+
+    #[wasm_bindgen_test]
+    fn capitalize_upper_cases_the_first_letter_only() {
+        assert_eq!(capitalize("  title is required "), "Title is required");
+        assert_eq!(capitalize("écrit"), "Écrit");
+        assert_eq!(capitalize("ßig"), "SSig");
+        assert_eq!(capitalize("1 row"), "1 row");
+        assert_eq!(capitalize("   "), "");
     }
 
     #[wasm_bindgen_test]

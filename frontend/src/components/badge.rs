@@ -13,7 +13,12 @@ pub struct StatusBadgeProps {
 /// A coloured status label.
 #[function_component(StatusBadge)]
 pub fn status_badge(props: &StatusBadgeProps) -> Html {
-    html! { <span class={classes!("badge", format!("status-{}", props.status.as_str()))}>{ props.status.label() }</span> }
+    status_badge_view(props.status)
+}
+
+/// The markup of [`StatusBadge`] without the component (smaller wasm at each use).
+pub fn status_badge_view(status: TaskStatus) -> Html {
+    html! { <span class={classes!("badge", format!("status-{}", status.as_str()))}>{ status.label() }</span> }
 }
 
 /// Props of [`PriorityBadge`].
@@ -26,7 +31,12 @@ pub struct PriorityBadgeProps {
 /// A priority label.
 #[function_component(PriorityBadge)]
 pub fn priority_badge(props: &PriorityBadgeProps) -> Html {
-    html! { <span class={classes!("badge", format!("priority-{}", props.priority.as_str()))}>{ props.priority.label() }</span> }
+    priority_badge_view(props.priority)
+}
+
+/// The markup of [`PriorityBadge`] without the component (smaller wasm at each use).
+pub fn priority_badge_view(priority: TaskPriority) -> Html {
+    html! { <span class={classes!("badge", format!("priority-{}", priority.as_str()))}>{ priority.label() }</span> }
 }
 
 /// Props of [`ProgressBar`].
@@ -39,7 +49,12 @@ pub struct ProgressBarProps {
 /// A progress bar with its percentage.
 #[function_component(ProgressBar)]
 pub fn progress_bar(props: &ProgressBarProps) -> Html {
-    let value = props.value.clamp(0, 100);
+    progress_bar_view(props.value)
+}
+
+/// The markup of [`ProgressBar`] without the component (smaller wasm at each use).
+pub fn progress_bar_view(value: i32) -> Html {
+    let value = value.clamp(0, 100);
     html! {
         <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100"
              aria-valuenow={value.to_string()} aria-label="Progress">
@@ -59,8 +74,13 @@ pub struct ProgressCellProps {
 /// A small progress bar while the task runs, nothing otherwise.
 #[function_component(ProgressCell)]
 pub fn progress_cell(props: &ProgressCellProps) -> Html {
-    if props.task.status == TaskStatus::Running {
-        html! { <ProgressBar value={props.task.progress} /> }
+    progress_cell_view(&props.task)
+}
+
+/// The markup of [`ProgressCell`] without the component (smaller wasm at each use).
+pub fn progress_cell_view(task: &domain::Task) -> Html {
+    if task.status == TaskStatus::Running {
+        progress_bar_view(task.progress)
     } else {
         html! {}
     }

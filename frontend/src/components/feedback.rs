@@ -1,5 +1,7 @@
 //! Loading, empty and error states.
 
+use std::rc::Rc;
+
 use yew::prelude::*;
 
 use crate::error::AppError;
@@ -17,10 +19,19 @@ pub struct LoadingProps {
 /// A spinner with words (announced to screen readers).
 #[function_component(Loading)]
 pub fn loading(props: &LoadingProps) -> Html {
+    loading_markup(props.label.clone())
+}
+
+/// The markup of [`Loading`] without the component (smaller wasm at each use).
+pub fn loading_view(label: &'static str) -> Html {
+    loading_markup(AttrValue::Static(label))
+}
+
+fn loading_markup(label: AttrValue) -> Html {
     html! {
         <div class="loading" role="status" aria-live="polite">
             <span class="spinner" aria-hidden="true"></span>
-            <span>{ props.label.clone() }</span>
+            <span>{ label }</span>
         </div>
     }
 }
@@ -38,21 +49,25 @@ pub struct ErrorBoxProps {
 /// An error in words, with "Try again" or "Sign in again".
 #[function_component(ErrorBox)]
 pub fn error_box(props: &ErrorBoxProps) -> Html {
-    let action = if props.error.is_session_expired() {
+    error_view(props.error.clone(), props.on_retry.clone())
+}
+
+/// The markup of [`ErrorBox`] without the component (smaller wasm at each use).
+pub fn error_view(error: AppError, on_retry: Option<Callback<()>>) -> Html {
+    let action = if error.is_session_expired() {
         let path = gloo::utils::window()
             .location()
             .pathname()
             .unwrap_or_default();
         html! { <a class="button" href={login_url(&path)}>{ "Sign in again" }</a> }
-    } else if let Some(retry) = &props.on_retry {
-        let retry = retry.clone();
+    } else if let Some(retry) = on_retry {
         html! { <button type="button" class="button" onclick={Callback::from(move |_| retry.emit(()))}>{ "Try again" }</button> }
     } else {
         html! {}
     };
     html! {
         <div class="alert error" role="alert">
-            <p>{ props.error.to_string() }</p>
+            <p>{ error.to_string() }</p>
             { action }
         </div>
     }
@@ -71,53 +86,38 @@ pub struct EmptyProps {
 /// Nothing to show yet, and what to do about it.
 #[function_component(Empty)]
 pub fn empty(props: &EmptyProps) -> Html {
+    empty_markup(props.title.clone(), props.children.clone())
+}
+
+/// The markup of [`Empty`] without the component (smaller wasm at each use).
+pub fn empty_view(title: &'static str, children: Html) -> Html {
+    empty_markup(AttrValue::Static(title), children)
+}
+
+fn empty_markup(title: AttrValue, children: Html) -> Html {
     html! {
         <div class="empty">
-            <p class="empty-title">{ props.title.clone() }</p>
-            { props.children.clone() }
+            <p class="empty-title">{ title }</p>
+            { children }
         </div>
     }
 }
 
-/// Props of [`RemoteView`].
-#[derive(Properties)]
-pub struct RemoteViewProps<T: 'static> {
-    /// The remote data.
-    pub remote: Remote<T>,
-    /// Draws the data.
-    pub view: Callback<std::rc::Rc<T>, Html>,
-    /// Reloads after an error.
-    #[prop_or_default]
-    pub on_retry: Option<Callback<()>>,
-    /// What is loading.
-    #[prop_or(AttrValue::Static("Loading…"))]
-    pub label: AttrValue,
-}
-
-impl<T: 'static> PartialEq for RemoteViewProps<T> {
-    fn eq(&self, other: &Self) -> bool {
-        let same_remote = match (&self.remote, &other.remote) {
-            (Remote::Loading, Remote::Loading) => true,
-            (Remote::Ready(a), Remote::Ready(b)) => std::rc::Rc::ptr_eq(a, b),
-            (Remote::Failed(a), Remote::Failed(b)) => a == b,
-            _ => false,
-        };
-        same_remote
-            && self.view == other.view
-            && self.on_retry == other.on_retry
-            && self.label == other.label
-    }
-}
-
-/// Loading → spinner, failed → error box, ready → `view`.
-#[function_component(RemoteView)]
-pub fn remote_view<T: 'static>(props: &RemoteViewProps<T>) -> Html {
-    match &props.remote {
-        Remote::Loading => html! { <Loading label={props.label.clone()} /> },
-        Remote::Failed(error) => {
-            html! { <ErrorBox error={error.clone()} on_retry={props.on_retry.clone()} /> }
-        }
-        Remote::Ready(value) => props.view.emit(value.clone()),
+/// Loading → spinner, failed → error box (with "Try again" calling `on_retry`), ready →
+/// `view`.
+///
+/// A function rather than a generic component: the same elements, without a component
+/// type (and its lifecycle code) per row type in the wasm.
+pub fn remote_view<T: 'static>(
+    remote: Remote<T>,
+    view: Callback<Rc<T>, Html>,
+    on_retry: Callback<()>,
+    label: &'static str,
+) -> Html {
+    match remote {
+        Remote::Ready(value) => view.emit(value),
+        Remote::Loading => loading_view(label),
+        Remote::Failed(error) => error_view(error, Some(on_retry)),
     }
 }
 

@@ -6,6 +6,8 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::app::Route;
+use crate::components::route_link;
+use crate::hooks::use_effect_on;
 use crate::hooks::{use_app, use_session};
 use crate::state::Action;
 
@@ -24,7 +26,7 @@ pub fn notice_bar() -> Html {
     // Confirmations go away by themselves after a while; errors stay until dismissed.
     {
         let state = ctx.state.clone();
-        use_effect_with(ctx.state.notice.clone(), move |notice| {
+        use_effect_on(ctx.state.notice.clone(), move |notice| {
             let timer = notice.as_ref().filter(|n| !n.is_error).map(|_| {
                 gloo::timers::callback::Timeout::new(6000, move || state.dispatch(Action::Dismiss))
             });
@@ -55,13 +57,13 @@ pub fn public_layout(props: &LayoutProps) -> Html {
         <div class="shell public">
             <a class="skip" href="#main">{ "Skip to content" }</a>
             <header class="topbar">
-                <Link<Route> to={Route::Landing} classes="brand">{ "Taskdeck" }</Link<Route>>
+                { route_link(Route::Landing, "brand", "Taskdeck") }
                 <nav aria-label="Account" class="topnav">
                     if session.session().is_some() {
-                        <Link<Route> to={Route::Dashboard} classes="button">{ "Open dashboard" }</Link<Route>>
+                        { route_link(Route::Dashboard, "button", "Open dashboard") }
                     } else {
-                        <Link<Route> to={Route::Login}>{ "Sign in" }</Link<Route>>
-                        <Link<Route> to={Route::Register} classes="button">{ "Create account" }</Link<Route>>
+                        { route_link(Route::Login, "", "Sign in") }
+                        { route_link(Route::Register, "button", "Create account") }
                     }
                 </nav>
             </header>
@@ -117,7 +119,7 @@ pub fn app_layout(props: &LayoutProps) -> Html {
         <div class="shell app">
             <a class="skip" href="#main">{ "Skip to content" }</a>
             <header class="topbar">
-                <Link<Route> to={Route::Dashboard} classes="brand">{ "Taskdeck" }</Link<Route>>
+                { route_link(Route::Dashboard, "brand", "Taskdeck") }
                 <button type="button" class="menu-toggle" aria-expanded={menu_open.to_string()}
                         aria-controls="mainnav" onclick={toggle}>{ "Menu" }</button>
                 <nav id="mainnav" aria-label="Main" class={classes!("mainnav", (*menu_open).then_some("open"))}>

@@ -1,11 +1,14 @@
+use std::any::Any;
 use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
 
+use futures::future::{FutureExt, LocalBoxFuture};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::error::AppError;
+use crate::hooks::effect::ErasedDeps;
 use crate::hooks::use_app;
 use crate::services::http::Api;
 
@@ -51,6 +54,9 @@ pub struct Loader<T> {
 /// Loads data with `fetch(api, deps)` whenever `deps` change (showing `Loading`), or when
 /// `reload` is called (keeping the data on screen). Late answers of earlier loads are
 /// dropped.
+///
+/// A thin generic shell over [`use_load_erased`]: the hooks, the effect and the
+/// bookkeeping exist once in the wasm instead of once per use.
 #[hook]
 pub fn use_load<T, D, F, Fut>(deps: D, fetch: F) -> Loader<T>
 where
@@ -59,11 +65,41 @@ where
     F: FnOnce(Api, D) -> Fut + 'static,
     Fut: Future<Output = Result<T, AppError>> + 'static,
 {
+    let erased = ErasedDeps::new(deps.clone());
+    let fetch: ErasedFetch = Box::new(move |api| {
+        async move {
+            fetch(api, deps)
+                .await
+                .map(|value| Rc::new(value) as Rc<dyn Any>)
+        }
+        .boxed_local()
+    });
+    let (state, reload) = use_load_erased(erased, fetch);
+    let state = match state {
+        None => Remote::Loading,
+        Some(Ok(value)) => match value.downcast::<T>() {
+            Ok(value) => Remote::Ready(value),
+            // Unreachable: the value was made from a `T` just above.
+            Err(_) => Remote::Loading,
+        },
+        Some(Err(error)) => Remote::Failed(error),
+    };
+    Loader { state, reload }
+}
+
+/// `fetch` with its deps, the answer's type erased.
+type ErasedFetch = Box<dyn FnOnce(Api) -> LocalBoxFuture<'static, Result<Rc<dyn Any>, AppError>>>;
+
+/// The state of an erased load: `None` while loading.
+type ErasedState = Option<Result<Rc<dyn Any>, AppError>>;
+
+#[hook]
+fn use_load_erased(deps: ErasedDeps, fetch: ErasedFetch) -> (ErasedState, Callback<()>) {
     let api = use_app().api;
-    let state = use_state(|| Remote::<T>::Loading);
+    let state = use_state(|| None::<Result<Rc<dyn Any>, AppError>>);
     let version = use_state(|| 0u32);
     let sequence = use_mut_ref(|| 0u64);
-    let last_deps: Rc<RefCell<Option<D>>> = use_mut_ref(|| None);
+    let last_deps: Rc<RefCell<Option<ErasedDeps>>> = use_mut_ref(|| None);
     {
         let state = state.clone();
         let sequence = sequence.clone();
@@ -71,22 +107,19 @@ where
             let changed = last_deps.borrow().as_ref() != Some(deps);
             if changed {
                 *last_deps.borrow_mut() = Some(deps.clone());
-                if !matches!(*state, Remote::Loading) {
-                    state.set(Remote::Loading);
+                if state.is_some() {
+                    state.set(None);
                 }
             }
             *sequence.borrow_mut() += 1;
             let mine = *sequence.borrow();
-            let future = fetch(api, deps.clone());
+            let future = fetch(api);
             {
                 let sequence = sequence.clone();
                 spawn_local(async move {
                     let result = future.await;
                     if *sequence.borrow() == mine {
-                        state.set(match result {
-                            Ok(value) => Remote::Ready(Rc::new(value)),
-                            Err(error) => Remote::Failed(error),
-                        });
+                        state.set(Some(result));
                     }
                 });
             }
@@ -99,8 +132,5 @@ where
         let version = version.clone();
         Callback::from(move |()| version.set(version.wrapping_add(1)))
     };
-    Loader {
-        state: (*state).clone(),
-        reload,
-    }
+    ((*state).clone(), reload)
 }

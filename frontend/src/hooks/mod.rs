@@ -1,8 +1,10 @@
 //! Hooks with behaviour: the app context, the session, and loading remote data.
 
+mod effect;
 mod load;
 mod session;
 
+pub use effect::use_effect_on;
 pub use load::{use_load, Loader, Remote};
 pub use session::{use_session, PendingMfa, SessionHandle, SignInStep};
 

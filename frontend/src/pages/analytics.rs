@@ -12,10 +12,14 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::app::Route;
+use crate::components::column_titles;
+use crate::components::feedback::empty_view;
+use crate::components::feedback::error_view;
+use crate::components::feedback::loading_view;
 use crate::components::field::event_value;
-use crate::components::{
-    Chart, ChartKind, Empty, ErrorBox, Loading, MetricCard, Pager, RemoteView,
-};
+use crate::components::remote_view;
+use crate::components::route_link;
+use crate::components::{Chart, ChartKind, MetricCard, Pager};
 use crate::error::AppError;
 use crate::format;
 use crate::hooks::{use_app, use_load, Remote};
@@ -113,7 +117,7 @@ pub fn analytics_page() -> Html {
     let chart_kind = *kind;
     let view = Callback::from(move |result: Rc<AnalyticsResult>| {
         let Some(series) = result.series(chosen) else {
-            return html! { <Empty title="No data for this metric" /> };
+            return empty_view("No data for this metric", Html::default());
         };
         let unit = if chosen.is_rate() { "%" } else { "" };
         let points = Rc::new(series.data_points.clone());
@@ -133,7 +137,7 @@ pub fn analytics_page() -> Html {
         <section class="page">
             <header class="page-head">
                 <h1>{ "Analytics" }</h1>
-                <Link<Route> to={Route::Reports} classes="button secondary">{ "Generated reports" }</Link<Route>>
+                { route_link(Route::Reports, "button secondary", "Generated reports") }
             </header>
             <form class="card filters" onsubmit={apply}>
                 <div class="field">
@@ -165,7 +169,7 @@ pub fn analytics_page() -> Html {
                 }) }
             </div>
             if let Some(message) = &*range_error { <p class="alert error" role="alert">{ message.clone() }</p> }
-            <RemoteView<AnalyticsResult> remote={loader.state} {view} on_retry={loader.reload} label="Computing your metrics…" />
+            { remote_view(loader.state, view, loader.reload, "Computing your metrics…") }
         </section>
     }
 }
@@ -245,28 +249,25 @@ pub fn reports_page() -> Html {
         Callback::from(move |p| page.set(p))
     };
     let body = match &loader.state {
-        Remote::Loading => html! { <Loading label="Loading reports…" /> },
-        Remote::Failed(error) => {
-            html! { <ErrorBox error={error.clone()} on_retry={loader.reload.clone()} /> }
-        }
+        Remote::Loading => loading_view("Loading reports…"),
+        Remote::Failed(error) => error_view(error.clone(), Some(loader.reload.clone())),
         Remote::Ready(result) if result.rows.is_empty() => html! {
-            <Empty title="No reports yet">
+            { empty_view("No reports yet", html! { <>
                 <p>{ "Reports appear here when an analytics report task completes." }</p>
-                <Link<Route> to={Route::NewTask} classes="button">{ "Create a report task" }</Link<Route>>
-            </Empty>
+                { route_link(Route::NewTask, "button", "Create a report task") }
+            </> }) }
         },
         Remote::Ready(result) => html! {
             <>
                 <div class="table-wrap"><table class="table">
                     <thead><tr>
-                        <th scope="col">{ "Title" }</th><th scope="col">{ "Format" }</th><th scope="col">{ "Period" }</th>
-                        <th scope="col">{ "Size" }</th><th scope="col">{ "Created" }</th><th scope="col">{ "Actions" }</th>
+                        { column_titles(&["Title", "Format", "Period", "Size", "Created", "Actions"]) }
                     </tr></thead>
                     <tbody>{ for result.rows.iter().map(|r| html! {
                         <tr key={r.id.to_string()}>
                             <td>
                                 if let Some(task_id) = r.task_id {
-                                    <Link<Route> to={Route::TaskDetail { id: task_id.to_string() }}>{ r.title.clone() }</Link<Route>>
+                                    { route_link(Route::TaskDetail { id: task_id.to_string() }, "", r.title.clone()) }
                                 } else { { r.title.clone() } }
                             </td>
                             <td>{ r.format.label() }</td>
@@ -290,7 +291,7 @@ pub fn reports_page() -> Html {
         <section class="page">
             <header class="page-head">
                 <h1>{ "Reports" }</h1>
-                <Link<Route> to={Route::Analytics} classes="button secondary">{ "← Analytics" }</Link<Route>>
+                { route_link(Route::Analytics, "button secondary", "← Analytics") }
             </header>
             { body }
         </section>

@@ -8,8 +8,12 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::app::{go_to_path, Route};
+use crate::components::feedback::error_view;
+use crate::components::feedback::loading_view;
 use crate::components::field::TextField;
-use crate::components::{ErrorBox, Loading};
+use crate::components::route_link;
+use crate::hooks::use_effect_on;
+
 use crate::config::origin;
 use crate::error::{capitalize, AppError};
 use crate::guard::safe_next;
@@ -83,7 +87,7 @@ pub fn login() -> Html {
         let signed_in = session.session().is_some();
         let navigator = navigator.clone();
         let next = next.clone();
-        use_effect_with(signed_in, move |signed_in| {
+        use_effect_on(signed_in, move |signed_in| {
             if let (true, Some(navigator)) = (*signed_in, navigator) {
                 go_to_path(&navigator, &next);
             }
@@ -94,7 +98,7 @@ pub fn login() -> Html {
         let api = ctx.api.clone();
         let session = session.clone();
         let error = error.clone();
-        use_effect_with((), move |_| {
+        use_effect_on((), move |_| {
             let hash = gloo::utils::window().location().hash().unwrap_or_default();
             if let Some(tokens) = parse_fragment(&hash) {
                 if let Some(message) = tokens.error {
@@ -212,7 +216,7 @@ pub fn login() -> Html {
     };
 
     if session.session().is_some() {
-        return html! { <Loading label="Signing you in…" /> };
+        return loading_view("Signing you in…");
     }
     html! {
         <section class="page narrow auth">
@@ -222,7 +226,7 @@ pub fn login() -> Html {
                 <form onsubmit={on_code} novalidate=true>
                     <TextField id="code" label="Authentication code" value={(*code).clone()}
                         oninput={set(&code)} autocomplete="one-time-code" placeholder="123456" required=true />
-                    if let Some(e) = &*error { <ErrorBox error={e.clone()} /> }
+                    if let Some(e) = &*error { { error_view(e.clone(), None) } }
                     <button type="submit" class="button" disabled={*busy}>
                         { if *busy { "Checking…" } else { "Verify and sign in" } }
                     </button>
@@ -237,7 +241,7 @@ pub fn login() -> Html {
                         oninput={set(&email)} autocomplete="email" required=true />
                     <TextField id="password" label="Password" kind="password" value={(*password).clone()}
                         oninput={set(&password)} autocomplete="current-password" required=true />
-                    if let Some(e) = &*error { <ErrorBox error={e.clone()} /> }
+                    if let Some(e) = &*error { { error_view(e.clone(), None) } }
                     <button type="submit" class="button wide" disabled={*busy}>
                         { if *busy { "Signing in…" } else { "Sign in" } }
                     </button>
@@ -248,9 +252,9 @@ pub fn login() -> Html {
                     { social("google", "Continue with Google") }
                 </div>
                 <p class="auth-links">
-                    <Link<Route> to={Route::ForgotPassword}>{ "Forgot your password?" }</Link<Route>>
+                    { route_link(Route::ForgotPassword, "", "Forgot your password?") }
                     { " · " }
-                    <Link<Route> to={Route::Register}>{ "Create an account" }</Link<Route>>
+                    { route_link(Route::Register, "", "Create an account") }
                 </p>
             }
         </section>
@@ -350,12 +354,12 @@ pub fn register() -> Html {
                         aria-label="Password strength"></meter>
                     <span>{ word }</span>
                 </div>
-                if let Some(e) = &*error { <ErrorBox error={e.clone()} /> }
+                if let Some(e) = &*error { { error_view(e.clone(), None) } }
                 <button type="submit" class="button wide" disabled={*busy}>
                     { if *busy { "Creating your account…" } else { "Create account" } }
                 </button>
             </form>
-            <p class="auth-links">{ "Already have an account? " }<Link<Route> to={Route::Login}>{ "Sign in" }</Link<Route>></p>
+            <p class="auth-links">{ "Already have an account? " }{ route_link(Route::Login, "", "Sign in") }</p>
         </section>
     }
 }
@@ -412,13 +416,13 @@ pub fn forgot_password() -> Html {
                 <div class="alert success" role="status">
                     <p>{ format!("If an account exists for {}, we sent it a link to choose a new password.", *email) }</p>
                 </div>
-                <Link<Route> to={Route::Login}>{ "Back to sign in" }</Link<Route>>
+                { route_link(Route::Login, "", "Back to sign in") }
             } else {
                 <p>{ "Enter your email and we'll send you a link to choose a new password." }</p>
                 <form {onsubmit} novalidate=true>
                     <TextField id="email" label="Email" kind="email" value={(*email).clone()} {oninput}
                         autocomplete="email" required=true />
-                    if let Some(e) = &*error { <ErrorBox error={e.clone()} /> }
+                    if let Some(e) = &*error { { error_view(e.clone(), None) } }
                     <button type="submit" class="button wide" disabled={*busy}>
                         { if *busy { "Sending…" } else { "Send the link" } }
                     </button>
@@ -449,7 +453,7 @@ pub fn reset_password() -> Html {
             checking.clone(),
             navigator.clone(),
         );
-        use_effect_with((), move |_| {
+        use_effect_on((), move |_| {
             let hash = gloo::utils::window().location().hash().unwrap_or_default();
             match parse_fragment(&hash) {
                 Some(tokens) if tokens.error.is_some() => {
@@ -528,19 +532,19 @@ pub fn reset_password() -> Html {
         <section class="page narrow auth">
             <h1>{ "Choose a new password" }</h1>
             if *checking {
-                <Loading label="Checking your link…" />
+                { loading_view("Checking your link…") }
             } else if let Some(e) = &*link_error {
-                <ErrorBox error={e.clone()} />
-                <Link<Route> to={Route::ForgotPassword}>{ "Ask for a new link" }</Link<Route>>
+                { error_view(e.clone(), None) }
+                { route_link(Route::ForgotPassword, "", "Ask for a new link") }
             } else if session.session().is_none() {
                 <p>{ "This page needs the link from the password-reset mail." }</p>
-                <Link<Route> to={Route::ForgotPassword}>{ "Ask for a link" }</Link<Route>>
+                { route_link(Route::ForgotPassword, "", "Ask for a link") }
             } else {
                 <form {onsubmit} novalidate=true>
                     <TextField id="password" label="New password" kind="password" value={(*password).clone()}
                         {oninput} autocomplete="new-password" error={(*field_error).clone()} required=true
                         hint="At least 8 characters, with a letter and a digit." />
-                    if let Some(e) = &*error { <ErrorBox error={e.clone()} /> }
+                    if let Some(e) = &*error { { error_view(e.clone(), None) } }
                     <button type="submit" class="button wide" disabled={*busy}>
                         { if *busy { "Saving…" } else { "Save the new password" } }
                     </button>

@@ -3,10 +3,14 @@
 use chrono::Utc;
 use domain::{DateRange, Metric};
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 use crate::app::Route;
-use crate::components::{Empty, MetricCard, ProgressCell, RemoteView, StatusBadge};
+use crate::components::badge::progress_cell_view;
+use crate::components::badge::status_badge_view;
+use crate::components::feedback::empty_view;
+use crate::components::remote_view;
+use crate::components::route_link;
+use crate::components::MetricCard;
 use crate::format;
 use crate::hooks::{use_load, use_session};
 use crate::services::{analytics, tasks};
@@ -41,19 +45,19 @@ pub fn dashboard() -> Html {
     let view_recent = Callback::from(|rows: std::rc::Rc<Vec<domain::Task>>| {
         if rows.is_empty() {
             return html! {
-                <Empty title="No tasks yet">
+                { empty_view("No tasks yet", html! { <>
                     <p>{ "Create your first task: a report, an export or a web call." }</p>
-                    <Link<Route> to={Route::NewTask} classes="button">{ "New task" }</Link<Route>>
-                </Empty>
+                    { route_link(Route::NewTask, "button", "New task") }
+                </> }) }
             };
         }
         html! {
             <ul class="task-list">
                 { for rows.iter().map(|task| html! {
                     <li>
-                        <Link<Route> to={Route::TaskDetail { id: task.id.to_string() }}>{ task.title.clone() }</Link<Route>>
-                        <StatusBadge status={task.status} />
-                        <ProgressCell task={task.clone()} />
+                        { route_link(Route::TaskDetail { id: task.id.to_string() }, "", task.title.clone()) }
+                        { status_badge_view(task.status) }
+                        { progress_cell_view(task) }
                         <span class="muted">{ format::ago(&task.created_at, format::now()) }</span>
                     </li>
                 }) }
@@ -65,20 +69,18 @@ pub fn dashboard() -> Html {
             <header class="page-head">
                 <h1>{ format!("Welcome back{name}") }</h1>
                 <div class="actions">
-                    <Link<Route> to={Route::NewTask} classes="button">{ "New task" }</Link<Route>>
-                    <Link<Route> to={Route::Analytics} classes="button secondary">{ "Analytics" }</Link<Route>>
-                    <Link<Route> to={Route::Reports} classes="button secondary">{ "Reports" }</Link<Route>>
+                    { route_link(Route::NewTask, "button", "New task") }
+                    { route_link(Route::Analytics, "button secondary", "Analytics") }
+                    { route_link(Route::Reports, "button secondary", "Reports") }
                 </div>
             </header>
             <h2>{ "Last 30 days" }</h2>
-            <RemoteView<domain::AnalyticsResult> remote={metrics.state} view={view_metrics}
-                on_retry={metrics.reload} label="Loading your metrics…" />
+            { remote_view(metrics.state, view_metrics, metrics.reload, "Loading your metrics…") }
             <div class="section-head">
                 <h2>{ "Recent tasks" }</h2>
-                <Link<Route> to={Route::Tasks}>{ "All tasks →" }</Link<Route>>
+                { route_link(Route::Tasks, "", "All tasks →") }
             </div>
-            <RemoteView<Vec<domain::Task>> remote={recent.state} view={view_recent}
-                on_retry={recent.reload} label="Loading your tasks…" />
+            { remote_view(recent.state, view_recent, recent.reload, "Loading your tasks…") }
         </section>
     }
 }

@@ -1,9 +1,9 @@
 //! `/`: what Taskdeck does, and the way in.
 
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 use crate::app::Route;
+use crate::components::route_link;
 use crate::hooks::use_session;
 
 /// The landing page.
@@ -25,10 +25,10 @@ pub fn landing() -> Html {
                 <p class="lead">{ "Taskdeck runs your reports, exports and integrations in the background and turns your business events into clear analytics." }</p>
                 <div class="actions">
                     if signed_in {
-                        <Link<Route> to={Route::Dashboard} classes="button large">{ "Open your dashboard" }</Link<Route>>
+                        { route_link(Route::Dashboard, "button large", "Open your dashboard") }
                     } else {
-                        <Link<Route> to={Route::Register} classes="button large">{ "Create a free account" }</Link<Route>>
-                        <Link<Route> to={Route::Login} classes="button secondary large">{ "Sign in" }</Link<Route>>
+                        { route_link(Route::Register, "button large", "Create a free account") }
+                        { route_link(Route::Login, "button secondary large", "Sign in") }
                     }
                 </div>
             </section>

@@ -10,18 +10,17 @@ pub mod settings;
 pub mod tasks;
 
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 use crate::app::Route;
+use crate::components::route_link;
 
-/// Any unknown address.
-#[function_component(NotFound)]
+/// Any unknown address (a plain function: no hooks, so no component needed).
 pub fn not_found() -> Html {
     html! {
         <section class="page narrow">
             <h1>{ "Page not found" }</h1>
             <p>{ "There is nothing at this address. It may have moved, or the link is mistyped." }</p>
-            <Link<Route> to={Route::Landing} classes="button">{ "Go to the home page" }</Link<Route>>
+            { route_link(Route::Landing, "button", "Go to the home page") }
         </section>
     }
 }

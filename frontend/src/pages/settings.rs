@@ -10,8 +10,12 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::app::Route;
+use crate::components::feedback::error_view;
+use crate::components::feedback::loading_view;
 use crate::components::field::{event_value, SelectField, TextField};
-use crate::components::{ErrorBox, Loading, RemoteView};
+use crate::components::remote_view;
+use crate::components::route_link;
+
 use crate::error::{capitalize, AppError};
 use crate::hooks::{use_app, use_load, use_session};
 use crate::services::auth::{self, AuthSession, Enrollment};
@@ -19,19 +23,18 @@ use crate::services::{profiles, storage};
 use crate::session::AuthUser;
 use crate::state::{Action, Theme};
 
-/// The settings index.
-#[function_component(SettingsIndex)]
+/// The settings index (a plain function: no hooks, so no component needed).
 pub fn settings_index() -> Html {
     html! {
         <section class="page narrow">
             <h1>{ "Settings" }</h1>
             <ul class="feature-grid">
                 <li class="card">
-                    <h3><Link<Route> to={Route::SettingsProfile}>{ "Profile" }</Link<Route>></h3>
+                    <h3>{ route_link(Route::SettingsProfile, "", "Profile") }</h3>
                     <p>{ "Your name, picture, theme and time zone." }</p>
                 </li>
                 <li class="card">
-                    <h3><Link<Route> to={Route::SettingsSecurity}>{ "Security" }</Link<Route>></h3>
+                    <h3>{ route_link(Route::SettingsSecurity, "", "Security") }</h3>
                     <p>{ "Password, two-factor sign-in and your other sessions." }</p>
                 </li>
             </ul>
@@ -85,10 +88,10 @@ pub fn profile_settings() -> Html {
         Some(profile) => html! { <ProfileForm profile={Rc::new(profile)} /> },
         None => match &session.state().profile_error {
             Some(error) => {
-                html! { <section class="page narrow"><h1>{ "Profile" }</h1><ErrorBox error={error.clone()} /></section> }
+                html! { <section class="page narrow"><h1>{ "Profile" }</h1>{ error_view(error.clone(), None) }</section> }
             }
             None => {
-                html! { <section class="page narrow"><Loading label="Loading your profile…" /></section> }
+                html! { <section class="page narrow">{ loading_view("Loading your profile…") }</section> }
             }
         },
     }
@@ -246,7 +249,7 @@ fn profile_form(props: &ProfileFormProps) -> Html {
                         { for zones.iter().map(|z| html! { <option value={z.clone()} selected={*z == *zone}>{ z.clone() }</option> }) }
                     </select>
                 </div>
-                if let Some(e) = &*error { <ErrorBox error={e.clone()} /> }
+                if let Some(e) = &*error { { error_view(e.clone(), None) } }
                 <button type="submit" class="button" disabled={*busy}>{ if *busy { "Saving…" } else { "Save" } }</button>
             </form>
         </section>
@@ -493,23 +496,23 @@ pub fn security_settings() -> Html {
             <div class="card">
                 <h2>{ "Two-factor sign-in" }</h2>
                 <p class="muted">{ "Ask for a code from an authenticator app (TOTP) at every sign-in." }</p>
-                <RemoteView<AuthUser> remote={user.state.clone()} view={view_factors} on_retry={user.reload.clone()} />
+                { remote_view(user.state.clone(), view_factors, user.reload.clone(), "Loading…") }
                 if let Some(pending) = &*enrollment {
                     <form onsubmit={verify} novalidate=true>
                         <p>{ "Scan this code with your authenticator app, or type the secret, then enter the 6-digit code it shows." }</p>
-                        <img class="qr" src={pending.totp.qr_code.clone()} alt="QR code for your authenticator app" />
+                        <img class="qr" src={pending.totp.qr_image_src()} alt="QR code for your authenticator app" />
                         <p>{ "Secret: " }<code>{ pending.totp.secret.clone() }</code></p>
                         <TextField id="totp-code" label="Code" value={(*code).clone()} autocomplete="one-time-code"
                             oninput={{ let c = code.clone(); Callback::from(move |v| c.set(v)) }} />
                         <button type="submit" class="button">{ "Verify and turn on" }</button>
                     </form>
                 }
-                if let Some(e) = &*mfa_error { <ErrorBox error={e.clone()} /> }
+                if let Some(e) = &*mfa_error { { error_view(e.clone(), None) } }
             </div>
             <div class="card">
                 <h2>{ "Sessions" }</h2>
                 <p>{ "Where your account is signed in. Signed in on a computer or phone you no longer use? Sign it out." }</p>
-                <RemoteView<Vec<AuthSession>> remote={sessions.state.clone()} view={view_sessions} on_retry={sessions.reload.clone()} />
+                { remote_view(sessions.state.clone(), view_sessions, sessions.reload.clone(), "Loading…") }
                 <div class="actions">
                     <button type="button" class="button secondary" onclick={sign_out("others")}>{ "Sign out all other sessions" }</button>
                     <button type="button" class="button danger" onclick={sign_out("global")}>{ "Sign out everywhere" }</button>

@@ -236,6 +236,25 @@ pub struct TotpSecret {
     pub uri: String,
 }
 
+impl TotpSecret {
+    /// The QR code as an `<img src>` a browser can load. Supabase Auth answers
+    /// `data:image/svg+xml;utf-8,<svg …>` with the SVG unescaped, and a `#` in it (colours)
+    /// would end the URL there: the SVG part is percent-encoded.
+    pub fn qr_image_src(&self) -> String {
+        match self.qr_code.split_once(',') {
+            Some((head, svg))
+                if head.starts_with("data:image/svg+xml") && !head.contains("base64") =>
+            {
+                format!(
+                    "data:image/svg+xml;charset=utf-8,{}",
+                    String::from(js_sys::encode_uri_component(svg))
+                )
+            }
+            _ => self.qr_code.clone(),
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct Challenge {
     id: String,
@@ -330,6 +349,26 @@ pub fn parse_fragment(fragment: &str) -> Option<FragmentTokens> {
 
 #[cfg(test)]
 mod tests {
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    fn qr_codes_with_hashes_become_loadable_image_urls() {
+        let secret = super::TotpSecret {
+            qr_code: "data:image/svg+xml;utf-8,<svg fill=\"#000\"><rect/></svg>".into(),
+            secret: "S".into(),
+            uri: String::new(),
+        };
+        let src = secret.qr_image_src();
+        assert!(
+            src.starts_with("data:image/svg+xml;charset=utf-8,%3Csvg"),
+            "{src}"
+        );
+        assert!(!src.contains('#'), "{src}");
+        let plain = super::TotpSecret {
+            qr_code: "data:image/png;base64,AAAA".into(),
+            ..secret
+        };
+        assert_eq!(plain.qr_image_src(), "data:image/png;base64,AAAA");
+    }
+
     use wasm_bindgen_test::wasm_bindgen_test;
 
     use super::*;

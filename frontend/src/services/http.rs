@@ -4,6 +4,7 @@
 //! [`AppError`].
 
 use std::cell::RefCell;
+use std::future::Future;
 use std::rc::Rc;
 
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
@@ -273,8 +274,14 @@ impl Api {
     }
 
     /// Sends and reads the JSON answer.
-    pub async fn json<T: DeserializeOwned>(&self, request: ApiRequest) -> Result<T, AppError> {
-        self.send(request).await?.json()
+    ///
+    /// A combinator rather than an `async fn`: no state machine (and its drop glue) per
+    /// answer type in the wasm.
+    pub fn json<T: DeserializeOwned>(
+        &self,
+        request: ApiRequest,
+    ) -> impl Future<Output = Result<T, AppError>> + '_ {
+        self.send(request).map(|response| response?.json())
     }
 
     /// Refreshes the session (one refresh at a time, however many requests ask).

@@ -3,8 +3,9 @@ use std::rc::Rc;
 use domain::TaskStatus;
 use yew::prelude::*;
 
+use crate::components::column_titles;
 use crate::components::layout::AdminNav;
-use crate::components::RemoteView;
+use crate::components::remote_view;
 use crate::format::number;
 use crate::hooks::use_load;
 use crate::services::admin::{self, Overview};
@@ -34,7 +35,7 @@ pub fn admin_overview() -> Html {
                 </div>
                 <h2>{ "Tasks by status" }</h2>
                 <div class="table-wrap"><table class="table">
-                    <thead><tr><th scope="col">{ "Status" }</th><th scope="col">{ "Tasks" }</th></tr></thead>
+                    <thead><tr>{ column_titles(&["Status", "Tasks"]) }</tr></thead>
                     <tbody>{ for TaskStatus::ALL.iter().map(|s| html! {
                         <tr>
                             <td><span class={classes!("badge", format!("status-{}", s.as_str()))}>{ s.label() }</span></td>
@@ -49,7 +50,7 @@ pub fn admin_overview() -> Html {
         <section class="page">
             <h1>{ "Administration" }</h1>
             <AdminNav />
-            <RemoteView<Overview> remote={loader.state} {view} on_retry={loader.reload} label="Loading the overview…" />
+            { remote_view(loader.state, view, loader.reload, "Loading the overview…") }
         </section>
     }
 }

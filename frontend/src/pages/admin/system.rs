@@ -4,11 +4,15 @@ use domain::{Task, TaskPriority, WorkerHeartbeat};
 use gloo::timers::callback::Interval;
 use yew::platform::spawn_local;
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 use crate::app::Route;
+use crate::components::column_titles;
+use crate::components::feedback::empty_view;
 use crate::components::layout::AdminNav;
-use crate::components::{Empty, RemoteView};
+use crate::components::remote_view;
+use crate::components::route_link;
+use crate::hooks::use_effect_on;
+
 use crate::format;
 use crate::hooks::{use_app, use_load, use_session};
 use crate::services::admin::{self, worker_offline, Overview, SystemSetting};
@@ -26,7 +30,7 @@ pub fn admin_system() -> Html {
     let settings = use_load((), |api, ()| async move { admin::settings(&api).await });
     {
         let (w, o) = (workers.reload.clone(), overview.reload.clone());
-        use_effect_with((), move |_| {
+        use_effect_on((), move |_| {
             let interval = Interval::new(10_000, move || {
                 w.emit(());
                 o.emit(());
@@ -36,14 +40,16 @@ pub fn admin_system() -> Html {
     }
     let view_workers = Callback::from(|rows: Rc<Vec<WorkerHeartbeat>>| {
         if rows.is_empty() {
-            return html! { <Empty title="No worker has reported yet"><p>{ "Start a worker: it registers itself here with its heartbeat." }</p></Empty> };
+            return empty_view(
+                "No worker has reported yet",
+                html! { <p>{ "Start a worker: it registers itself here with its heartbeat." }</p> },
+            );
         }
         let now = format::now();
         html! {
             <div class="table-wrap"><table class="table">
                 <thead><tr>
-                    <th scope="col">{ "Worker" }</th><th scope="col">{ "Host" }</th><th scope="col">{ "Version" }</th>
-                    <th scope="col">{ "State" }</th><th scope="col">{ "Running" }</th><th scope="col">{ "Last heartbeat" }</th>
+                    { column_titles(&["Worker", "Host", "Version", "State", "Running", "Last heartbeat"]) }
                 </tr></thead>
                 <tbody>{ for rows.iter().map(|w| {
                     let offline = worker_offline(w, now);
@@ -76,12 +82,12 @@ pub fn admin_system() -> Html {
     });
     let view_failures = Callback::from(|rows: Rc<Vec<Task>>| {
         if rows.is_empty() {
-            return html! { <Empty title="No failed tasks" /> };
+            return empty_view("No failed tasks", Html::default());
         }
         html! {
             <ul class="task-list">{ for rows.iter().map(|t| html! {
                 <li>
-                    <Link<Route> to={Route::TaskDetail { id: t.id.to_string() }}>{ t.title.clone() }</Link<Route>>
+                    { route_link(Route::TaskDetail { id: t.id.to_string() }, "", t.title.clone()) }
                     <span class="muted">{ t.error_message.clone().or_else(|| t.last_error.clone()).unwrap_or_default() }</span>
                     <span class="muted">{ t.completed_at.as_ref().map(format::datetime).unwrap_or_default() }</span>
                 </li>
@@ -91,11 +97,11 @@ pub fn admin_system() -> Html {
     let reload_settings = settings.reload.clone();
     let view_settings = Callback::from(move |rows: Rc<Vec<SystemSetting>>| {
         if rows.is_empty() {
-            return html! { <Empty title="No settings" /> };
+            return empty_view("No settings", Html::default());
         }
         html! {
             <div class="table-wrap"><table class="table">
-                <thead><tr><th scope="col">{ "Setting" }</th><th scope="col">{ "Value (JSON)" }</th></tr></thead>
+                <thead><tr>{ column_titles(&["Setting", "Value (JSON)"]) }</tr></thead>
                 <tbody>{ for rows.iter().map(|s| html! {
                     <SettingRow key={s.key.clone()} setting={s.clone()} on_saved={reload_settings.clone()} />
                 }) }</tbody>
@@ -107,13 +113,13 @@ pub fn admin_system() -> Html {
             <h1>{ "System" }</h1>
             <AdminNav />
             <h2>{ "Workers" }</h2>
-            <RemoteView<Vec<WorkerHeartbeat>> remote={workers.state} view={view_workers} on_retry={workers.reload} />
+            { remote_view(workers.state, view_workers, workers.reload, "Loading…") }
             <h2>{ "Queue by priority" }</h2>
-            <RemoteView<Overview> remote={overview.state} view={view_queue} on_retry={overview.reload} />
+            { remote_view(overview.state, view_queue, overview.reload, "Loading…") }
             <h2>{ "Recent failures" }</h2>
-            <RemoteView<Vec<Task>> remote={failures.state} view={view_failures} on_retry={failures.reload} />
+            { remote_view(failures.state, view_failures, failures.reload, "Loading…") }
             <h2>{ "Settings" }</h2>
-            <RemoteView<Vec<SystemSetting>> remote={settings.state} view={view_settings} on_retry={settings.reload} />
+            { remote_view(settings.state, view_settings, settings.reload, "Loading…") }
         </section>
     }
 }

@@ -5,9 +5,14 @@ use uuid::Uuid;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
+use crate::components::column_titles;
+use crate::components::feedback::empty_view;
+use crate::components::feedback::error_view;
+use crate::components::feedback::loading_view;
 use crate::components::field::event_value;
 use crate::components::layout::AdminNav;
-use crate::components::{Empty, ErrorBox, Loading, Pager, RemoteView};
+use crate::components::remote_view;
+use crate::components::Pager;
 use crate::format;
 use crate::hooks::{use_app, use_load, use_session, Remote};
 use crate::services::admin::{self, AdminUser};
@@ -93,19 +98,16 @@ pub fn admin_users() -> Html {
         Callback::from(move |_| audit_of.set(Some(user.clone())))
     };
     let body = match &loader.state {
-        Remote::Loading => html! { <Loading label="Loading users…" /> },
-        Remote::Failed(error) => {
-            html! { <ErrorBox error={error.clone()} on_retry={loader.reload.clone()} /> }
-        }
+        Remote::Loading => loading_view("Loading users…"),
+        Remote::Failed(error) => error_view(error.clone(), Some(loader.reload.clone())),
         Remote::Ready(page) if page.rows.is_empty() => {
-            html! { <Empty title="No user matches this search" /> }
+            empty_view("No user matches this search", Html::default())
         }
         Remote::Ready(page) => html! {
             <>
                 <div class="table-wrap"><table class="table">
                     <thead><tr>
-                        <th scope="col">{ "User" }</th><th scope="col">{ "Role" }</th><th scope="col">{ "Status" }</th>
-                        <th scope="col">{ "Tasks" }</th><th scope="col">{ "Last sign-in" }</th><th scope="col">{ "Actions" }</th>
+                        { column_titles(&["User", "Role", "Status", "Tasks", "Last sign-in", "Actions"]) }
                     </tr></thead>
                     <tbody>{ for page.rows.iter().map(|u| {
                         let myself = Some(u.id) == me;
@@ -195,11 +197,11 @@ fn audit_trail(props: &AuditTrailProps) -> Html {
     });
     let view = Callback::from(|rows: Rc<Vec<AuditLog>>| {
         if rows.is_empty() {
-            return html! { <Empty title="Nothing recorded for this user yet" /> };
+            return empty_view("Nothing recorded for this user yet", Html::default());
         }
         html! {
             <div class="table-wrap"><table class="table">
-                <thead><tr><th scope="col">{ "When" }</th><th scope="col">{ "Action" }</th><th scope="col">{ "Change" }</th><th scope="col">{ "By" }</th><th scope="col">{ "From" }</th></tr></thead>
+                <thead><tr>{ column_titles(&["When", "Action", "Change", "By", "From"]) }</tr></thead>
                 <tbody>{ for rows.iter().map(|e| html! {
                     <tr key={e.id}>
                         <td>{ format::datetime(&e.created_at) }</td>
@@ -219,7 +221,7 @@ fn audit_trail(props: &AuditTrailProps) -> Html {
                 <h2 id="audit-title">{ format!("Audit trail of {}", props.user.email) }</h2>
                 <button type="button" class="button secondary" onclick={close}>{ "Close" }</button>
             </div>
-            <RemoteView<Vec<AuditLog>> remote={loader.state} {view} on_retry={loader.reload} />
+            { remote_view(loader.state, view, loader.reload, "Loading…") }
         </section>
     }
 }

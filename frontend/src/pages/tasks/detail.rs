@@ -9,9 +9,19 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::app::Route;
-use crate::components::badge::ProgressBar;
+use crate::components::badge::priority_badge_view;
+use crate::components::badge::progress_bar_view;
+use crate::components::badge::status_badge_view;
+use crate::components::column_titles;
+use crate::components::feedback::empty_view;
+use crate::components::feedback::error_view;
+use crate::components::feedback::loading_view;
 use crate::components::field::event_value;
-use crate::components::{Empty, ErrorBox, Loading, PriorityBadge, RemoteView, StatusBadge};
+use crate::components::remote_view;
+use crate::components::route_link;
+use crate::components::term;
+use crate::hooks::use_effect_on;
+
 use crate::error::AppError;
 use crate::format;
 use crate::hooks::{use_app, use_load, Remote};
@@ -37,23 +47,15 @@ pub fn produced_file(task: &Task) -> Option<(String, String)> {
     (bucket == "reports" && !path.is_empty()).then(|| (bucket.to_owned(), path.to_owned()))
 }
 
-/// Props of [`TaskDetail`].
-#[derive(Properties, PartialEq)]
-pub struct TaskDetailProps {
-    /// The task id from the URL.
-    pub id: String,
-}
-
-/// One task: fields, progress, attempts, log; live while it runs.
-#[function_component(TaskDetail)]
-pub fn task_detail(props: &TaskDetailProps) -> Html {
-    match props.id.parse::<Uuid>() {
+/// One task: fields, progress, attempts, log; live while it runs (`id` from the URL).
+pub fn task_detail(id: &str) -> Html {
+    match id.parse::<Uuid>() {
         Ok(id) => html! { <TaskView {id} /> },
         Err(_) => html! {
             <section class="page narrow">
                 <h1>{ "Task not found" }</h1>
-                <ErrorBox error={AppError::NotFound} />
-                <Link<Route> to={Route::Tasks}>{ "Back to tasks" }</Link<Route>>
+                { error_view(AppError::NotFound, None) }
+                { route_link(Route::Tasks, "", "Back to tasks") }
             </section>
         },
     }
@@ -87,7 +89,7 @@ fn task_view(props: &TaskViewProps) -> Html {
     let updated_at = current.as_ref().map(|t| t.updated_at);
     {
         let polls = polls.clone();
-        use_effect_with(updated_at, move |_| polls.set(0));
+        use_effect_on(updated_at, move |_| polls.set(0));
     }
     {
         let reloads = (
@@ -96,7 +98,7 @@ fn task_view(props: &TaskViewProps) -> Html {
             logs.reload.clone(),
         );
         let polls = polls.clone();
-        use_effect_with((active, *polls), move |(active, n)| {
+        use_effect_on((active, *polls), move |(active, n)| {
             let n = *n;
             let timer = active.then(|| {
                 Timeout::new(poll_delay_ms(n), move || {
@@ -182,14 +184,14 @@ fn task_view(props: &TaskViewProps) -> Html {
 
     let task_view = match &task.state {
         Remote::Loading => {
-            return html! { <section class="page"><Loading label="Loading the task…" /></section> }
+            return html! { <section class="page">{ loading_view("Loading the task…") }</section> }
         }
         Remote::Failed(error) => {
             return html! {
                 <section class="page narrow">
                     <h1>{ "Task" }</h1>
-                    <ErrorBox error={error.clone()} on_retry={task.reload.clone()} />
-                    <Link<Route> to={Route::Tasks}>{ "Back to tasks" }</Link<Route>>
+                    { error_view(error.clone(), Some(task.reload.clone())) }
+                    { route_link(Route::Tasks, "", "Back to tasks") }
                 </section>
             }
         }
@@ -199,13 +201,15 @@ fn task_view(props: &TaskViewProps) -> Html {
     let has_file = produced_file(t).is_some();
     let view_attempts = Callback::from(|rows: Rc<Vec<TaskExecution>>| {
         if rows.is_empty() {
-            return html! { <Empty title="No attempts yet"><p>{ "A worker will pick the task up shortly." }</p></Empty> };
+            return empty_view(
+                "No attempts yet",
+                html! { <p>{ "A worker will pick the task up shortly." }</p> },
+            );
         }
         html! {
             <div class="table-wrap"><table class="table">
                 <thead><tr>
-                    <th scope="col">{ "Attempt" }</th><th scope="col">{ "Status" }</th><th scope="col">{ "Worker" }</th>
-                    <th scope="col">{ "Started" }</th><th scope="col">{ "Duration" }</th><th scope="col">{ "Error" }</th>
+                    { column_titles(&["Attempt", "Status", "Worker", "Started", "Duration", "Error"]) }
                 </tr></thead>
                 <tbody>{ for rows.iter().map(|e| html! {
                     <tr key={e.id.to_string()}>
@@ -222,7 +226,7 @@ fn task_view(props: &TaskViewProps) -> Html {
     });
     let view_logs = Callback::from(|rows: Rc<Vec<ExecutionLog>>| {
         if rows.is_empty() {
-            return html! { <Empty title="No log lines at this level" /> };
+            return empty_view("No log lines at this level", Html::default());
         }
         html! {
             <ol class="log" aria-live="polite">
@@ -240,7 +244,7 @@ fn task_view(props: &TaskViewProps) -> Html {
         <section class="page">
             <header class="page-head">
                 <div>
-                    <p class="muted"><Link<Route> to={Route::Tasks}>{ "← Tasks" }</Link<Route>></p>
+                    <p class="muted">{ route_link(Route::Tasks, "", "← Tasks") }</p>
                     <h1>{ t.title.clone() }</h1>
                 </div>
                 <div class="actions">
@@ -258,29 +262,29 @@ fn task_view(props: &TaskViewProps) -> Html {
             </header>
             <div class="card">
                 <div class="status-line">
-                    <StatusBadge status={t.status} />
-                    <PriorityBadge priority={t.priority} />
+                    { status_badge_view(t.status) }
+                    { priority_badge_view(t.priority) }
                     if active { <span class="live" aria-live="polite">{ "Live" }</span> }
                 </div>
-                <ProgressBar value={t.progress} />
+                { progress_bar_view(t.progress) }
                 if let Some(error) = t.error_message.clone().or_else(|| t.last_error.clone()) {
                     <p class="alert error">{ error }</p>
                 }
                 <dl class="fields">
-                    <dt>{ "Type" }</dt><dd>{ t.task_type.label() }</dd>
-                    if let Some(d) = &t.description { <dt>{ "Description" }</dt><dd>{ d.clone() }</dd> }
-                    <dt>{ "Created" }</dt><dd>{ format::datetime(&t.created_at) }</dd>
-                    if let Some(at) = &t.scheduled_at { <dt>{ "Scheduled" }</dt><dd>{ format::datetime(at) }</dd> }
-                    if let Some(at) = &t.started_at { <dt>{ "Started" }</dt><dd>{ format::datetime(at) }</dd> }
-                    if let Some(at) = &t.completed_at { <dt>{ "Finished" }</dt><dd>{ format::datetime(at) }</dd> }
-                    <dt>{ "Attempts" }</dt><dd>{ format!("{} of {}", t.attempts, t.max_attempts) }</dd>
-                    if let Some(r) = &t.recurrence { <dt>{ "Repeats" }</dt><dd><code>{ r.clone() }</code></dd> }
-                    <dt>{ "Parameters" }</dt><dd><pre>{ serde_json::to_string_pretty(&t.parameters).unwrap_or_default() }</pre></dd>
-                    if let Some(result) = &t.result { <dt>{ "Result" }</dt><dd><pre>{ serde_json::to_string_pretty(result).unwrap_or_default() }</pre></dd> }
+                    { term("Type", html! { { t.task_type.label() } }) }
+                    if let Some(d) = &t.description { { term("Description", html! { { d.clone() } }) } }
+                    { term("Created", html! { { format::datetime(&t.created_at) } }) }
+                    if let Some(at) = &t.scheduled_at { { term("Scheduled", html! { { format::datetime(at) } }) } }
+                    if let Some(at) = &t.started_at { { term("Started", html! { { format::datetime(at) } }) } }
+                    if let Some(at) = &t.completed_at { { term("Finished", html! { { format::datetime(at) } }) } }
+                    { term("Attempts", html! { { format!("{} of {}", t.attempts, t.max_attempts) } }) }
+                    if let Some(r) = &t.recurrence { { term("Repeats", html! { <code>{ r.clone() }</code> }) } }
+                    { term("Parameters", html! { <pre>{ serde_json::to_string_pretty(&t.parameters).unwrap_or_default() }</pre> }) }
+                    if let Some(result) = &t.result { { term("Result", html! { <pre>{ serde_json::to_string_pretty(result).unwrap_or_default() }</pre> }) } }
                 </dl>
             </div>
             <h2>{ "Attempts" }</h2>
-            <RemoteView<Vec<TaskExecution>> remote={attempts.state.clone()} view={view_attempts} on_retry={attempts.reload.clone()} />
+            { remote_view(attempts.state.clone(), view_attempts, attempts.reload.clone(), "Loading…") }
             <div class="section-head">
                 <h2>{ "Log" }</h2>
                 <div class="field inline">
@@ -292,7 +296,7 @@ fn task_view(props: &TaskViewProps) -> Html {
                     </select>
                 </div>
             </div>
-            <RemoteView<Vec<ExecutionLog>> remote={logs.state.clone()} view={view_logs} on_retry={logs.reload.clone()} />
+            { remote_view(logs.state.clone(), view_logs, logs.reload.clone(), "Loading…") }
         </section>
     }
 }

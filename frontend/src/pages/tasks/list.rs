@@ -9,11 +9,18 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::app::Route;
+use crate::components::badge::priority_badge_view;
+use crate::components::badge::progress_cell_view;
+use crate::components::badge::status_badge_view;
+use crate::components::column_titles;
+use crate::components::feedback::empty_view;
+use crate::components::feedback::error_view;
+use crate::components::feedback::loading_view;
 use crate::components::field::event_value;
-use crate::components::{
-    Empty, ErrorBox, Loading, Pager, PriorityBadge, ProgressCell, StatusBadge,
-};
+use crate::components::route_link;
+use crate::components::Pager;
 use crate::format;
+use crate::hooks::use_effect_on;
 use crate::hooks::{use_app, use_load, Remote};
 use crate::services::tasks::{self, TaskFilter, TaskSort};
 use crate::services::Page;
@@ -103,7 +110,7 @@ pub fn task_list() -> Html {
     // The address changed under us (a link to /tasks, back/forward): follow it.
     {
         let (filter, search) = (filter.clone(), search.clone());
-        use_effect_with(from_address, move |wanted| {
+        use_effect_on(from_address, move |wanted| {
             if *wanted != *filter {
                 search.set(wanted.search.clone());
                 filter.set(wanted.clone());
@@ -111,7 +118,7 @@ pub fn task_list() -> Html {
         });
     }
     // Keep the address in step, so a filtered list can be bookmarked and shared.
-    use_effect_with((*filter).clone(), move |filter| {
+    use_effect_on((*filter).clone(), move |filter| {
         if let Some(navigator) = navigator {
             let _ = navigator.replace_with_query(&Route::Tasks, &query_pairs(filter));
         }
@@ -193,17 +200,15 @@ pub fn task_list() -> Html {
     };
 
     let body = match &loader.state {
-        Remote::Loading => html! { <Loading label="Loading tasks…" /> },
-        Remote::Failed(error) => {
-            html! { <ErrorBox error={error.clone()} on_retry={loader.reload.clone()} /> }
-        }
+        Remote::Loading => loading_view("Loading tasks…"),
+        Remote::Failed(error) => error_view(error.clone(), Some(loader.reload.clone())),
         Remote::Ready(page) => view_page(page, &filter, &selected, on_page),
     };
     html! {
         <section class="page">
             <header class="page-head">
                 <h1>{ "Tasks" }</h1>
-                <Link<Route> to={Route::NewTask} classes="button">{ "New task" }</Link<Route>>
+                { route_link(Route::NewTask, "button", "New task") }
             </header>
             <form class="filters" onsubmit={on_search} role="search">
                 <div class="field">
@@ -268,14 +273,14 @@ fn view_page(
                 ..TaskFilter::default()
             };
         return html! {
-            <Empty title={if filtered { "No task matches these filters" } else { "No tasks yet" }}>
+            { empty_view(if filtered { "No task matches these filters" } else { "No tasks yet" }, html! { <>
                 if filtered {
                     <p>{ "Change or clear the filters to see more." }</p>
                 } else {
                     <p>{ "Tasks you create appear here with their progress." }</p>
-                    <Link<Route> to={Route::NewTask} classes="button">{ "Create a task" }</Link<Route>>
+                    { route_link(Route::NewTask, "button", "Create a task") }
                 }
-            </Empty>
+            </> }) }
         };
     }
     let toggle = |id: Uuid| {
@@ -294,11 +299,7 @@ fn view_page(
                 <table class="table">
                     <thead><tr>
                         <th scope="col"><span class="visually-hidden">{ "Select" }</span></th>
-                        <th scope="col">{ "Title" }</th>
-                        <th scope="col">{ "Type" }</th>
-                        <th scope="col">{ "Status" }</th>
-                        <th scope="col">{ "Priority" }</th>
-                        <th scope="col">{ "Created" }</th>
+                        { column_titles(&["Title", "Type", "Status", "Priority", "Created"]) }
                     </tr></thead>
                     <tbody>
                         { for page.rows.iter().map(|task| html! {
@@ -309,10 +310,10 @@ fn view_page(
                                             checked={selected.contains(&task.id)} onchange={toggle(task.id)} />
                                     }
                                 </td>
-                                <td><Link<Route> to={Route::TaskDetail { id: task.id.to_string() }}>{ task.title.clone() }</Link<Route>></td>
+                                <td>{ route_link(Route::TaskDetail { id: task.id.to_string() }, "", task.title.clone()) }</td>
                                 <td>{ task.task_type.label() }</td>
-                                <td><StatusBadge status={task.status} /><ProgressCell task={task.clone()} /></td>
-                                <td><PriorityBadge priority={task.priority} /></td>
+                                <td>{ status_badge_view(task.status) }{ progress_cell_view(task) }</td>
+                                <td>{ priority_badge_view(task.priority) }</td>
                                 <td title={format::datetime(&task.created_at)}>{ format::ago(&task.created_at, format::now()) }</td>
                             </tr>
                         }) }

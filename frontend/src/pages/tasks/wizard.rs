@@ -18,8 +18,12 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::app::Route;
+use crate::components::feedback::error_view;
+use crate::components::feedback::loading_view;
 use crate::components::field::{event_checked, SelectField, TextField};
-use crate::components::{ErrorBox, Loading};
+use crate::components::term;
+use crate::hooks::use_effect_on;
+
 use crate::error::{capitalize, AppError};
 use crate::hooks::{use_app, use_session};
 use crate::services::tasks;
@@ -456,7 +460,7 @@ pub fn new_task_wizard() -> Html {
             prefilling.clone(),
             server_error.clone(),
         );
-        use_effect_with(from, move |from| {
+        use_effect_on(from, move |from| {
             if let Some(id) = *from {
                 spawn_local(async move {
                     match tasks::get(&api, id).await {
@@ -549,7 +553,7 @@ pub fn new_task_wizard() -> Html {
     };
 
     if *prefilling {
-        return html! { <section class="page narrow"><Loading label="Copying the task…" /></section> };
+        return html! { <section class="page narrow">{ loading_view("Copying the task…") }</section> };
     }
     let err = |key: &str| errors.get(key).cloned();
     let steps = html! {
@@ -657,14 +661,14 @@ pub fn new_task_wizard() -> Html {
             html! {
                 <form onsubmit={Callback::from(move |e: SubmitEvent| { e.prevent_default(); create.emit(()); })}>
                     <dl class="review">
-                        <dt>{ "Type" }</dt><dd>{ form.task_type.label() }</dd>
-                        <dt>{ "Title" }</dt><dd>{ form.title.trim() }</dd>
-                        if !form.description.trim().is_empty() { <dt>{ "Description" }</dt><dd>{ form.description.trim() }</dd> }
-                        <dt>{ "Parameters" }</dt><dd><pre>{ params }</pre></dd>
-                        <dt>{ "Runs" }</dt><dd>{ if form.run_at.is_empty() { "As soon as possible".to_owned() } else { form.run_at.replace('T', " ") } }</dd>
-                        <dt>{ "Repeats" }</dt><dd>{ if form.recurrence.trim().is_empty() { "No".to_owned() } else { form.recurrence.trim().to_owned() } }</dd>
-                        <dt>{ "Priority" }</dt><dd>{ form.priority.label() }</dd>
-                        <dt>{ "Attempts" }</dt><dd>{ form.max_attempts.clone() }</dd>
+                        { term("Type", html! { { form.task_type.label() } }) }
+                        { term("Title", html! { { form.title.trim() } }) }
+                        if !form.description.trim().is_empty() { { term("Description", html! { { form.description.trim() } }) } }
+                        { term("Parameters", html! { <pre>{ params }</pre> }) }
+                        { term("Runs", html! { { if form.run_at.is_empty() { "As soon as possible".to_owned() } else { form.run_at.replace('T', " ") } } }) }
+                        { term("Repeats", html! { { if form.recurrence.trim().is_empty() { "No".to_owned() } else { form.recurrence.trim().to_owned() } } }) }
+                        { term("Priority", html! { { form.priority.label() } }) }
+                        { term("Attempts", html! { { form.max_attempts.clone() } }) }
                     </dl>
                     if !errors.is_empty() {
                         <div class="alert error" role="alert">
@@ -672,7 +676,7 @@ pub fn new_task_wizard() -> Html {
                             <ul>{ for errors.values().map(|m| html! { <li>{ m.clone() }</li> }) }</ul>
                         </div>
                     }
-                    if let Some(e) = &*server_error { <ErrorBox error={e.clone()} /> }
+                    if let Some(e) = &*server_error { { error_view(e.clone(), None) } }
                     <div class="wizard-nav">
                         <button type="button" class="button secondary" onclick={go_back.clone()}>{ "← Back" }</button>
                         <button type="submit" class="button" disabled={*busy}>{ if *busy { "Creating…" } else { "Create task" } }</button>
@@ -686,7 +690,7 @@ pub fn new_task_wizard() -> Html {
             <h1>{ if from.is_some() { "Copy a task" } else { "New task" } }</h1>
             { steps }
             if *step != Step::Review {
-                if let Some(e) = &*server_error { <ErrorBox error={e.clone()} /> }
+                if let Some(e) = &*server_error { { error_view(e.clone(), None) } }
             }
             { content }
         </section>
