@@ -261,8 +261,15 @@ pub fn chart(props: &ChartProps) -> Html {
             ChartKind::Line => x.map(i as f64),
             ChartKind::Bar => frame.left + slot * (i as f64 + 0.5),
         };
+        // The last point of a line sits on the right edge: its label ends there instead of
+        // spilling out of the picture.
+        let anchor = if matches!(props.kind, ChartKind::Line) && i + 1 == values.len() && i > 0 {
+            "end"
+        } else {
+            "middle"
+        };
         Some(html! {
-            <text class="x-label" x={round(lx).to_string()} y={(frame.height - 10.0).to_string()} text-anchor="middle">
+            <text class="x-label" x={round(lx).to_string()} y={(frame.height - 10.0).to_string()} text-anchor={anchor}>
                 { point.date.format("%b %-d").to_string() }
             </text>
         })
