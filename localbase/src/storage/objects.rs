@@ -281,58 +281,36 @@ async fn upload(
 
     let result: Result<Uuid, StorageError> = async {
         let mut tx = tx_as(state, &claims, method, uri, headers).await?;
-        let row: Option<(Uuid,)> = match mode {
+        // The three writes bind the same values in the same order; only the statement differs.
+        let sql = match mode {
             Mode::Create => {
-                sqlx::query_as(
-                    "insert into storage.objects (bucket_id, name, owner, owner_id, metadata, version, user_metadata) \
-                     values ($1, $2, $3, $4, $5, $6, $7) returning id",
-                )
-                .bind(bucket)
-                .bind(name)
-                .bind(owner_uuid)
-                .bind(&owner)
-                .bind(&metadata)
-                .bind(&version)
-                .bind(&upload.user_metadata)
-                .fetch_optional(&mut *tx)
-                .await?
+                "insert into storage.objects (bucket_id, name, owner, owner_id, metadata, version, user_metadata) \
+                 values ($1, $2, $3, $4, $5, $6, $7) returning id"
             }
             Mode::Upsert => {
-                sqlx::query_as(
-                    "insert into storage.objects (bucket_id, name, owner, owner_id, metadata, version, user_metadata) \
-                     values ($1, $2, $3, $4, $5, $6, $7) \
-                     on conflict (bucket_id, name) do update set owner = excluded.owner, owner_id = excluded.owner_id, \
-                        metadata = excluded.metadata, version = excluded.version, user_metadata = excluded.user_metadata, \
-                        updated_at = now(), last_accessed_at = now() \
-                     returning id",
-                )
-                .bind(bucket)
-                .bind(name)
-                .bind(owner_uuid)
-                .bind(&owner)
-                .bind(&metadata)
-                .bind(&version)
-                .bind(&upload.user_metadata)
-                .fetch_optional(&mut *tx)
-                .await?
+                "insert into storage.objects (bucket_id, name, owner, owner_id, metadata, version, user_metadata) \
+                 values ($1, $2, $3, $4, $5, $6, $7) \
+                 on conflict (bucket_id, name) do update set owner = excluded.owner, owner_id = excluded.owner_id, \
+                    metadata = excluded.metadata, version = excluded.version, user_metadata = excluded.user_metadata, \
+                    updated_at = now(), last_accessed_at = now() \
+                 returning id"
             }
             Mode::Update => {
-                sqlx::query_as(
-                    "update storage.objects set owner = $3, owner_id = $4, metadata = $5, version = $6, \
-                        user_metadata = coalesce($7, user_metadata), updated_at = now(), last_accessed_at = now() \
-                      where bucket_id = $1 and name = $2 returning id",
-                )
-                .bind(bucket)
-                .bind(name)
-                .bind(owner_uuid)
-                .bind(&owner)
-                .bind(&metadata)
-                .bind(&version)
-                .bind(&upload.user_metadata)
-                .fetch_optional(&mut *tx)
-                .await?
+                "update storage.objects set owner = $3, owner_id = $4, metadata = $5, version = $6, \
+                    user_metadata = coalesce($7, user_metadata), updated_at = now(), last_accessed_at = now() \
+                  where bucket_id = $1 and name = $2 returning id"
             }
         };
+        let row: Option<(Uuid,)> = sqlx::query_as(sql)
+            .bind(bucket)
+            .bind(name)
+            .bind(owner_uuid)
+            .bind(&owner)
+            .bind(&metadata)
+            .bind(&version)
+            .bind(&upload.user_metadata)
+            .fetch_optional(&mut *tx)
+            .await?;
         let (id,) = row.ok_or_else(StorageError::no_such_key)?;
         tx.commit().await?;
         Ok(id)
