@@ -600,8 +600,8 @@ async fn j5b_cancel_a_running_task() -> Result<()> {
             };
             let task = task_row(&api, &user, &id).await?;
             ensure!(task["status"] == "cancelled", "task: {task}");
-            // The page stops polling once the task is cancelled: a reload shows the ended attempt.
-            b.client.refresh().await?;
+            // The page keeps polling after the cancel until the worker has closed the attempt:
+            // the ended attempt appears without a reload.
             b.wait_for(Find::Css(&format!("table .badge.status-{ended}")))
                 .await?;
             Ok(())

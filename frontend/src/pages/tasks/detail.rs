@@ -83,9 +83,14 @@ fn task_view(props: &TaskViewProps) -> Html {
     let busy = use_state(|| false);
     let polls = use_state(|| 0u32);
 
-    // Live updates while pending or running, backing off from 1 s to 5 s.
+    // Live updates while pending or running, backing off from 1 s to 5 s; and after a
+    // cancel until the worker has closed the attempt (its final log lines come then).
     let current = task.state.ready().cloned();
-    let active = current.as_ref().is_some_and(|t| !t.status.is_terminal());
+    let attempt_open = attempts.state.ready().is_some_and(|list| {
+        list.iter()
+            .any(|e| e.status == domain::ExecutionStatus::Running)
+    });
+    let active = current.as_ref().is_some_and(|t| !t.status.is_terminal()) || attempt_open;
     let updated_at = current.as_ref().map(|t| t.updated_at);
     {
         let polls = polls.clone();
