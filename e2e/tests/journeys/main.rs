@@ -195,6 +195,9 @@ async fn j2_alice_runs_an_analytics_report() -> Result<()> {
             b.click_button("Next →").await?;
             b.wait_for(Find::Css("#title-error")).await?;
             b.fill("Title", &title).await?;
+            // The message follows the input: typing a title clears it before the next "Next".
+            b.wait_js("document.querySelector('#title-error') === null", helpers::DEADLINE)
+                .await?;
             b.fill("Description (optional)", "Made by the end-to-end journey").await?;
             b.fill("From", &start).await?;
             b.fill("To", &end).await?;

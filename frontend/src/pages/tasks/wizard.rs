@@ -477,10 +477,11 @@ pub fn new_task_wizard() -> Html {
     }
 
     let edit = |apply: fn(&mut WizardForm, String)| {
-        let form = form.clone();
+        let (form, errors, step) = (form.clone(), errors.clone(), *step);
         Callback::from(move |value: String| {
             let mut next = (*form).clone();
             apply(&mut next, value);
+            follow_input(&errors, step, &next, user_id);
             form.set(next);
         })
     };
@@ -621,7 +622,7 @@ pub fn new_task_wizard() -> Html {
                     error={err("title")} required=true />
                 <TextField id="description" label="Description (optional)" kind="textarea" value={form.description.clone()}
                     oninput={edit(|f, v| f.description = v)} error={err("description")} />
-                { parameter_fields(&form, &errors, user_id) }
+                { parameter_fields(&form, &errors, *step, user_id) }
                 if let Some(general) = err("general") { <p class="alert error" role="alert">{ general }</p> }
                 { nav("Next →") }
             </form>
@@ -697,17 +698,32 @@ pub fn new_task_wizard() -> Html {
     }
 }
 
+/// Once a step's messages are showing, they follow the input: a field that is fixed loses
+/// its message as it is typed (before the first "Next", nothing is shown).
+fn follow_input(
+    errors: &UseStateHandle<FieldErrors>,
+    step: Step,
+    form: &WizardForm,
+    user_id: Uuid,
+) {
+    if !errors.is_empty() {
+        errors.set(check_step(step, form, user_id, Utc::now()));
+    }
+}
+
 fn parameter_fields(
     form: &UseStateHandle<WizardForm>,
-    errors: &FieldErrors,
+    errors: &UseStateHandle<FieldErrors>,
+    step: Step,
     user_id: Uuid,
 ) -> Html {
     let err = |key: &str| errors.get(key).cloned();
     let edit = |apply: fn(&mut WizardForm, String)| {
-        let form = form.clone();
+        let (form, errors) = (form.clone(), errors.clone());
         Callback::from(move |value: String| {
             let mut next = (*form).clone();
             apply(&mut next, value);
+            follow_input(&errors, step, &next, user_id);
             form.set(next);
         })
     };
