@@ -13,6 +13,18 @@ BINARYEN_VERSION=132
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# Warns (does not stop) when the disk holding DIR has less than NEED_GB free: a full disk
+# shows up later as dozens of unrelated-looking failures ("No space left on device").
+check_disk() {
+  local dir="$1" need_gb="$2" free_kb
+  free_kb="$(df -Pk "$dir" 2>/dev/null | awk 'NR == 2 { print $4 }')"
+  [ -n "$free_kb" ] || return 0
+  if [ "$free_kb" -lt $((need_gb * 1024 * 1024)) ]; then
+    printf '\033[1;33mwarning: %s has %s GiB free; this needs about %s GiB (build output and test databases)\033[0m\n' \
+      "$dir" "$((free_kb / 1024 / 1024))" "$need_gb" >&2
+  fi
+}
+
 APT_UPDATED=0
 # apt_install PKG... : installs the Debian packages that are not installed yet.
 apt_install() {
