@@ -204,6 +204,36 @@ fn cors() -> CorsLayer {
         .max_age(Duration::from_secs(3600))
 }
 
+/// Supabase's gateway appends the client's address to `X-Forwarded-For` (and sets
+/// `X-Real-IP`), which PostgREST hands to SQL in `request.headers`: the audit trail reads it.
+async fn forwarded_for(mut request: Request, next: Next) -> Response {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string());
+    if let Some(ip) = peer {
+        let forwarded = match request
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            Some(existing) => format!("{existing}, {ip}"),
+            None => ip.clone(),
+        };
+        if let Ok(value) = HeaderValue::from_str(&forwarded) {
+            request.headers_mut().insert("x-forwarded-for", value);
+        }
+        if !request.headers().contains_key("x-real-ip") {
+            if let Ok(value) = HeaderValue::from_str(&ip) {
+                request.headers_mut().insert("x-real-ip", value);
+            }
+        }
+    }
+    next.run(request).await
+}
+
 /// Adds `/config.json`, the SPA and the gateway's layers around the services.
 pub fn wrap(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     let mut router = router.route("/config.json", axum::routing::get(config_json));
@@ -217,6 +247,7 @@ pub fn wrap(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     let x_request_id = HeaderName::from_static("x-request-id");
     router
         .layer(middleware::from_fn(require_api_key))
+        .layer(middleware::from_fn(forwarded_for))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), limit_body))
         .layer(cors())

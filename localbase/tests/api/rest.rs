@@ -1081,3 +1081,45 @@ async fn missing_keys_are_null_unless_missing_default() {
         ])
     );
 }
+
+#[tokio::test]
+async fn the_audit_trail_records_the_callers_address_like_behind_supabases_gateway() {
+    let app = TestApp::seeded().await;
+    let base = app.serve().await;
+    let client =
+        postgrest::Postgrest::new(format!("{base}/rest/v1")).insert_header("apikey", ANON_KEY);
+    let response = client
+        .from("tasks")
+        .auth(alice())
+        .eq("id", ALICE_PENDING_TASK)
+        .update(json!({"title": "Weekly KPI report (renamed)"}).to_string())
+        .execute()
+        .await
+        .expect("update runs");
+    assert!(response.status().is_success(), "{}", response.status());
+    // A proxy in front adds its own X-Forwarded-For: the gateway appends the peer to it.
+    let response = postgrest::Postgrest::new(format!("{base}/rest/v1"))
+        .insert_header("apikey", ANON_KEY)
+        .insert_header("x-forwarded-for", "203.0.113.7")
+        .from("tasks")
+        .auth(alice())
+        .eq("id", ALICE_PENDING_TASK)
+        .update(json!({"title": "Weekly KPI report"}).to_string())
+        .execute()
+        .await
+        .expect("update runs");
+    assert!(response.status().is_success(), "{}", response.status());
+
+    let addresses: Vec<Option<String>> = sqlx::query_scalar(
+        "select ip_address from audit_logs where table_name = 'tasks' and record_id = $1 \
+         and action = 'task.updated' order by created_at, id",
+    )
+    .bind(ALICE_PENDING_TASK)
+    .fetch_all(&app.db.pool)
+    .await
+    .expect("audit rows");
+    assert_eq!(
+        addresses,
+        vec![Some("127.0.0.1".to_owned()), Some("203.0.113.7".to_owned())]
+    );
+}
