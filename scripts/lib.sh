@@ -45,6 +45,11 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# rustc links through the system C compiler: a machine with only rustup has none yet.
+ensure_cc() {
+  command -v cc >/dev/null || apt_install gcc libc6-dev
+}
+
 ensure_postgres() {
   apt_install postgresql-$PG_MAJOR postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl
   PG_BIN="/usr/lib/postgresql/$PG_MAJOR/bin"
@@ -63,6 +68,7 @@ ensure_chromium() {
 # The wasm toolchain of ../shared/TOOLCHAIN.md: target, trunk, wasm-bindgen-cli at Cargo.lock's
 # version, wasm-opt from npm binaryen.
 ensure_wasm_tools() {
+  ensure_cc
   rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$' \
     || { log "rustup target add wasm32-unknown-unknown"; rustup target add wasm32-unknown-unknown; }
   if ! trunk --version 2>/dev/null | grep -q " $TRUNK_VERSION\$"; then
