@@ -70,7 +70,8 @@ ensure_chromium() {
 ensure_wasm_tools() {
   ensure_cc
   rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$' \
-    || { log "rustup target add wasm32-unknown-unknown"; rustup target add wasm32-unknown-unknown; }
+    || { log "rustup target add wasm32-unknown-unknown"; rustup target add wasm32-unknown-unknown \
+      || die "the wasm32-unknown-unknown target is missing and rustup could not fetch it: install it (rustup target add wasm32-unknown-unknown) where the network allows"; }
   if ! trunk --version 2>/dev/null | grep -q " $TRUNK_VERSION\$"; then
     log "cargo install trunk $TRUNK_VERSION (about 10 minutes, once)"
     cargo install --locked trunk --version "$TRUNK_VERSION"
