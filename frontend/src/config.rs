@@ -5,6 +5,16 @@
 use serde::Deserialize;
 
 use crate::error::AppError;
+use crate::services::decode::{self, FromJson, Missing, Object};
+
+impl FromJson for Config {
+    fn from_json(row: &Object) -> Result<Self, Missing> {
+        Ok(Config {
+            supabase_url: decode::text(row, "supabaseUrl")?,
+            supabase_anon_key: decode::text(row, "supabaseAnonKey")?,
+        })
+    }
+}
 
 /// The public settings of the deployment. The anon key is public by design; no secret
 /// ever reaches the browser.
@@ -51,10 +61,11 @@ pub async fn load() -> Result<Config, AppError> {
             response.status()
         )));
     }
-    let config: Config = response
-        .json()
-        .await
-        .map_err(|_| AppError::Config("/config.json is not valid JSON".into()))?;
+    let text = response.text().await.map_err(|_| AppError::Network)?;
+    let config = decode::parse(&text)
+        .ok()
+        .and_then(|value| decode::one::<Config>(&value).ok())
+        .ok_or_else(|| AppError::Config("/config.json is not valid JSON".into()))?;
     if config.supabase_anon_key.trim().is_empty() {
         return Err(AppError::Config(
             "supabaseAnonKey is empty in /config.json".into(),

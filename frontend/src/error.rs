@@ -83,7 +83,7 @@ impl AppError {
     /// `{code, error_code, msg}` / `{code: "…", message}` / `{error, error_description}`
     /// and Storage `{statusCode, error, message}`; falls back on the status.
     pub fn from_response(status: u16, body: &str) -> Self {
-        let json: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+        let json: Value = crate::services::decode::parse(body).unwrap_or(Value::Null);
         let text = |key: &str| json.get(key).and_then(Value::as_str).map(str::to_owned);
 
         // Storage: {"statusCode": "403", "error": "...", "message": "..."}
@@ -208,7 +208,7 @@ fn from_auth(status: u16, code: &str, message: Option<String>) -> AppError {
 fn from_storage(status: u16, error: Option<String>, message: Option<String>) -> AppError {
     let message = message.unwrap_or_default();
     match status {
-        401 if message.to_lowercase().contains("jwt") => AppError::SessionExpired,
+        401 if message.to_ascii_lowercase().contains("jwt") => AppError::SessionExpired,
         401 | 403 => AppError::Forbidden,
         404 => AppError::NotFound,
         409 => AppError::Conflict("A file with that name already exists.".into()),

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::services::decode::{self, FromJson, Missing, Object};
+
 /// The localStorage key of the session.
 pub const STORAGE_KEY: &str = "taskdeck.session";
 
@@ -101,6 +103,56 @@ impl SessionResponse {
     }
 }
 
+impl FromJson for Session {
+    fn from_json(row: &Object) -> Result<Self, Missing> {
+        Ok(Session {
+            access_token: decode::text(row, "access_token")?,
+            refresh_token: decode::text(row, "refresh_token")?,
+            expires_at: decode::int(row, "expires_at")?,
+            user: AuthUser::from_json(decode::object(row, "user")?)?,
+        })
+    }
+}
+
+impl FromJson for AuthUser {
+    fn from_json(row: &Object) -> Result<Self, Missing> {
+        let factors = match decode::opt_json(row, "factors") {
+            None => None,
+            Some(list) => Some(decode::many::<Factor>(&list).map_err(|_| "factors".to_owned())?),
+        };
+        Ok(AuthUser {
+            id: decode::uuid(row, "id")?,
+            email: decode::opt_text(row, "email"),
+            user_metadata: decode::opt_json(row, "user_metadata").unwrap_or_default(),
+            app_metadata: decode::opt_json(row, "app_metadata").unwrap_or_default(),
+            factors,
+        })
+    }
+}
+
+impl FromJson for Factor {
+    fn from_json(row: &Object) -> Result<Self, Missing> {
+        Ok(Factor {
+            id: decode::text(row, "id")?,
+            factor_type: decode::opt_text(row, "factor_type").unwrap_or_default(),
+            status: decode::opt_text(row, "status").unwrap_or_default(),
+            friendly_name: decode::opt_text(row, "friendly_name"),
+        })
+    }
+}
+
+impl FromJson for SessionResponse {
+    fn from_json(row: &Object) -> Result<Self, Missing> {
+        Ok(SessionResponse {
+            access_token: decode::text(row, "access_token")?,
+            refresh_token: decode::text(row, "refresh_token")?,
+            expires_in: decode::opt_int(row, "expires_in"),
+            expires_at: decode::opt_int(row, "expires_at"),
+            user: AuthUser::from_json(decode::object(row, "user")?)?,
+        })
+    }
+}
+
 /// What to do about the session before a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefreshDecision {
@@ -141,7 +193,7 @@ pub fn now_secs() -> i64 {
 pub fn jwt_claims(token: &str) -> Option<Value> {
     let payload = token.split('.').nth(1)?;
     let bytes = base64url_decode(payload)?;
-    serde_json::from_slice(&bytes).ok()
+    decode::parse(std::str::from_utf8(&bytes).ok()?).ok()
 }
 
 /// The `aal` claim of a JWT (`aal1`, `aal2`).
@@ -179,7 +231,8 @@ pub fn base64url_decode(input: &str) -> Option<Vec<u8>> {
 
 /// The stored session, if any and readable.
 pub fn load() -> Option<Session> {
-    LocalStorage::get(STORAGE_KEY).ok()
+    let stored = LocalStorage::raw().get_item(STORAGE_KEY).ok()??;
+    decode::one(&decode::parse(&stored).ok()?).ok()
 }
 
 /// Stores the session, or removes it.

@@ -213,6 +213,9 @@ pub struct Stack {
     pub profiles: PathBuf,
     /// Where screenshots go.
     pub screenshots: PathBuf,
+    /// localbase's PostgreSQL as its superuser (trust auth on 127.0.0.1), for test data
+    /// that no page makes, such as a large history of business events.
+    pub database_url: String,
     _localbase: Watched,
     _chromedriver: Watched,
 }
@@ -321,6 +324,13 @@ fn start_stack() -> Result<Stack> {
     if !ready.contains(&base) {
         bail!("localbase says {ready:?}, expected {base}");
     }
+    // "  Database: postgres://postgres:***@127.0.0.1:PORT/postgres": the cluster trusts
+    // local connections, so the redacted password does not matter.
+    let database_line = wait_for_line(&lines, "Database: ", STARTUP, "localbase")?;
+    let database_url = database_line
+        .split_once("Database: ")
+        .map(|(_, url)| url.trim().replace(":***@", "@"))
+        .context("no database URL after \"Database: \"")?;
     eprintln!(
         "e2e: stack ready in {:.1} s ({base}, chromedriver on {driver_port})",
         started.elapsed().as_secs_f64()
@@ -350,6 +360,7 @@ fn start_stack() -> Result<Stack> {
         webdriver: format!("http://127.0.0.1:{driver_port}"),
         profiles,
         screenshots,
+        database_url,
         _localbase: localbase_proc,
         _chromedriver: chromedriver_proc,
     })

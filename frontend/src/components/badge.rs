@@ -18,7 +18,16 @@ pub fn status_badge(props: &StatusBadgeProps) -> Html {
 
 /// The markup of [`StatusBadge`] without the component (smaller wasm at each use).
 pub fn status_badge_view(status: TaskStatus) -> Html {
-    html! { <span class={classes!("badge", format!("status-{}", status.as_str()))}>{ status.label() }</span> }
+    state_badge_view(status.as_str(), status.label())
+}
+
+/// A status badge (of a task or of an attempt): `data-status` holds the status's value.
+pub fn state_badge_view(status: &'static str, label: &'static str) -> Html {
+    html! {
+        <span class={classes!("badge", format!("status-{status}"))} data-status={status}>
+            { label }
+        </span>
+    }
 }
 
 /// Props of [`PriorityBadge`].

@@ -37,7 +37,17 @@ pub fn nice_step(raw: f64) -> f64 {
     if raw <= 0.0 || !raw.is_finite() {
         return 1.0;
     }
-    let magnitude = 10f64.powf(raw.log10().floor());
+    // The power of ten at or below `raw`, by steps (no `powf`/`log10` in the wasm).
+    let mut magnitude = 1.0;
+    while magnitude * 10.0 <= raw {
+        magnitude *= 10.0;
+    }
+    while magnitude > raw && magnitude > 0.0 {
+        magnitude /= 10.0;
+    }
+    if magnitude <= 0.0 {
+        return 1.0;
+    }
     let fraction = raw / magnitude;
     let nice = if fraction <= 1.0 {
         1.0
@@ -136,7 +146,7 @@ pub fn line_path(points: &[(f64, f64)]) -> String {
     points
         .iter()
         .enumerate()
-        .map(|(i, (x, y))| format!("{}{x},{y}", if i == 0 { "M" } else { "L" }))
+        .map(|(i, (x, y))| format!("{}{},{}", if i == 0 { "M" } else { "L" }, px(*x), px(*y)))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -191,6 +201,11 @@ pub fn label_indices(n: usize, max: usize) -> Vec<usize> {
     indices
 }
 
+/// A coordinate as SVG reads it: `12`, `12.5` (no float formatting in the wasm).
+fn px(value: f64) -> String {
+    crate::format::decimal(value, 1)
+}
+
 fn round(value: f64) -> f64 {
     (value * 10.0).round() / 10.0
 }
@@ -222,6 +237,11 @@ pub struct ChartProps {
 /// A line or bar chart with axes, grid and labels.
 #[function_component(Chart)]
 pub fn chart(props: &ChartProps) -> Html {
+    chart_view(props)
+}
+
+/// The markup of [`Chart`] without the component (one component less in the wasm).
+pub fn chart_view(props: &ChartProps) -> Html {
     let frame = Frame::default();
     let values: Vec<f64> = props.points.iter().map(|p| p.value).collect();
     if values.is_empty() {
@@ -237,7 +257,7 @@ pub fn chart(props: &ChartProps) -> Html {
     let tooltip = |point: &DataPoint| {
         format!(
             "{}: {}{}",
-            point.date.format("%b %-d"),
+            crate::format::month_day(point.date),
             crate::format::number(point.value, 2),
             unit
         )
@@ -246,9 +266,9 @@ pub fn chart(props: &ChartProps) -> Html {
         let ty = round(y.map(*t));
         html! {
             <g class="tick">
-                <line x1={frame.left.to_string()} x2={(frame.width - frame.right).to_string()}
-                      y1={ty.to_string()} y2={ty.to_string()} />
-                <text x={(frame.left - 6.0).to_string()} y={(ty + 4.0).to_string()} text-anchor="end">
+                <line x1={px(frame.left)} x2={px(frame.width - frame.right)}
+                      y1={px(ty)} y2={px(ty)} />
+                <text x={px(frame.left - 6.0)} y={px(ty + 4.0)} text-anchor="end">
                     { compact(*t) }
                 </text>
             </g>
@@ -269,8 +289,8 @@ pub fn chart(props: &ChartProps) -> Html {
             "middle"
         };
         Some(html! {
-            <text class="x-label" x={round(lx).to_string()} y={(frame.height - 10.0).to_string()} text-anchor={anchor}>
-                { point.date.format("%b %-d").to_string() }
+            <text class="x-label" x={px(round(lx))} y={px(frame.height - 10.0)} text-anchor={anchor}>
+                { crate::format::month_day(point.date) }
             </text>
         })
     });
@@ -280,9 +300,9 @@ pub fn chart(props: &ChartProps) -> Html {
             let dots = points
                 .iter()
                 .zip(props.points.iter())
-                .map(|((px, py), point)| {
+                .map(|((cx, cy), point)| {
                     html! {
-                        <circle class="dot" cx={px.to_string()} cy={py.to_string()} r="3">
+                        <circle class="dot" cx={px(*cx)} cy={px(*cy)} r="3">
                             <title>{ tooltip(point) }</title>
                         </circle>
                     }
@@ -298,8 +318,8 @@ pub fn chart(props: &ChartProps) -> Html {
             let rects = bars(&frame, &values, &ticks);
             let rects = rects.iter().zip(props.points.iter()).map(|(bar, point)| {
                 html! {
-                    <rect class="bar" x={bar.x.to_string()} y={bar.y.to_string()}
-                          width={bar.width.to_string()} height={bar.height.to_string()}>
+                    <rect class="bar" x={px(bar.x)} y={px(bar.y)}
+                          width={px(bar.width)} height={px(bar.height)}>
                         <title>{ tooltip(point) }</title>
                     </rect>
                 }
@@ -309,14 +329,14 @@ pub fn chart(props: &ChartProps) -> Html {
     };
     html! {
         <figure class="chart">
-            <svg viewBox={format!("0 0 {} {}", frame.width, frame.height)} role="img"
+            <svg viewBox={format!("0 0 {} {}", px(frame.width), px(frame.height))} role="img"
                  aria-label={props.title.clone()} preserveAspectRatio="xMidYMid meet">
                 <title>{ props.title.clone() }</title>
                 <g class="grid">{ for grid }</g>
-                <line class="axis" x1={frame.left.to_string()} x2={frame.left.to_string()}
-                      y1={frame.top.to_string()} y2={(frame.height - frame.bottom).to_string()} />
-                <line class="axis" x1={frame.left.to_string()} x2={(frame.width - frame.right).to_string()}
-                      y1={(frame.height - frame.bottom).to_string()} y2={(frame.height - frame.bottom).to_string()} />
+                <line class="axis" x1={px(frame.left)} x2={px(frame.left)}
+                      y1={px(frame.top)} y2={px(frame.height - frame.bottom)} />
+                <line class="axis" x1={px(frame.left)} x2={px(frame.width - frame.right)}
+                      y1={px(frame.height - frame.bottom)} y2={px(frame.height - frame.bottom)} />
                 { marks }
                 <g class="x-labels">{ for x_labels }</g>
             </svg>
@@ -357,6 +377,10 @@ mod tests {
         assert_eq!(nice_step(0.7), 1.0);
         assert_eq!(nice_step(13.0), 20.0);
         assert_eq!(nice_step(260.0), 500.0);
+        assert_eq!(nice_step(1.0), 1.0);
+        assert_eq!(nice_step(1000.0), 1000.0);
+        assert_eq!(nice_step(0.03), 0.05);
+        assert_eq!(nice_step(12_345_678.0), 20_000_000.0);
         assert_eq!(
             ticks(3.0, 87.0, 5),
             vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0]

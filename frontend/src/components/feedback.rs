@@ -61,7 +61,7 @@ pub fn error_view(error: AppError, on_retry: Option<Callback<()>>) -> Html {
             .unwrap_or_default();
         html! { <a class="button" href={login_url(&path)}>{ "Sign in again" }</a> }
     } else if let Some(retry) = on_retry {
-        html! { <button type="button" class="button" onclick={Callback::from(move |_| retry.emit(()))}>{ "Try again" }</button> }
+        html! { { crate::components::button("button", "Try again", false, Callback::from(move |_| retry.emit(()))) } }
     } else {
         html! {}
     };

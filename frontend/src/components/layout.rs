@@ -79,7 +79,7 @@ pub fn public_layout(props: &LayoutProps) -> Html {
 pub fn app_layout(props: &LayoutProps) -> Html {
     let session = use_session();
     let route = use_route::<Route>();
-    let menu_open = use_state(|| false);
+    let menu_open = use_state(bool::default);
     let navigator = use_navigator();
     let sign_out = {
         let session = session.clone();
@@ -131,7 +131,7 @@ pub fn app_layout(props: &LayoutProps) -> Html {
                         { link(Route::Admin, "Admin", "admin") }
                     }
                     <span class="user" title={name.clone()}>{ name }</span>
-                    <button type="button" class="button secondary" onclick={sign_out}>{ "Sign out" }</button>
+                    { crate::components::button("button secondary", "Sign out", false, sign_out) }
                 </nav>
             </header>
             if let Some(banner) = session.state().banner.clone() {

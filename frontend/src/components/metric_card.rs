@@ -40,16 +40,36 @@ pub fn format_change(trend: Trend, change: f64) -> String {
 /// A card with a metric's total and trend.
 #[function_component(MetricCard)]
 pub fn metric_card(props: &MetricCardProps) -> Html {
-    let trend = props.series.trend;
+    metric_series_view(props.metric, &props.series)
+}
+
+/// The markup of [`MetricCard`] without the component (smaller wasm at each use).
+pub fn metric_series_view(metric: Metric, series: &MetricSeries) -> Html {
+    let trend = series.trend;
+    let change = html! {
+        <p class={classes!("metric-change", format!("trend-{}", trend.as_str()))}
+           aria-label={format!("{} {}% versus the previous period", trend.label(), number(series.change, 1))}>
+            { format_change(trend, series.change) }
+            <span class="muted">{ " vs previous period" }</span>
+        </p>
+    };
+    metric_view(
+        metric.as_str(),
+        metric.label(),
+        format_total(metric, series.total),
+        series.total,
+        change,
+    )
+}
+
+/// A metric card: `data-metric` names the metric (its key), the total shows as people read
+/// it and carries its plain value in `data-total` (for tests and tools), `footer` below.
+pub fn metric_view(key: &str, name: &str, total: String, value: f64, footer: Html) -> Html {
     html! {
-        <div class="card metric">
-            <p class="metric-name">{ props.metric.label() }</p>
-            <p class="metric-total">{ format_total(props.metric, props.series.total) }</p>
-            <p class={classes!("metric-change", format!("trend-{}", trend.as_str()))}
-               aria-label={format!("{} {}% versus the previous period", trend.label(), number(props.series.change, 1))}>
-                { format_change(trend, props.series.change) }
-                <span class="muted">{ " vs previous period" }</span>
-            </p>
+        <div class="card metric" data-metric={key.to_owned()}>
+            <p class="metric-name">{ name.to_owned() }</p>
+            <p class="metric-total" data-total={crate::format::decimal(value, 4)}>{ total }</p>
+            { footer }
         </div>
     }
 }

@@ -27,6 +27,17 @@ pub fn shown_range(page: u64, page_size: u64, total: u64) -> (u64, u64) {
 /// Paging controls.
 #[function_component(Pager)]
 pub fn pager(props: &PagerProps) -> Html {
+    pager_view(props.page, props.page_size, props.total, &props.on_page)
+}
+
+/// The markup of [`Pager`] without the component (one component less in the wasm).
+pub fn pager_view(page: u64, page_size: u64, total: u64, on_page: &Callback<u64>) -> Html {
+    let props = PagerProps {
+        page,
+        page_size,
+        total,
+        on_page: on_page.clone(),
+    };
     let (first, last) = shown_range(props.page, props.page_size, props.total);
     let pages = props.total.div_ceil(props.page_size.max(1));
     let go = |page: u64| {

@@ -66,13 +66,11 @@ where
     Fut: Future<Output = Result<T, AppError>> + 'static,
 {
     let erased = ErasedDeps::new(deps.clone());
+    // A combinator, not an `async` block: no extra state machine per use.
     let fetch: ErasedFetch = Box::new(move |api| {
-        async move {
-            fetch(api, deps)
-                .await
-                .map(|value| Rc::new(value) as Rc<dyn Any>)
-        }
-        .boxed_local()
+        fetch(api, deps)
+            .map(|result| result.map(|value| Rc::new(value) as Rc<dyn Any>))
+            .boxed_local()
     });
     let (state, reload) = use_load_erased(erased, fetch);
     let state = match state {
@@ -97,7 +95,7 @@ type ErasedState = Option<Result<Rc<dyn Any>, AppError>>;
 fn use_load_erased(deps: ErasedDeps, fetch: ErasedFetch) -> (ErasedState, Callback<()>) {
     let api = use_app().api;
     let state = use_state(|| None::<Result<Rc<dyn Any>, AppError>>);
-    let version = use_state(|| 0u32);
+    let version = use_state(u32::default);
     let sequence = use_mut_ref(|| 0u64);
     let last_deps: Rc<RefCell<Option<ErasedDeps>>> = use_mut_ref(|| None);
     {

@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use domain::{
     AnalyticsReport, AnalyticsReportParams, AnalyticsResult, DateRange, Metric, NewTask,
     TaskParameters, TaskTitle,
@@ -12,18 +12,21 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::app::Route;
+use crate::components::chart::{chart_view, ChartProps};
 use crate::components::column_titles;
+use crate::components::datetime_view;
 use crate::components::feedback::empty_view;
 use crate::components::feedback::error_view;
 use crate::components::feedback::loading_view;
 use crate::components::field::event_value;
+use crate::components::metric_card::metric_series_view;
+use crate::components::pager::pager_view;
 use crate::components::remote_view;
 use crate::components::route_link;
-use crate::components::{Chart, ChartKind, MetricCard, Pager};
+use crate::components::{ChartKind, DownloadLink};
 use crate::error::AppError;
-use crate::format;
 use crate::hooks::{use_app, use_load, Remote};
-use crate::services::{analytics, reports, storage, tasks};
+use crate::services::{analytics, reports, tasks};
 
 /// Preset ranges offered next to the date pickers.
 pub const PRESETS: [(u32, &str); 4] = [
@@ -36,8 +39,8 @@ pub const PRESETS: [(u32, &str); 4] = [
 /// The range typed in the two date fields, checked by the domain's rules.
 pub fn parse_range(start: &str, end: &str) -> Result<DateRange, String> {
     let parse = |text: &str, which: &str| {
-        NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-            .map_err(|_| format!("The {which} date must be a date (YYYY-MM-DD)."))
+        crate::format::parse_date(text.trim())
+            .ok_or_else(|| format!("The {which} date must be a date (YYYY-MM-DD)."))
     };
     DateRange::new(parse(start, "start")?, parse(end, "end")?).map_err(|e| match e.field() {
         Some("dateRange.start") => "The start date must not be after the end date.".to_owned(),
@@ -50,10 +53,10 @@ pub fn parse_range(start: &str, end: &str) -> Result<DateRange, String> {
 pub fn analytics_page() -> Html {
     let today = Utc::now().date_naive();
     let initial = DateRange::last_days(today, 30);
-    let start = use_state(|| initial.start.format("%Y-%m-%d").to_string());
-    let end = use_state(|| initial.end.format("%Y-%m-%d").to_string());
+    let start = use_state(|| initial.start.to_string());
+    let end = use_state(|| initial.end.to_string());
     let range = use_state(|| initial);
-    let range_error = use_state(|| None::<String>);
+    let range_error = use_state(Option::<String>::default);
     let metric = use_state(|| Metric::Revenue);
     let kind = use_state(|| ChartKind::Line);
     let loader = use_load(*range, |api, range| async move {
@@ -87,8 +90,8 @@ pub fn analytics_page() -> Html {
         );
         Callback::from(move |_| {
             let r = DateRange::last_days(Utc::now().date_naive(), days);
-            start.set(r.start.format("%Y-%m-%d").to_string());
-            end.set(r.end.format("%Y-%m-%d").to_string());
+            start.set(r.start.to_string());
+            end.set(r.end.to_string());
             range_error.set(None);
             range.set(r);
         })
@@ -125,11 +128,16 @@ pub fn analytics_page() -> Html {
             <>
                 <div class="cards">
                     { for Metric::ALL.iter().filter_map(|m| result.series(*m).map(|s| html! {
-                        <MetricCard metric={*m} series={s.clone()} />
+                        { metric_series_view(*m, s) }
                     })) }
                 </div>
                 <h2>{ format!("{} per day", chosen.label()) }</h2>
-                <Chart title={format!("{} per day", chosen.label())} points={points} kind={chart_kind} unit={unit} />
+                { chart_view(&ChartProps {
+                    title: format!("{} per day", chosen.label()).into(),
+                    points,
+                    kind: chart_kind,
+                    unit: unit.into(),
+                }) }
             </>
         }
     });
@@ -161,7 +169,7 @@ pub fn analytics_page() -> Html {
                         <option value="bar" selected={*kind == ChartKind::Bar}>{ "Bars" }</option>
                     </select>
                 </div>
-                <div class="field"><button type="submit" class="button">{ "Show" }</button></div>
+                <div class="field">{ crate::components::submit("button", "Show", false) }</div>
             </form>
             <div class="examples" aria-label="Quick ranges">
                 { for PRESETS.iter().map(|(days, label)| html! {
@@ -191,33 +199,11 @@ pub fn regenerate_task(report: &AnalyticsReport) -> Result<NewTask, AppError> {
 pub fn reports_page() -> Html {
     let ctx = use_app();
     let navigator = use_navigator();
-    let page = use_state(|| 0u64);
-    let busy = use_state(|| None::<uuid::Uuid>);
+    let page = use_state(u64::default);
+    let busy = use_state(Option::<uuid::Uuid>::default);
     let loader = use_load(*page, |api, page| async move {
         reports::list(&api, page, 20).await
     });
-    let download = |report: &AnalyticsReport| {
-        let (ctx, busy) = (ctx.clone(), busy.clone());
-        let report = report.clone();
-        Callback::from(move |_| {
-            let Some(path) = report.storage_path.clone() else {
-                return;
-            };
-            busy.set(Some(report.id));
-            let (ctx, busy, name) = (
-                ctx.clone(),
-                busy.clone(),
-                format!("{}.{}", report.title, report.format.extension()),
-            );
-            spawn_local(async move {
-                match storage::signed_url(&ctx.api, "reports", &path, 60).await {
-                    Ok(url) => storage::start_download(&url, &name),
-                    Err(e) => ctx.notify_error(&e),
-                }
-                busy.set(None);
-            });
-        })
-    };
     let again = |report: &AnalyticsReport| {
         let (ctx, busy, navigator) = (ctx.clone(), busy.clone(), navigator.clone());
         let report = report.clone();
@@ -273,17 +259,23 @@ pub fn reports_page() -> Html {
                             <td>{ r.format.label() }</td>
                             <td>{ format!("{} → {}", r.date_range_start, r.date_range_end) }</td>
                             <td>{ reports::human_size(r.size_bytes) }</td>
-                            <td>{ format::datetime(&r.created_at) }</td>
+                            <td>{ datetime_view(&r.created_at) }</td>
                             <td class="actions">
-                                <button type="button" class="button secondary" disabled={r.storage_path.is_none() || *busy == Some(r.id)}
-                                    onclick={download(r)} aria-label={format!("Download {}", r.title)}>{ "Download" }</button>
+                                if let Some(path) = r.storage_path.clone() {
+                                    <DownloadLink bucket="reports" {path} label="Download" class="button secondary"
+                                        name={format!("{}.{}", r.title, r.format.extension())}
+                                        aria_label={format!("Download {}", r.title)} />
+                                } else {
+                                    <button type="button" class="button secondary" disabled=true
+                                        aria-label={format!("Download {}", r.title)}>{ "Download" }</button>
+                                }
                                 <button type="button" class="button secondary" disabled={*busy == Some(r.id)}
                                     onclick={again(r)} aria-label={format!("Generate {} again", r.title)}>{ "Generate again" }</button>
                             </td>
                         </tr>
                     }) }</tbody>
                 </table></div>
-                <Pager page={*page} page_size={20} total={result.total} {on_page} />
+                { pager_view(*page, 20, result.total, &on_page) }
             </>
         },
     };

@@ -2,7 +2,6 @@
 //! reset password.
 
 use domain::{DisplayName, Email, Password};
-use serde::Deserialize;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -20,12 +19,6 @@ use crate::guard::safe_next;
 use crate::hooks::{use_app, use_session, PendingMfa, SignInStep};
 use crate::services::auth::{self, parse_fragment, SignUp};
 use crate::session::{now_secs, Session};
-
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-struct LoginQuery {
-    #[serde(default)]
-    next: Option<String>,
-}
 
 fn message(result: Result<impl Sized, domain::DomainError>) -> Option<String> {
     result.err().map(|e| capitalize(&e.to_string()))
@@ -71,15 +64,14 @@ pub fn login() -> Html {
     let next = safe_next(
         location
             .as_ref()
-            .and_then(|l| l.query::<LoginQuery>().ok())
-            .and_then(|q| q.next)
+            .and_then(|l| crate::services::query::param(l.query_str(), "next"))
             .as_deref(),
     );
     let email = use_state(String::new);
     let password = use_state(String::new);
     let code = use_state(String::new);
-    let error = use_state(|| None::<AppError>);
-    let busy = use_state(|| false);
+    let error = use_state(Option::<AppError>::default);
+    let busy = use_state(bool::default);
     let pending = use_state(|| None::<PendingMfa>);
 
     // Signed in (now or already): go where the visitor wanted to go.
@@ -271,9 +263,9 @@ pub fn register() -> Html {
     let email = use_state(String::new);
     let password = use_state(String::new);
     let errors = use_state(|| (None::<String>, None::<String>, None::<String>));
-    let error = use_state(|| None::<AppError>);
-    let busy = use_state(|| false);
-    let sent = use_state(|| false);
+    let error = use_state(Option::<AppError>::default);
+    let busy = use_state(bool::default);
+    let sent = use_state(bool::default);
     let onsubmit = {
         let (name, email, password, errors, error, busy, sent, api, session, navigator) = (
             name.clone(),
@@ -369,9 +361,9 @@ pub fn register() -> Html {
 pub fn forgot_password() -> Html {
     let ctx = use_app();
     let email = use_state(String::new);
-    let error = use_state(|| None::<AppError>);
-    let busy = use_state(|| false);
-    let sent = use_state(|| false);
+    let error = use_state(Option::<AppError>::default);
+    let busy = use_state(bool::default);
+    let sent = use_state(bool::default);
     let onsubmit = {
         let (email, error, busy, sent, api) = (
             email.clone(),
@@ -439,12 +431,12 @@ pub fn reset_password() -> Html {
     let ctx = use_app();
     let session = use_session();
     let navigator = use_navigator();
-    let link_error = use_state(|| None::<AppError>);
+    let link_error = use_state(Option::<AppError>::default);
     let checking = use_state(|| true);
     let password = use_state(String::new);
-    let field_error = use_state(|| None::<String>);
-    let error = use_state(|| None::<AppError>);
-    let busy = use_state(|| false);
+    let field_error = use_state(Option::<String>::default);
+    let error = use_state(Option::<AppError>::default);
+    let busy = use_state(bool::default);
     {
         let (api, session, link_error, checking, navigator) = (
             ctx.api.clone(),

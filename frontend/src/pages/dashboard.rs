@@ -8,9 +8,10 @@ use crate::app::Route;
 use crate::components::badge::progress_cell_view;
 use crate::components::badge::status_badge_view;
 use crate::components::feedback::empty_view;
+use crate::components::metric_card::metric_series_view;
 use crate::components::remote_view;
 use crate::components::route_link;
-use crate::components::MetricCard;
+use crate::components::time_view;
 use crate::format;
 use crate::hooks::{use_load, use_session};
 use crate::services::{analytics, tasks};
@@ -37,7 +38,7 @@ pub fn dashboard() -> Html {
         html! {
             <div class="cards">
                 { for CARD_METRICS.iter().filter_map(|m| result.series(*m).map(|s| html! {
-                    <MetricCard metric={*m} series={s.clone()} />
+                    { metric_series_view(*m, s) }
                 })) }
             </div>
         }
@@ -58,7 +59,7 @@ pub fn dashboard() -> Html {
                         { route_link(Route::TaskDetail { id: task.id.to_string() }, "", task.title.clone()) }
                         { status_badge_view(task.status) }
                         { progress_cell_view(task) }
-                        <span class="muted">{ format::ago(&task.created_at, format::now()) }</span>
+                        <span class="muted">{ time_view(&task.created_at, format::ago(&task.created_at, format::now())) }</span>
                     </li>
                 }) }
             </ul>

@@ -12,7 +12,8 @@ use yew_router::prelude::*;
 use crate::app::Route;
 use crate::components::feedback::error_view;
 use crate::components::feedback::loading_view;
-use crate::components::field::{event_value, SelectField, TextField};
+use crate::components::field::event_value;
+use crate::components::field::{SelectField, TextField};
 use crate::components::remote_view;
 use crate::components::route_link;
 
@@ -116,10 +117,10 @@ fn profile_form(props: &ProfileFormProps) -> Html {
             .map(str::to_owned)
             .unwrap_or_else(browser_time_zone)
     });
-    let name_error = use_state(|| None::<String>);
-    let error = use_state(|| None::<AppError>);
-    let busy = use_state(|| false);
-    let uploading = use_state(|| false);
+    let name_error = use_state(Option::<String>::default);
+    let error = use_state(Option::<AppError>::default);
+    let busy = use_state(bool::default);
+    let uploading = use_state(bool::default);
 
     let save = {
         let (ctx, profile, name, theme, zone, name_error, error, busy) = (
@@ -250,7 +251,7 @@ fn profile_form(props: &ProfileFormProps) -> Html {
                     </select>
                 </div>
                 if let Some(e) = &*error { { error_view(e.clone(), None) } }
-                <button type="submit" class="button" disabled={*busy}>{ if *busy { "Saving…" } else { "Save" } }</button>
+                { crate::components::submit("button", if *busy { "Saving…" } else { "Save" }, *busy) }
             </form>
         </section>
     }
@@ -264,13 +265,13 @@ pub fn security_settings() -> Html {
     let navigator = use_navigator();
     let password = use_state(String::new);
     let confirm = use_state(String::new);
-    let password_error = use_state(|| None::<String>);
-    let busy = use_state(|| false);
+    let password_error = use_state(Option::<String>::default);
+    let busy = use_state(bool::default);
     let user = use_load((), |api, ()| async move { auth::user(&api).await });
     let sessions = use_load((), |api, ()| async move { auth::my_sessions(&api).await });
     let enrollment = use_state(|| None::<Enrollment>);
     let code = use_state(String::new);
-    let mfa_error = use_state(|| None::<AppError>);
+    let mfa_error = use_state(Option::<AppError>::default);
 
     let change_password = {
         let (ctx, password, confirm, password_error, busy) = (
@@ -470,12 +471,12 @@ pub fn security_settings() -> Html {
                                 <span class={classes!("badge", if f.status == "verified" { "status-completed" } else { "status-pending" })}>
                                     { if f.status == "verified" { "Active" } else { "Not verified" } }
                                 </span>
-                                <button type="button" class="button secondary" onclick={remove(f.id.clone())}>{ "Remove" }</button>
+                                { crate::components::button("button secondary", "Remove", false, remove(f.id.clone())) }
                             </li>
                         }) }</ul>
                     }
                     if user.verified_totp().is_none() {
-                        <button type="button" class="button" onclick={start_enroll.clone()}>{ "Set up an authenticator app" }</button>
+                        { crate::components::button("button", "Set up an authenticator app", false, start_enroll.clone()) }
                     }
                 </>
             }
@@ -491,7 +492,7 @@ pub fn security_settings() -> Html {
                     error={(*password_error).clone()} hint="At least 8 characters, with a letter and a digit." />
                 <TextField id="confirm-password" label="New password again" kind="password" value={(*confirm).clone()}
                     autocomplete="new-password" oninput={{ let c = confirm.clone(); Callback::from(move |v| c.set(v)) }} />
-                <button type="submit" class="button" disabled={*busy}>{ if *busy { "Saving…" } else { "Change password" } }</button>
+                { crate::components::submit("button", if *busy { "Saving…" } else { "Change password" }, *busy) }
             </form>
             <div class="card">
                 <h2>{ "Two-factor sign-in" }</h2>
@@ -501,10 +502,10 @@ pub fn security_settings() -> Html {
                     <form onsubmit={verify} novalidate=true>
                         <p>{ "Scan this code with your authenticator app, or type the secret, then enter the 6-digit code it shows." }</p>
                         <img class="qr" src={pending.totp.qr_image_src()} alt="QR code for your authenticator app" />
-                        <p>{ "Secret: " }<code>{ pending.totp.secret.clone() }</code></p>
+                        <p>{ "Secret: " }<code id="totp-secret">{ pending.totp.secret.clone() }</code></p>
                         <TextField id="totp-code" label="Code" value={(*code).clone()} autocomplete="one-time-code"
                             oninput={{ let c = code.clone(); Callback::from(move |v| c.set(v)) }} />
-                        <button type="submit" class="button">{ "Verify and turn on" }</button>
+                        { crate::components::submit("button", "Verify and turn on", false) }
                     </form>
                 }
                 if let Some(e) = &*mfa_error { { error_view(e.clone(), None) } }
@@ -514,8 +515,8 @@ pub fn security_settings() -> Html {
                 <p>{ "Where your account is signed in. Signed in on a computer or phone you no longer use? Sign it out." }</p>
                 { remote_view(sessions.state.clone(), view_sessions, sessions.reload.clone(), "Loading…") }
                 <div class="actions">
-                    <button type="button" class="button secondary" onclick={sign_out("others")}>{ "Sign out all other sessions" }</button>
-                    <button type="button" class="button danger" onclick={sign_out("global")}>{ "Sign out everywhere" }</button>
+                    { crate::components::button("button secondary", "Sign out all other sessions", false, sign_out("others")) }
+                    { crate::components::button("button danger", "Sign out everywhere", false, sign_out("global")) }
                 </div>
             </div>
         </section>

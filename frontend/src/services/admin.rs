@@ -1,15 +1,14 @@
 //! Administration: the admin RPC functions, workers, audit trail and system settings.
 //! Every call is refused by the database (42501) for non-admins.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use domain::{AuditLog, UserRole, WorkerHeartbeat};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use crate::error::AppError;
+use crate::services::decode::{self, FromJson, Missing, Object};
 use crate::services::http::{Api, ApiRequest};
 use crate::services::query::Query;
 use crate::services::Page;
@@ -24,10 +23,10 @@ pub struct Overview {
     pub active_users: u64,
     /// Tasks per status.
     #[serde(default)]
-    pub tasks_by_status: BTreeMap<String, u64>,
+    pub tasks_by_status: Map<String, Value>,
     /// Pending tasks per priority.
     #[serde(default)]
-    pub queue_by_priority: BTreeMap<String, u64>,
+    pub queue_by_priority: Map<String, Value>,
     /// Pending tasks.
     pub queue_depth: u64,
     /// Completed or failed in the last 24 h.
@@ -39,6 +38,12 @@ pub struct Overview {
 }
 
 impl Overview {
+    /// The count under `key` of one of the per-status / per-priority objects (0 when
+    /// absent).
+    pub fn count(counts: &Map<String, Value>, key: &str) -> u64 {
+        counts.get(key).and_then(Value::as_u64).unwrap_or(0)
+    }
+
     /// Failed / finished over the last 24 h, in percent.
     pub fn failure_rate(&self) -> f64 {
         if self.finished_last24h == 0 {
@@ -51,7 +56,7 @@ impl Overview {
 
 /// The admin overview numbers.
 pub async fn overview(api: &Api) -> Result<Overview, AppError> {
-    api.json(ApiRequest::post(api.rest("rpc/admin_overview")).json(&json!({})))
+    api.row(ApiRequest::post(api.rest("rpc/admin_overview")).json(&json!({})))
         .await
 }
 
@@ -90,7 +95,7 @@ pub async fn list_users(
     offset: u64,
 ) -> Result<Page<AdminUser>, AppError> {
     let rows: Vec<AdminUser> = api
-        .json(
+        .rows(
             ApiRequest::post(api.rest("rpc/admin_list_users")).json(&json!({
                 "search": search.trim(),
                 "result_limit": limit,
@@ -129,7 +134,74 @@ pub async fn audit_for(api: &Api, user_id: Uuid, limit: u64) -> Result<Vec<Audit
         .eq("subject_user_id", user_id)
         .order("created_at", false)
         .limit(limit);
-    api.json(ApiRequest::get(api.rest(&query.to_path()))).await
+    api.rows(ApiRequest::get(api.rest(&query.to_path()))).await
+}
+
+/// Who did something in the audit trail: an id with its person, when still there.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Actor {
+    /// The profile (= auth user) id.
+    pub id: Uuid,
+    /// Their email.
+    pub email: String,
+    /// Their name, when they gave one.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+impl Actor {
+    /// `Ada Lovelace <ada@example.com>`, or the email alone.
+    pub fn label(&self) -> String {
+        match self.name.as_deref().map(str::trim) {
+            Some(name) if !name.is_empty() => format!("{name} <{}>", self.email),
+            _ => self.email.clone(),
+        }
+    }
+}
+
+/// The distinct actors of `rows`, in first-seen order.
+pub fn actor_ids(rows: &[AuditLog]) -> Vec<Uuid> {
+    let mut ids: Vec<Uuid> = Vec::new();
+    for id in rows.iter().filter_map(|row| row.actor_id) {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
+/// The "By" of an audit row: the actor's name and email, their id when their profile is
+/// gone, "system" when no user acted (the worker, a migration).
+pub fn actor_label(actor_id: Option<Uuid>, actors: &[Actor]) -> String {
+    match actor_id {
+        None => "system".to_owned(),
+        Some(id) => actors
+            .iter()
+            .find(|actor| actor.id == id)
+            .map(Actor::label)
+            .unwrap_or_else(|| id.to_string()),
+    }
+}
+
+/// A user's audit trail with the people who acted in it: `audit_logs.actor_id` has no
+/// foreign key (a row outlives its actor), so their profiles come in one `id=in.(…)` query.
+pub async fn audit_with_actors(
+    api: &Api,
+    user_id: Uuid,
+    limit: u64,
+) -> Result<(Vec<AuditLog>, Vec<Actor>), AppError> {
+    let rows = audit_for(api, user_id, limit).await?;
+    let ids = actor_ids(&rows);
+    if ids.is_empty() {
+        return Ok((rows, Vec::new()));
+    }
+    let query = Query::table("profiles")
+        .select("id,email,name")
+        .is_in("id", ids.iter().map(Uuid::to_string));
+    let actors = api
+        .rows(ApiRequest::get(api.rest(&query.to_path())))
+        .await?;
+    Ok((rows, actors))
 }
 
 /// Every worker's heartbeat, freshest first.
@@ -137,7 +209,60 @@ pub async fn workers(api: &Api) -> Result<Vec<WorkerHeartbeat>, AppError> {
     let query = Query::table("workers")
         .select("*")
         .order("last_heartbeat_at", false);
-    api.json(ApiRequest::get(api.rest(&query.to_path()))).await
+    api.rows(ApiRequest::get(api.rest(&query.to_path()))).await
+}
+
+impl FromJson for Overview {
+    fn from_json(row: &Object) -> Result<Self, Missing> {
+        Ok(Overview {
+            users: decode::count(row, "users")?,
+            active_users: decode::count(row, "activeUsers")?,
+            tasks_by_status: decode::counts(row, "tasksByStatus")?,
+            queue_by_priority: decode::counts(row, "queueByPriority")?,
+            queue_depth: decode::count(row, "queueDepth")?,
+            finished_last24h: decode::count(row, "finishedLast24h")?,
+            failed_last24h: decode::count(row, "failedLast24h")?,
+            live_workers: decode::count(row, "liveWorkers")?,
+        })
+    }
+}
+
+impl FromJson for AdminUser {
+    fn from_json(row: &Object) -> Result<Self, Missing> {
+        Ok(AdminUser {
+            id: decode::uuid(row, "id")?,
+            email: decode::text(row, "email")?,
+            name: decode::opt_text(row, "name"),
+            role: decode::parsed(row, "role")?,
+            is_active: decode::boolean(row, "is_active")?,
+            last_login: decode::opt_time(row, "last_login")?,
+            created_at: decode::time(row, "created_at")?,
+            task_count: decode::count(row, "task_count")?,
+            failed_task_count: decode::count(row, "failed_task_count")?,
+            total_count: decode::count(row, "total_count")?,
+        })
+    }
+}
+
+impl FromJson for Actor {
+    fn from_json(row: &Object) -> Result<Self, Missing> {
+        Ok(Actor {
+            id: decode::uuid(row, "id")?,
+            email: decode::text(row, "email")?,
+            name: decode::opt_text(row, "name"),
+        })
+    }
+}
+
+impl FromJson for SystemSetting {
+    fn from_json(row: &Object) -> Result<Self, Missing> {
+        Ok(SystemSetting {
+            key: decode::text(row, "key")?,
+            value: decode::opt_json(row, "value").unwrap_or(Value::Null),
+            description: decode::opt_text(row, "description"),
+            updated_at: decode::time(row, "updated_at")?,
+        })
+    }
 }
 
 /// A worker is offline when its heartbeat is older than this.
@@ -169,7 +294,7 @@ pub async fn settings(api: &Api) -> Result<Vec<SystemSetting>, AppError> {
     let query = Query::table("system_settings")
         .select("*")
         .order("key", true);
-    api.json(ApiRequest::get(api.rest(&query.to_path()))).await
+    api.rows(ApiRequest::get(api.rest(&query.to_path()))).await
 }
 
 /// The maintenance message every signed-in user sees (empty when none).
@@ -178,7 +303,7 @@ pub async fn maintenance_banner(api: &Api) -> Result<String, AppError> {
         .select("key,value,updated_at")
         .eq("key", "maintenance_banner");
     let rows: Vec<SystemSetting> = api
-        .json(ApiRequest::get(api.rest(&query.to_path())))
+        .rows(ApiRequest::get(api.rest(&query.to_path())))
         .await?;
     Ok(rows
         .first()
@@ -208,6 +333,48 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test;
 
     use super::*;
+
+    #[wasm_bindgen_test]
+    fn audit_rows_name_their_actors() {
+        let ada: Uuid = "00000000-0000-0000-0000-00000000000a"
+            .parse()
+            .expect("uuid");
+        let gone: Uuid = "00000000-0000-0000-0000-00000000000b"
+            .parse()
+            .expect("uuid");
+        let row = |id: i64, actor: Option<Uuid>| AuditLog {
+            id,
+            actor_id: actor,
+            subject_user_id: None,
+            action: "UPDATE".into(),
+            table_name: "profiles".into(),
+            record_id: None,
+            old_data: None,
+            new_data: None,
+            ip_address: None,
+            user_agent: None,
+            created_at: "2024-04-01T06:00:00Z".parse().expect("time"),
+        };
+        let rows = [
+            row(1, Some(ada)),
+            row(2, None),
+            row(3, Some(gone)),
+            row(4, Some(ada)),
+        ];
+        assert_eq!(actor_ids(&rows), vec![ada, gone]);
+        let actors: Vec<Actor> = serde_json::from_str(&format!(
+            r#"[{{"id":"{ada}","email":"ada@example.com","name":"Ada"}}]"#
+        ))
+        .expect("actors");
+        assert_eq!(actor_label(Some(ada), &actors), "Ada <ada@example.com>");
+        assert_eq!(actor_label(Some(gone), &actors), gone.to_string());
+        assert_eq!(actor_label(None, &actors), "system");
+        let nameless = Actor {
+            name: Some(" ".into()),
+            ..actors[0].clone()
+        };
+        assert_eq!(nameless.label(), "ada@example.com");
+    }
 
     #[wasm_bindgen_test]
     fn worker_goes_offline_after_30_seconds() {

@@ -12,10 +12,10 @@ pub async fn metrics(
     range: DateRange,
     metrics: &[Metric],
 ) -> Result<AnalyticsResult, AppError> {
-    api.json(
+    api.row(
         ApiRequest::post(api.rest("rpc/analytics_metrics")).json(&json!({
-            "start_date": range.start.format("%Y-%m-%d").to_string(),
-            "end_date": range.end.format("%Y-%m-%d").to_string(),
+            "start_date": range.start.to_string(),
+            "end_date": range.end.to_string(),
             "metrics": metrics.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
         })),
     )

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::AppError;
+use crate::services::decode::{self, FromJson, Missing, Object};
 use crate::services::http::{Api, ApiRequest};
 use crate::session::{now_secs, AuthUser, Session, SessionResponse};
 
@@ -13,7 +14,7 @@ use crate::session::{now_secs, AuthUser, Session, SessionResponse};
 #[cfg(not(feature = "supabase-auth-client"))]
 pub async fn sign_in(api: &Api, email: &str, password: &str) -> Result<Session, AppError> {
     let response: SessionResponse = api
-        .json(
+        .row(
             ApiRequest::post(api.auth("token?grant_type=password"))
                 .anonymous()
                 .json(&json!({ "email": email.trim(), "password": password })),
@@ -60,7 +61,7 @@ pub async fn sign_up(
                 .json(&json!({ "email": email.trim(), "password": password, "data": { "name": name.trim() } })),
         )
         .await?;
-    match response.json::<SessionResponse>() {
+    match response.row::<SessionResponse>() {
         Ok(session) => Ok(SignUp::SignedIn(session.into_session(now_secs()))),
         Err(_) => Ok(SignUp::ConfirmEmail),
     }
@@ -82,12 +83,12 @@ pub async fn recover(api: &Api, email: &str, redirect_to: &str) -> Result<(), Ap
 
 /// The signed-in user, with factors.
 pub async fn user(api: &Api) -> Result<AuthUser, AppError> {
-    api.json(ApiRequest::get(api.auth("user"))).await
+    api.row(ApiRequest::get(api.auth("user"))).await
 }
 
 /// The user of an access token that is not stored yet (recovery and OAuth links).
 pub async fn user_with_token(api: &Api, access_token: &str) -> Result<AuthUser, AppError> {
-    api.json(
+    api.row(
         ApiRequest::get(api.auth("user"))
             .anonymous()
             .header("Authorization", format!("Bearer {access_token}")),
@@ -97,7 +98,7 @@ pub async fn user_with_token(api: &Api, access_token: &str) -> Result<AuthUser, 
 
 /// Changes the password of the signed-in user.
 pub async fn update_password(api: &Api, password: &str) -> Result<AuthUser, AppError> {
-    api.json(ApiRequest::put(api.auth("user")).json(&json!({ "password": password })))
+    api.row(ApiRequest::put(api.auth("user")).json(&json!({ "password": password })))
         .await
 }
 
@@ -133,6 +134,23 @@ pub struct AuthSession {
     /// The session of this browser.
     #[serde(default)]
     pub is_current: bool,
+}
+
+impl FromJson for AuthSession {
+    fn from_json(row: &Object) -> Result<Self, Missing> {
+        Ok(AuthSession {
+            id: decode::uuid(row, "id")?,
+            created_at: decode::time(row, "created_at")?,
+            updated_at: decode::opt_time(row, "updated_at")?,
+            refreshed_at: decode::opt_time(row, "refreshed_at")?,
+            user_agent: decode::opt_text(row, "user_agent"),
+            ip: decode::opt_text(row, "ip"),
+            aal: decode::opt_text(row, "aal"),
+            is_current: decode::opt_json(row, "is_current")
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false),
+        })
+    }
 }
 
 impl AuthSession {
@@ -180,7 +198,7 @@ pub fn describe_device(user_agent: Option<&str>) -> String {
 
 /// The signed-in user's sessions, most recently used first.
 pub async fn my_sessions(api: &Api) -> Result<Vec<AuthSession>, AppError> {
-    api.json(ApiRequest::post(api.rest("rpc/my_sessions")).json(&json!({})))
+    api.rows(ApiRequest::post(api.rest("rpc/my_sessions")).json(&json!({})))
         .await
 }
 
@@ -260,9 +278,31 @@ struct Challenge {
     id: String,
 }
 
+impl FromJson for Challenge {
+    fn from_json(row: &Object) -> Result<Self, Missing> {
+        Ok(Challenge {
+            id: decode::text(row, "id")?,
+        })
+    }
+}
+
+impl FromJson for Enrollment {
+    fn from_json(row: &Object) -> Result<Self, Missing> {
+        let totp = decode::object(row, "totp")?;
+        Ok(Enrollment {
+            id: decode::text(row, "id")?,
+            totp: TotpSecret {
+                qr_code: decode::text(totp, "qr_code")?,
+                secret: decode::text(totp, "secret")?,
+                uri: decode::opt_text(totp, "uri").unwrap_or_default(),
+            },
+        })
+    }
+}
+
 /// Starts enrolling a TOTP factor.
 pub async fn enroll_totp(api: &Api, friendly_name: &str) -> Result<Enrollment, AppError> {
-    api.json(ApiRequest::post(api.auth("factors")).json(&json!({
+    api.row(ApiRequest::post(api.auth("factors")).json(&json!({
         "factor_type": "totp",
         "friendly_name": friendly_name,
         "issuer": "Taskdeck",
@@ -285,12 +325,12 @@ pub async fn challenge_and_verify(
         None => request,
     };
     let challenge: Challenge = api
-        .json(with_token(ApiRequest::post(
+        .row(with_token(ApiRequest::post(
             api.auth(&format!("factors/{factor_id}/challenge")),
         )))
         .await?;
     let session: SessionResponse = api
-        .json(with_token(
+        .row(with_token(
             ApiRequest::post(api.auth(&format!("factors/{factor_id}/verify")))
                 .json(&json!({ "challenge_id": challenge.id, "code": code.trim() })),
         ))

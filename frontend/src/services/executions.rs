@@ -13,7 +13,7 @@ pub async fn list(api: &Api, task_id: Uuid) -> Result<Vec<TaskExecution>, AppErr
         .select("*")
         .eq("task_id", task_id)
         .order("attempt", false);
-    api.json(ApiRequest::get(api.rest(&query.to_path()))).await
+    api.rows(ApiRequest::get(api.rest(&query.to_path()))).await
 }
 
 /// The levels at or above `min`.
@@ -39,7 +39,7 @@ pub async fn logs(
         query = query.is_in("level", levels_from(min));
     }
     let query = query.order("id", true).limit(limit);
-    api.json(ApiRequest::get(api.rest(&query.to_path()))).await
+    api.rows(ApiRequest::get(api.rest(&query.to_path()))).await
 }
 
 #[cfg(test)]

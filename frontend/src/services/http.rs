@@ -9,14 +9,15 @@ use std::rc::Rc;
 
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
 use gloo::net::http::{Method, RequestBuilder};
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::Value;
 use wasm_bindgen::JsValue;
 use web_sys::{RequestRedirect, ResponseType};
 use yew::Callback;
 
 use crate::config::Config;
 use crate::error::AppError;
+use crate::services::decode::{self, FromJson};
 use crate::session::{self, RefreshDecision, Session, SessionResponse};
 
 /// A request to one of the services.
@@ -126,10 +127,14 @@ pub struct ApiResponse {
 }
 
 impl ApiResponse {
-    /// The body as JSON.
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, AppError> {
-        serde_json::from_str(&self.body)
-            .map_err(|error| AppError::Unexpected(format!("unreadable answer: {error}")))
+    /// The body as rows (an array of objects), read without serde's derived code.
+    pub fn rows<T: FromJson>(&self) -> Result<Vec<T>, AppError> {
+        decode::many(&decode::parse(&self.body)?)
+    }
+
+    /// The body as one row (an object).
+    pub fn row<T: FromJson>(&self) -> Result<T, AppError> {
+        decode::one(&decode::parse(&self.body)?)
     }
 
     /// The total of `Content-Range: 0-24/123`, if counted.
@@ -273,15 +278,26 @@ impl Api {
         }
     }
 
-    /// Sends and reads the JSON answer.
-    ///
-    /// A combinator rather than an `async fn`: no state machine (and its drop glue) per
-    /// answer type in the wasm.
-    pub fn json<T: DeserializeOwned>(
+    /// Sends and parses the JSON answer: one boxed future for every answer type, so the
+    /// request's state machine is not copied into each typed reader below.
+    pub fn value(&self, request: ApiRequest) -> LocalBoxFuture<'_, Result<Value, AppError>> {
+        async move { decode::parse(&self.send(request).await?.body) }.boxed_local()
+    }
+
+    /// Sends and reads the answer as rows ([`ApiResponse::rows`]).
+    pub fn rows<T: FromJson>(
+        &self,
+        request: ApiRequest,
+    ) -> impl Future<Output = Result<Vec<T>, AppError>> + '_ {
+        self.value(request).map(|value| decode::many(&value?))
+    }
+
+    /// Sends and reads the answer as one row ([`ApiResponse::row`]).
+    pub fn row<T: FromJson>(
         &self,
         request: ApiRequest,
     ) -> impl Future<Output = Result<T, AppError>> + '_ {
-        self.send(request).map(|response| response?.json())
+        self.value(request).map(|value| decode::one(&value?))
     }
 
     /// Refreshes the session (one refresh at a time, however many requests ask).
@@ -324,7 +340,7 @@ impl Api {
             .json(&serde_json::json!({ "refresh_token": current.refresh_token }));
         let response = self.fetch(&request).await?;
         if (200..300).contains(&response.status) {
-            let fresh: SessionResponse = response.json()?;
+            let fresh: SessionResponse = response.row()?;
             let fresh = fresh.into_session(session::now_secs());
             self.set_session(Some(fresh.clone()));
             Ok(fresh)
@@ -365,7 +381,14 @@ impl Api {
                 .header("Content-Type", content_type)
                 .body(value.clone()),
         }
-        .map_err(|error| AppError::Unexpected(error.to_string()))?;
+        .map_err(|error| {
+            // The browser's reason (a bad header, say); not the whole error's `Display`, which
+            // would bring serde_json's and std's error texts into the wasm for this one case.
+            AppError::Unexpected(match error {
+                gloo::net::Error::JsError(error) => error.message,
+                _ => "the request could not be built".to_owned(),
+            })
+        })?;
         let response = built.send().await.map_err(|_| AppError::Network)?;
         let redirected = response.type_() == ResponseType::Opaqueredirect;
         let status = response.status();

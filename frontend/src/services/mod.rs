@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod analytics;
 pub mod auth;
+pub mod decode;
 pub mod executions;
 pub mod http;
 pub mod profiles;

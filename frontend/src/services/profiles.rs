@@ -11,7 +11,7 @@ use crate::services::query::Query;
 /// One profile.
 pub async fn get(api: &Api, id: Uuid) -> Result<Profile, AppError> {
     let query = Query::table("profiles").select("*").eq("id", id);
-    api.json(
+    api.row(
         ApiRequest::get(api.rest(&query.to_path()))
             .header("Accept", "application/vnd.pgrst.object+json"),
     )
@@ -21,7 +21,7 @@ pub async fn get(api: &Api, id: Uuid) -> Result<Profile, AppError> {
 /// Updates the columns in `patch` (name, avatar_url, preferences).
 pub async fn update(api: &Api, id: Uuid, patch: &Value) -> Result<Profile, AppError> {
     let query = Query::table("profiles").eq("id", id);
-    api.json(
+    api.row(
         ApiRequest::patch(api.rest(&query.to_path()))
             .header("Prefer", "return=representation")
             .header("Accept", "application/vnd.pgrst.object+json")

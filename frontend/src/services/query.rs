@@ -126,6 +126,47 @@ impl Query {
     }
 }
 
+/// The value of `name` in a query string (`?a=1&b=x+y`, leading `?` optional),
+/// form-decoded (`+` is a space, `%XX` a byte); the first one when repeated.
+///
+/// Read by hand instead of through serde_urlencoded (smaller wasm).
+pub fn param(query: &str, name: &str) -> Option<String> {
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+        .find(|(key, _)| form_decode(key) == name)
+        .map(|(_, value)| form_decode(value))
+}
+
+/// `application/x-www-form-urlencoded` decoding of one key or value.
+pub fn form_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |at: usize| {
+            bytes
+                .get(at)
+                .and_then(|b| char::from(*b).to_digit(16))
+                .map(|d| d as u8)
+        };
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => match (hex(i + 1), hex(i + 2)) {
+                (Some(high), Some(low)) => {
+                    out.push(high * 16 + low);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            byte => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Percent-encodes everything but unreserved characters and the few PostgREST syntax
 /// characters that are safe in a query (`.,()*:!`).
 pub fn encode(text: &str) -> String {

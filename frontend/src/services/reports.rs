@@ -21,7 +21,7 @@ pub async fn list(api: &Api, page: u64, page_size: u64) -> Result<Page<Analytics
     let response = api
         .send(ApiRequest::get(api.rest(&query.to_path())).header("Prefer", "count=exact"))
         .await?;
-    let rows: Vec<AnalyticsReport> = response.json()?;
+    let rows: Vec<AnalyticsReport> = response.rows()?;
     let total = response.total().unwrap_or(rows.len() as u64);
     Ok(Page { rows, total })
 }
@@ -34,7 +34,7 @@ pub async fn for_task(api: &Api, task_id: Uuid) -> Result<Option<AnalyticsReport
         .order("created_at", false)
         .limit(1);
     let rows: Vec<AnalyticsReport> = api
-        .json(ApiRequest::get(api.rest(&query.to_path())))
+        .rows(ApiRequest::get(api.rest(&query.to_path())))
         .await?;
     Ok(rows.into_iter().next())
 }
@@ -48,8 +48,8 @@ pub fn human_size(bytes: Option<i64>) -> String {
     if bytes < 1024.0 {
         format!("{bytes} B")
     } else if bytes < 1024.0 * 1024.0 {
-        format!("{:.1} KB", bytes / 1024.0)
+        format!("{} KB", crate::format::tenths(bytes / 1024.0))
     } else {
-        format!("{:.1} MB", bytes / 1024.0 / 1024.0)
+        format!("{} MB", crate::format::tenths(bytes / 1024.0 / 1024.0))
     }
 }

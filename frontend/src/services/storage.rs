@@ -5,6 +5,7 @@ use serde_json::json;
 use wasm_bindgen::JsValue;
 
 use crate::error::AppError;
+use crate::services::decode::{self, FromJson, Missing, Object};
 use crate::services::http::{Api, ApiRequest};
 use crate::services::query::encode;
 
@@ -19,6 +20,15 @@ struct Signed {
     signed_url: String,
 }
 
+impl FromJson for Signed {
+    fn from_json(row: &Object) -> Result<Self, Missing> {
+        Ok(Signed {
+            signed_url: decode::text(row, "signedURL")
+                .or_else(|_| decode::text(row, "signedUrl"))?,
+        })
+    }
+}
+
 /// A URL that downloads `bucket/path` for `expires_in` seconds without headers.
 pub async fn signed_url(
     api: &Api,
@@ -27,7 +37,7 @@ pub async fn signed_url(
     expires_in: u32,
 ) -> Result<String, AppError> {
     let signed: Signed = api
-        .json(
+        .row(
             ApiRequest::post(api.storage(&format!("object/sign/{bucket}/{}", encode_path(path))))
                 .json(&json!({ "expiresIn": expires_in })),
         )

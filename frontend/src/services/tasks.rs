@@ -130,7 +130,7 @@ pub async fn list(api: &Api, filter: &TaskFilter) -> Result<Page<Task>, AppError
                 .header("Prefer", "count=exact"),
         )
         .await?;
-    let rows: Vec<Task> = response.json()?;
+    let rows: Vec<Task> = response.rows()?;
     let total = response.total().unwrap_or(rows.len() as u64);
     Ok(Page { rows, total })
 }
@@ -195,7 +195,7 @@ pub async fn recent(api: &Api, limit: u64) -> Result<Vec<Task>, AppError> {
         .select(LIST_COLUMNS)
         .order("created_at", false)
         .limit(limit);
-    api.json(ApiRequest::get(api.rest(&query.to_path()))).await
+    api.rows(ApiRequest::get(api.rest(&query.to_path()))).await
 }
 
 /// Failed tasks, most recent first (admins see all).
@@ -205,13 +205,13 @@ pub async fn recent_failures(api: &Api, limit: u64) -> Result<Vec<Task>, AppErro
         .eq("status", "failed")
         .order("completed_at", false)
         .limit(limit);
-    api.json(ApiRequest::get(api.rest(&query.to_path()))).await
+    api.rows(ApiRequest::get(api.rest(&query.to_path()))).await
 }
 
 /// One task, every column.
 pub async fn get(api: &Api, id: Uuid) -> Result<Task, AppError> {
     let query = Query::table("tasks").select("*").eq("id", id);
-    api.json(
+    api.row(
         ApiRequest::get(api.rest(&query.to_path()))
             .header("Accept", "application/vnd.pgrst.object+json"),
     )
@@ -229,7 +229,7 @@ pub fn insert_body(task: &NewTask, max_attempts: u8) -> Value {
 
 /// Creates a task; returns the row.
 pub async fn create(api: &Api, task: &NewTask, max_attempts: u8) -> Result<Task, AppError> {
-    api.json(
+    api.row(
         ApiRequest::post(api.rest("tasks"))
             .header("Prefer", "return=representation")
             .header("Accept", "application/vnd.pgrst.object+json")
@@ -240,13 +240,13 @@ pub async fn create(api: &Api, task: &NewTask, max_attempts: u8) -> Result<Task,
 
 /// Cancels a pending or running task (`cancel_task`).
 pub async fn cancel(api: &Api, id: Uuid) -> Result<Task, AppError> {
-    api.json(ApiRequest::post(api.rest("rpc/cancel_task")).json(&json!({ "task_id": id })))
+    api.row(ApiRequest::post(api.rest("rpc/cancel_task")).json(&json!({ "task_id": id })))
         .await
 }
 
 /// Queues a failed or cancelled task again (`retry_task`).
 pub async fn retry(api: &Api, id: Uuid) -> Result<Task, AppError> {
-    api.json(ApiRequest::post(api.rest("rpc/retry_task")).json(&json!({ "task_id": id })))
+    api.row(ApiRequest::post(api.rest("rpc/retry_task")).json(&json!({ "task_id": id })))
         .await
 }
 

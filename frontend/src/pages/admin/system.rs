@@ -9,8 +9,10 @@ use crate::app::Route;
 use crate::components::column_titles;
 use crate::components::feedback::empty_view;
 use crate::components::layout::AdminNav;
+use crate::components::metric_card::metric_view;
 use crate::components::remote_view;
 use crate::components::route_link;
+use crate::components::{datetime_view, time_view};
 use crate::hooks::use_effect_on;
 
 use crate::format;
@@ -60,7 +62,7 @@ pub fn admin_system() -> Html {
                             <td>{ w.version.clone() }</td>
                             <td>{ if offline { html! { <span class="offline">{ "offline" }</span> } } else { html! { <span class="online">{ w.status.clone() }</span> } } }</td>
                             <td>{ w.running_count }</td>
-                            <td>{ format::ago(&w.last_heartbeat_at, now) }</td>
+                            <td>{ time_view(&w.last_heartbeat_at, format::ago(&w.last_heartbeat_at, now)) }</td>
                         </tr>
                     }
                 }) }</tbody>
@@ -69,16 +71,16 @@ pub fn admin_system() -> Html {
     });
     let view_queue = Callback::from(|o: Rc<Overview>| {
         html! {
-            <div class="cards">
-                { for TaskPriority::ALL.iter().rev().map(|p| html! {
-                    <div class="card metric">
-                        <p class="metric-name">{ p.label() }</p>
-                        <p class="metric-total">{ o.queue_by_priority.get(p.as_str()).copied().unwrap_or(0) }</p>
-                        <p class="muted">{ "pending" }</p>
+                    <div class="cards">
+                        { for TaskPriority::ALL.iter().rev().map(|p| html! {
+        { {
+                            let pending = Overview::count(&o.queue_by_priority, p.as_str());
+                            metric_view(&format!("queue-{}", p.as_str()), p.label(), pending.to_string(), pending as f64,
+                                html! { <p class="muted">{ "pending" }</p> })
+                        } }
+                        }) }
                     </div>
-                }) }
-            </div>
-        }
+                }
     });
     let view_failures = Callback::from(|rows: Rc<Vec<Task>>| {
         if rows.is_empty() {
@@ -89,7 +91,7 @@ pub fn admin_system() -> Html {
                 <li>
                     { route_link(Route::TaskDetail { id: t.id.to_string() }, "", t.title.clone()) }
                     <span class="muted">{ t.error_message.clone().or_else(|| t.last_error.clone()).unwrap_or_default() }</span>
-                    <span class="muted">{ t.completed_at.as_ref().map(format::datetime).unwrap_or_default() }</span>
+                    <span class="muted">{ t.completed_at.as_ref().map(datetime_view).unwrap_or_default() }</span>
                 </li>
             }) }</ul>
         }
@@ -135,8 +137,8 @@ fn setting_row(props: &SettingRowProps) -> Html {
     let ctx = use_app();
     let me = use_session().user_id();
     let text = use_state(|| props.setting.value.to_string());
-    let error = use_state(|| None::<String>);
-    let busy = use_state(|| false);
+    let error = use_state(Option::<String>::default);
+    let busy = use_state(bool::default);
     let id = format!("setting-{}", props.setting.key);
     let save = {
         let (ctx, text, error, busy, key, on_saved) = (
@@ -149,7 +151,7 @@ fn setting_row(props: &SettingRowProps) -> Html {
         );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let value: serde_json::Value = match serde_json::from_str(&text) {
+            let value: serde_json::Value = match crate::services::decode::parse(&text) {
                 Ok(v) => v,
                 Err(_) => {
                     error.set(Some(
@@ -184,7 +186,7 @@ fn setting_row(props: &SettingRowProps) -> Html {
                 <form class="inline" onsubmit={save}>
                     <input id={id} value={(*text).clone()} aria-invalid={error.is_some().then_some("true")}
                         oninput={{ let t = text.clone(); Callback::from(move |e: InputEvent| t.set(crate::components::field::event_value(&e))) }} />
-                    <button type="submit" class="button secondary" disabled={*busy}>{ "Save" }</button>
+                    { crate::components::submit("button secondary", "Save", *busy) }
                 </form>
                 if let Some(e) = &*error { <p class="field-error">{ e.clone() }</p> }
             </td>

@@ -6,14 +6,14 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::components::column_titles;
+use crate::components::datetime_view;
 use crate::components::feedback::empty_view;
 use crate::components::feedback::error_view;
 use crate::components::feedback::loading_view;
 use crate::components::field::event_value;
 use crate::components::layout::AdminNav;
+use crate::components::pager::pager_view;
 use crate::components::remote_view;
-use crate::components::Pager;
-use crate::format;
 use crate::hooks::{use_app, use_load, use_session, Remote};
 use crate::services::admin::{self, AdminUser};
 
@@ -27,7 +27,7 @@ pub fn admin_users() -> Html {
     let search = use_state(String::new);
     let query = use_state(|| (String::new(), 0u64));
     let audit_of = use_state(|| None::<AdminUser>);
-    let busy = use_state(|| None::<Uuid>);
+    let busy = use_state(Option::<Uuid>::default);
     let loader = use_load((*query).clone(), |api, (search, page)| async move {
         admin::list_users(&api, &search, PAGE_SIZE, page * PAGE_SIZE).await
     });
@@ -123,7 +123,7 @@ pub fn admin_users() -> Html {
                                 </td>
                                 <td>{ if u.is_active { html! { <span class="online">{ "Active" }</span> } } else { html! { <span class="offline">{ "Deactivated" }</span> } } }</td>
                                 <td>{ format!("{} ({} failed)", u.task_count, u.failed_task_count) }</td>
-                                <td>{ u.last_login.as_ref().map(format::datetime).unwrap_or_else(|| "Never".into()) }</td>
+                                <td>{ u.last_login.as_ref().map(datetime_view).unwrap_or_else(|| html! { "Never" }) }</td>
                                 <td class="actions">
                                     if !myself {
                                         <button type="button" class={classes!("button", if u.is_active { "danger" } else { "secondary" })}
@@ -138,7 +138,7 @@ pub fn admin_users() -> Html {
                         }
                     }) }</tbody>
                 </table></div>
-                <Pager page={query.1} page_size={PAGE_SIZE} total={page.total} {on_page} />
+                { pager_view(query.1, PAGE_SIZE, page.total, &on_page) }
             </>
         },
     };
@@ -152,7 +152,7 @@ pub fn admin_users() -> Html {
                     <div class="inline">
                         <input id="u-search" type="search" value={(*search).clone()}
                             oninput={{ let s = search.clone(); Callback::from(move |e: InputEvent| s.set(event_value(&e))) }} />
-                        <button type="submit" class="button secondary">{ "Search" }</button>
+                        { crate::components::submit("button secondary", "Search", false) }
                     </div>
                 </div>
             </form>
@@ -193,9 +193,10 @@ pub fn describe_change(entry: &AuditLog) -> String {
 #[function_component(AuditTrail)]
 fn audit_trail(props: &AuditTrailProps) -> Html {
     let loader = use_load(props.user.id, |api, id| async move {
-        admin::audit_for(&api, id, 50).await
+        admin::audit_with_actors(&api, id, 50).await
     });
-    let view = Callback::from(|rows: Rc<Vec<AuditLog>>| {
+    let view = Callback::from(|trail: Rc<(Vec<AuditLog>, Vec<admin::Actor>)>| {
+        let (rows, actors) = (&trail.0, &trail.1);
         if rows.is_empty() {
             return empty_view("Nothing recorded for this user yet", Html::default());
         }
@@ -204,10 +205,10 @@ fn audit_trail(props: &AuditTrailProps) -> Html {
                 <thead><tr>{ column_titles(&["When", "Action", "Change", "By", "From"]) }</tr></thead>
                 <tbody>{ for rows.iter().map(|e| html! {
                     <tr key={e.id}>
-                        <td>{ format::datetime(&e.created_at) }</td>
+                        <td>{ datetime_view(&e.created_at) }</td>
                         <td>{ format!("{} {}", e.action, e.table_name) }</td>
                         <td>{ describe_change(e) }</td>
-                        <td>{ e.actor_id.map(|a| a.to_string()).unwrap_or_else(|| "system".into()) }</td>
+                        <td>{ admin::actor_label(e.actor_id, actors) }</td>
                         <td>{ e.ip_address.clone().unwrap_or_default() }</td>
                     </tr>
                 }) }</tbody>
@@ -219,7 +220,7 @@ fn audit_trail(props: &AuditTrailProps) -> Html {
         <section class="card" aria-labelledby="audit-title">
             <div class="section-head">
                 <h2 id="audit-title">{ format!("Audit trail of {}", props.user.email) }</h2>
-                <button type="button" class="button secondary" onclick={close}>{ "Close" }</button>
+                { crate::components::button("button secondary", "Close", false, close) }
             </div>
             { remote_view(loader.state, view, loader.reload, "Loading…") }
         </section>

@@ -11,6 +11,7 @@ use yew_router::prelude::*;
 use crate::app::Route;
 use crate::components::badge::priority_badge_view;
 use crate::components::badge::progress_bar_view;
+use crate::components::badge::state_badge_view;
 use crate::components::badge::status_badge_view;
 use crate::components::column_titles;
 use crate::components::feedback::empty_view;
@@ -20,16 +21,24 @@ use crate::components::field::event_value;
 use crate::components::remote_view;
 use crate::components::route_link;
 use crate::components::term;
+use crate::components::{datetime_view, time_view, DownloadLink};
 use crate::hooks::use_effect_on;
 
 use crate::error::AppError;
 use crate::format;
 use crate::hooks::{use_app, use_load, Remote};
-use crate::services::{executions, storage, tasks};
+use crate::services::{executions, tasks};
 
-/// The delay before the `n`-th poll of a running task: 1 s, 2 s, … up to 5 s.
-pub fn poll_delay_ms(n: u32) -> u32 {
-    (1000 + n.saturating_mul(1000)).min(5000)
+/// The delay before the `n`-th poll of an unfinished task: 1 s, 2 s, … up to 5 s. A pending
+/// task that is due sooner (`due_in_ms` until its `run_after` / `scheduled_at`) is looked at
+/// just after it is due, and one that is overdue every second, so its start is seen at once.
+pub fn poll_delay_ms(n: u32, due_in_ms: Option<i64>) -> u32 {
+    let backoff = (1000 + n.saturating_mul(1000)).min(5000);
+    match due_in_ms {
+        Some(ms) if ms <= 0 => 1000,
+        Some(ms) => u32::try_from(ms.saturating_add(250)).map_or(backoff, |d| d.min(backoff)),
+        None => backoff,
+    }
 }
 
 /// The file a finished task produced in the `reports` bucket: `(bucket, path)` from its
@@ -80,8 +89,8 @@ fn task_view(props: &TaskViewProps) -> Html {
     let logs = use_load((id, *level), |api, (id, level)| async move {
         executions::logs(&api, id, level, 500).await
     });
-    let busy = use_state(|| false);
-    let polls = use_state(|| 0u32);
+    let busy = use_state(bool::default);
+    let polls = use_state(u32::default);
 
     // Live updates while pending or running, backing off from 1 s to 5 s; and after a
     // cancel until the worker has closed the attempt (its final log lines come then).
@@ -92,6 +101,11 @@ fn task_view(props: &TaskViewProps) -> Html {
     });
     let active = current.as_ref().is_some_and(|t| !t.status.is_terminal()) || attempt_open;
     let updated_at = current.as_ref().map(|t| t.updated_at);
+    // When a pending task may start: a retry's backoff, or its schedule.
+    let due_at = current
+        .as_ref()
+        .filter(|t| t.status == TaskStatus::Pending)
+        .and_then(|t| t.run_after.or(t.scheduled_at));
     {
         let polls = polls.clone();
         use_effect_on(updated_at, move |_| polls.set(0));
@@ -103,10 +117,11 @@ fn task_view(props: &TaskViewProps) -> Html {
             logs.reload.clone(),
         );
         let polls = polls.clone();
-        use_effect_on((active, *polls), move |(active, n)| {
+        use_effect_on((active, *polls, due_at), move |(active, n, due_at)| {
             let n = *n;
+            let due_in = due_at.map(|at| (at - format::now()).num_milliseconds());
             let timer = active.then(|| {
-                Timeout::new(poll_delay_ms(n), move || {
+                Timeout::new(poll_delay_ms(n, due_in), move || {
                     reloads.0.emit(());
                     reloads.1.emit(());
                     reloads.2.emit(());
@@ -159,27 +174,6 @@ fn task_view(props: &TaskViewProps) -> Html {
             }
         })
     };
-    let download = {
-        let (ctx, busy) = (ctx.clone(), busy.clone());
-        let file = current.as_ref().and_then(|t| produced_file(t));
-        Callback::from(move |_| {
-            let Some((bucket, path)) = file.clone() else {
-                return;
-            };
-            busy.set(true);
-            let (ctx, busy) = (ctx.clone(), busy.clone());
-            spawn_local(async move {
-                match storage::signed_url(&ctx.api, &bucket, &path, 60).await {
-                    Ok(url) => {
-                        let name = path.rsplit('/').next().unwrap_or("report").to_owned();
-                        storage::start_download(&url, &name);
-                    }
-                    Err(e) => ctx.notify_error(&e),
-                }
-                busy.set(false);
-            });
-        })
-    };
     let on_level = {
         let level = level.clone();
         Callback::from(move |e: Event| {
@@ -203,7 +197,7 @@ fn task_view(props: &TaskViewProps) -> Html {
         Remote::Ready(task) => task.clone(),
     };
     let t: &Task = &task_view;
-    let has_file = produced_file(t).is_some();
+    let file = produced_file(t);
     let view_attempts = Callback::from(|rows: Rc<Vec<TaskExecution>>| {
         if rows.is_empty() {
             return empty_view(
@@ -219,9 +213,9 @@ fn task_view(props: &TaskViewProps) -> Html {
                 <tbody>{ for rows.iter().map(|e| html! {
                     <tr key={e.id.to_string()}>
                         <td>{ e.attempt }</td>
-                        <td><span class={classes!("badge", format!("status-{}", e.status.as_str()))}>{ e.status.label() }</span></td>
+                        <td>{ state_badge_view(e.status.as_str(), e.status.label()) }</td>
                         <td>{ e.worker_id.clone().unwrap_or_default() }</td>
-                        <td>{ format::datetime(&e.started_at) }</td>
+                        <td>{ datetime_view(&e.started_at) }</td>
                         <td>{ e.duration_ms.map(format::duration_ms).unwrap_or_else(|| "—".into()) }</td>
                         <td>{ e.error_message.clone().unwrap_or_default() }</td>
                     </tr>
@@ -237,7 +231,7 @@ fn task_view(props: &TaskViewProps) -> Html {
             <ol class="log" aria-live="polite">
                 { for rows.iter().map(|line| html! {
                     <li key={line.id} class={format!("level-{}", line.level.as_str())}>
-                        <time>{ line.created_at.format("%H:%M:%S").to_string() }</time>
+                        { time_view(&line.created_at, format::time_of_day(&line.created_at)) }
                         <span class="level">{ line.level.label() }</span>
                         <span class="message">{ line.message.clone() }</span>
                     </li>
@@ -254,15 +248,16 @@ fn task_view(props: &TaskViewProps) -> Html {
                 </div>
                 <div class="actions">
                     if matches!(t.status, TaskStatus::Pending | TaskStatus::Running) {
-                        <button type="button" class="button danger" disabled={*busy} onclick={run("cancel")}>{ "Cancel" }</button>
+                        { crate::components::button("button danger", "Cancel", *busy, run("cancel")) }
                     }
                     if matches!(t.status, TaskStatus::Failed | TaskStatus::Cancelled) {
-                        <button type="button" class="button" disabled={*busy} onclick={run("retry")}>{ "Retry" }</button>
+                        { crate::components::button("button", "Retry", *busy, run("retry")) }
                     }
-                    if has_file {
-                        <button type="button" class="button" disabled={*busy} onclick={download}>{ "Download the file" }</button>
+                    if let Some((bucket, path)) = file {
+                        <DownloadLink bucket={bucket} name={path.rsplit('/').next().unwrap_or("report").to_owned()}
+                            path={path.clone()} label="Download the file" class="button" />
                     }
-                    <button type="button" class="button secondary" onclick={clone}>{ "Clone" }</button>
+                    { crate::components::button("button secondary", "Clone", false, clone) }
                 </div>
             </header>
             <div class="card">
@@ -278,10 +273,10 @@ fn task_view(props: &TaskViewProps) -> Html {
                 <dl class="fields">
                     { term("Type", html! { { t.task_type.label() } }) }
                     if let Some(d) = &t.description { { term("Description", html! { { d.clone() } }) } }
-                    { term("Created", html! { { format::datetime(&t.created_at) } }) }
-                    if let Some(at) = &t.scheduled_at { { term("Scheduled", html! { { format::datetime(at) } }) } }
-                    if let Some(at) = &t.started_at { { term("Started", html! { { format::datetime(at) } }) } }
-                    if let Some(at) = &t.completed_at { { term("Finished", html! { { format::datetime(at) } }) } }
+                    { term("Created", datetime_view(&t.created_at)) }
+                    if let Some(at) = &t.scheduled_at { { term("Scheduled", datetime_view(at)) } }
+                    if let Some(at) = &t.started_at { { term("Started", datetime_view(at)) } }
+                    if let Some(at) = &t.completed_at { { term("Finished", datetime_view(at)) } }
                     { term("Attempts", html! { { format!("{} of {}", t.attempts, t.max_attempts) } }) }
                     if let Some(r) = &t.recurrence { { term("Repeats", html! { <code>{ r.clone() }</code> }) } }
                     { term("Parameters", html! { <pre>{ serde_json::to_string_pretty(&t.parameters).unwrap_or_default() }</pre> }) }
@@ -315,8 +310,20 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn polling_backs_off_to_five_seconds() {
-        let delays: Vec<u32> = (0..7).map(poll_delay_ms).collect();
+        let delays: Vec<u32> = (0..7).map(|n| poll_delay_ms(n, None)).collect();
         assert_eq!(delays, [1000, 2000, 3000, 4000, 5000, 5000, 5000]);
+    }
+
+    #[wasm_bindgen_test]
+    fn a_pending_task_is_looked_at_just_after_it_is_due() {
+        // Due in 1.5 s while the back-off would wait 4 s: 1.75 s.
+        assert_eq!(poll_delay_ms(3, Some(1500)), 1750);
+        // Due later than the back-off: the back-off.
+        assert_eq!(poll_delay_ms(0, Some(60_000)), 1000);
+        assert_eq!(poll_delay_ms(6, Some(60_000)), 5000);
+        // Overdue (the worker takes it any moment): every second, whatever the back-off.
+        assert_eq!(poll_delay_ms(6, Some(-200)), 1000);
+        assert_eq!(poll_delay_ms(6, Some(0)), 1000);
     }
 
     #[wasm_bindgen_test]

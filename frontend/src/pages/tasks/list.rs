@@ -1,4 +1,3 @@
-use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use domain::{Task, TaskPriority, TaskStatus, TaskType};
@@ -17,8 +16,9 @@ use crate::components::feedback::empty_view;
 use crate::components::feedback::error_view;
 use crate::components::feedback::loading_view;
 use crate::components::field::event_value;
+use crate::components::pager::pager_view;
 use crate::components::route_link;
-use crate::components::Pager;
+use crate::components::time_view;
 use crate::format;
 use crate::hooks::use_effect_on;
 use crate::hooks::{use_app, use_load, Remote};
@@ -56,6 +56,21 @@ pub struct TaskQuery {
     sort: Option<String>,
     #[serde(default)]
     page: Option<u64>,
+}
+
+impl TaskQuery {
+    /// The filters in a query string (`?status=failed&q=report&page=2`).
+    pub fn from_query(query: &str) -> Self {
+        let param = |name: &str| crate::services::query::param(query, name);
+        TaskQuery {
+            status: param("status"),
+            task_type: param("type"),
+            priority: param("priority"),
+            q: param("q"),
+            sort: param("sort"),
+            page: param("page").and_then(|page| page.parse().ok()),
+        }
+    }
 }
 
 /// The filter an address asks for (unknown values are ignored).
@@ -102,8 +117,7 @@ pub fn task_list() -> Html {
     let location = use_location();
     let navigator = use_navigator();
     let from_address = location
-        .and_then(|l| l.query::<TaskQuery>().ok())
-        .map(|q| filter_from_query(&q))
+        .map(|l| filter_from_query(&TaskQuery::from_query(l.query_str())))
         .unwrap_or_default();
     let filter = use_state(|| from_address.clone());
     let search = use_state(|| filter.search.clone());
@@ -123,8 +137,8 @@ pub fn task_list() -> Html {
             let _ = navigator.replace_with_query(&Route::Tasks, &query_pairs(filter));
         }
     });
-    let selected = use_state(BTreeSet::<Uuid>::new);
-    let busy = use_state(|| false);
+    let selected = use_state(Vec::<Uuid>::new);
+    let busy = use_state(bool::default);
     let loader = use_load((*filter).clone(), |api, filter| async move {
         tasks::list(&api, &filter).await
     });
@@ -136,7 +150,7 @@ pub fn task_list() -> Html {
             let mut next = (*filter).clone();
             change(&mut next, event_value(&e));
             next.page = 0;
-            selected.set(BTreeSet::new());
+            selected.set(Vec::new());
             filter.set(next);
         })
     };
@@ -192,7 +206,7 @@ pub fn task_list() -> Html {
                         ids.len()
                     ))),
                 }
-                selected.set(BTreeSet::new());
+                selected.set(Vec::new());
                 busy.set(false);
                 reload.emit(());
             });
@@ -215,7 +229,7 @@ pub fn task_list() -> Html {
                     <label for="f-search">{ "Title contains" }</label>
                     <div class="inline">
                         <input id="f-search" type="search" value={(*search).clone()} oninput={on_search_input} />
-                        <button type="submit" class="button secondary">{ "Search" }</button>
+                        { crate::components::submit("button secondary", "Search", false) }
                     </div>
                 </div>
                 <div class="field">
@@ -263,7 +277,7 @@ fn cancellable(task: &Task) -> bool {
 fn view_page(
     page: &Rc<Page<Task>>,
     filter: &UseStateHandle<TaskFilter>,
-    selected: &UseStateHandle<BTreeSet<Uuid>>,
+    selected: &UseStateHandle<Vec<Uuid>>,
     on_page: Callback<u64>,
 ) -> Html {
     if page.rows.is_empty() {
@@ -286,9 +300,13 @@ fn view_page(
     let toggle = |id: Uuid| {
         let selected = selected.clone();
         Callback::from(move |_| {
+            // A list, not a set: a page holds a few dozen rows (and no set code in the wasm).
             let mut next = (*selected).clone();
-            if !next.remove(&id) {
-                next.insert(id);
+            match next.iter().position(|x| *x == id) {
+                Some(at) => {
+                    next.remove(at);
+                }
+                None => next.push(id),
             }
             selected.set(next);
         })
@@ -314,13 +332,13 @@ fn view_page(
                                 <td>{ task.task_type.label() }</td>
                                 <td>{ status_badge_view(task.status) }{ progress_cell_view(task) }</td>
                                 <td>{ priority_badge_view(task.priority) }</td>
-                                <td title={format::datetime(&task.created_at)}>{ format::ago(&task.created_at, format::now()) }</td>
+                                <td title={format::datetime(&task.created_at)}>{ time_view(&task.created_at, format::ago(&task.created_at, format::now())) }</td>
                             </tr>
                         }) }
                     </tbody>
                 </table>
             </div>
-            <Pager page={filter.page} page_size={filter.page_size} total={page.total} {on_page} />
+            { pager_view(filter.page, filter.page_size, page.total, &on_page) }
         </>
     }
 }
@@ -333,8 +351,8 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn filters_round_trip_through_the_address() {
-        let query: TaskQuery =
-            serde_urlencoded_like("status=failed&type=http_request&q=ping&sort=priority&page=2");
+        let query =
+            TaskQuery::from_query("?status=failed&type=http_request&q=ping&sort=priority&page=2");
         let filter = filter_from_query(&query);
         assert_eq!(filter.status, Some(TaskStatus::Failed));
         assert_eq!(filter.task_type, Some(TaskType::HttpRequest));
@@ -353,18 +371,21 @@ mod tests {
         );
     }
 
-    fn serde_urlencoded_like(text: &str) -> TaskQuery {
-        let map: serde_json::Map<String, serde_json::Value> = text
-            .split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .map(|(k, v)| {
-                let value = v
-                    .parse::<u64>()
-                    .map(serde_json::Value::from)
-                    .unwrap_or_else(|_| v.into());
-                (k.to_owned(), value)
-            })
-            .collect();
-        serde_json::from_value(serde_json::Value::Object(map)).expect("query")
+    #[wasm_bindgen_test]
+    fn query_values_are_form_decoded() {
+        use crate::services::query::{form_decode, param};
+        assert_eq!(
+            param("?q=weekly+report%21&page=2", "q").as_deref(),
+            Some("weekly report!")
+        );
+        assert_eq!(
+            param("next=%2Ftasks%3Fstatus%3Dfailed", "next").as_deref(),
+            Some("/tasks?status=failed")
+        );
+        assert_eq!(param("?a=1&a=2&flag", "a").as_deref(), Some("1"));
+        assert_eq!(param("?flag", "flag").as_deref(), Some(""));
+        assert_eq!(param("?a=1", "b"), None);
+        assert_eq!(form_decode("caf%C3%A9%2"), "café%2");
+        assert_eq!(TaskQuery::from_query("?page=x").page, None);
     }
 }

@@ -9,7 +9,6 @@ use domain::{
     DomainError, ExportDataset, ExportFormat, HttpMethod, Metric, NewTask, Recurrence,
     ReportFormat, Task, TaskDescription, TaskParameters, TaskPriority, TaskTitle, TaskType,
 };
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 use wasm_bindgen::JsValue;
@@ -20,7 +19,8 @@ use yew_router::prelude::*;
 use crate::app::Route;
 use crate::components::feedback::error_view;
 use crate::components::feedback::loading_view;
-use crate::components::field::{event_checked, SelectField, TextField};
+use crate::components::field::event_checked;
+use crate::components::field::{SelectField, TextField};
 use crate::components::term;
 use crate::hooks::use_effect_on;
 
@@ -126,8 +126,8 @@ impl WizardForm {
             task_type: TaskType::AnalyticsReport,
             title: String::new(),
             description: String::new(),
-            start: start.format("%Y-%m-%d").to_string(),
-            end: today.format("%Y-%m-%d").to_string(),
+            start: start.to_string(),
+            end: today.to_string(),
             metrics: vec![Metric::Revenue, Metric::Users, Metric::Conversion],
             report_format: ReportFormat::Pdf.as_str().into(),
             dataset: ExportDataset::Events.as_str().into(),
@@ -156,7 +156,7 @@ impl WizardForm {
         form.priority = task.priority;
         form.max_attempts = task.max_attempts.to_string();
         form.recurrence = task.recurrence.clone().unwrap_or_default();
-        let date = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+        let date = |d: NaiveDate| d.to_string();
         match task.typed_parameters() {
             Ok(TaskParameters::AnalyticsReport(p)) => {
                 form.start = date(p.date_range.start);
@@ -273,7 +273,7 @@ pub fn parameters_json(form: &WizardForm, user_id: Uuid) -> Result<Value, Domain
             }
             let body = form.body.trim();
             if !body.is_empty() {
-                let value = serde_json::from_str::<Value>(body).unwrap_or_else(|_| json!(body));
+                let value = crate::services::decode::parse(body).unwrap_or_else(|_| json!(body));
                 map.insert("body".into(), value);
             }
             let timeout = form.timeout.trim();
@@ -424,12 +424,6 @@ pub const CRON_EXAMPLES: [(&str, &str); 4] = [
     ("30 7 1 * *", "The 1st of each month at 07:30"),
 ];
 
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-struct WizardQuery {
-    #[serde(default)]
-    from: Option<String>,
-}
-
 /// The creation wizard.
 #[function_component(NewTaskWizard)]
 pub fn new_task_wizard() -> Html {
@@ -441,13 +435,12 @@ pub fn new_task_wizard() -> Html {
     let form = use_state(|| WizardForm::new(today));
     let step = use_state(|| Step::Type);
     let errors = use_state(FieldErrors::new);
-    let server_error = use_state(|| None::<AppError>);
-    let busy = use_state(|| false);
+    let server_error = use_state(Option::<AppError>::default);
+    let busy = use_state(bool::default);
     let user_id = session.user_id().unwrap_or_default();
     let is_admin = session.is_admin();
     let from = location
-        .and_then(|l| l.query::<WizardQuery>().ok())
-        .and_then(|q| q.from)
+        .and_then(|l| crate::services::query::param(l.query_str(), "from"))
         .and_then(|id| id.parse::<Uuid>().ok());
     let prefilling = use_state(|| from.is_some());
 
@@ -569,9 +562,9 @@ pub fn new_task_wizard() -> Html {
         html! {
             <div class="wizard-nav">
                 if *step != Step::Type {
-                    <button type="button" class="button secondary" onclick={go_back.clone()}>{ "← Back" }</button>
+                    { crate::components::button("button secondary", "← Back", false, go_back.clone()) }
                 }
-                <button type="submit" class="button">{ next_label }</button>
+                { crate::components::submit("button", next_label, false) }
             </div>
         }
     };
@@ -679,8 +672,8 @@ pub fn new_task_wizard() -> Html {
                     }
                     if let Some(e) = &*server_error { { error_view(e.clone(), None) } }
                     <div class="wizard-nav">
-                        <button type="button" class="button secondary" onclick={go_back.clone()}>{ "← Back" }</button>
-                        <button type="submit" class="button" disabled={*busy}>{ if *busy { "Creating…" } else { "Create task" } }</button>
+                        { crate::components::button("button secondary", "← Back", false, go_back.clone()) }
+                        { crate::components::submit("button", if *busy { "Creating…" } else { "Create task" }, *busy) }
                     </div>
                 </form>
             }
@@ -833,7 +826,7 @@ struct CsvUploadProps {
 fn csv_upload(props: &CsvUploadProps) -> Html {
     let ctx = use_app();
     let status = use_state(|| None::<Result<String, AppError>>);
-    let busy = use_state(|| false);
+    let busy = use_state(bool::default);
     let onchange = {
         let (ctx, status, busy, form, user_id) = (
             ctx.clone(),
