@@ -157,15 +157,60 @@ fn free_port() -> anyhow::Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
+/// Where a cluster asked for at `dir` lives when `postgres` cannot reach `dir`: under
+/// [`FALLBACK_ROOT`], named after the path asked for, so the next run finds it again.
+pub fn fallback_dir(dir: &Path) -> PathBuf {
+    let name: String = dir
+        .to_string_lossy()
+        .trim_matches('/')
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    Path::new(FALLBACK_ROOT).join(name)
+}
+
+/// Where clusters go that `postgres` could not reach where they were asked for.
+pub const FALLBACK_ROOT: &str = "/var/lib/taskdeck/clusters";
+
+/// Whether the `postgres` user can reach (search) `dir`: every parent must let it through,
+/// which a checkout under a private home such as `/root` (mode 0700) does not.
+fn postgres_can_reach(dir: &Path) -> bool {
+    Command::new("runuser")
+        .args(["-u", "postgres", "--", "test", "-x"])
+        .arg(dir)
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
 impl Cluster {
     /// Initialises `dir` if needed and starts a server on `127.0.0.1` (port 54322 when
-    /// free), or adopts the server already running there.
+    /// free), or adopts the server already running there. As root the server runs as the
+    /// `postgres` user; when that user cannot reach `dir`, the cluster lives at
+    /// [`fallback_dir`] instead (it says so).
     pub fn start(dir: &Path, bin: PgBinaries) -> anyhow::Result<Cluster> {
         let root = is_root();
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let dir = dir
+        let mut dir = dir
             .canonicalize()
             .with_context(|| format!("cannot resolve {}", dir.display()))?;
+        if root && !postgres_can_reach(dir.parent().unwrap_or(&dir)) {
+            let fallback = fallback_dir(&dir);
+            eprintln!(
+                "localbase: the postgres user cannot reach {} (a parent directory is private), so the cluster lives in {}",
+                dir.display(),
+                fallback.display()
+            );
+            std::fs::remove_dir(&dir).ok();
+            std::fs::create_dir_all(&fallback)
+                .with_context(|| format!("cannot create {}", fallback.display()))?;
+            dir = fallback;
+        }
         if root {
             run_checked(
                 {
@@ -459,6 +504,18 @@ pub fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unreachable_cluster_dir_maps_to_a_stable_place_under_var_lib() {
+        assert_eq!(
+            fallback_dir(Path::new("/root/taskdeck/.localbase/pg")),
+            Path::new("/var/lib/taskdeck/clusters/root-taskdeck-.localbase-pg")
+        );
+        assert_eq!(
+            fallback_dir(Path::new("/home/a b/x/pg")),
+            Path::new("/var/lib/taskdeck/clusters/home-a-b-x-pg")
+        );
+    }
 
     #[test]
     fn psql_meta_commands_are_dropped_and_passwords_hidden() {
