@@ -51,6 +51,10 @@ pub struct Cli {
     /// Seconds running tasks get to finish on SIGTERM/SIGINT before they are released (default 30).
     #[arg(long, value_name = "WORKER_SHUTDOWN_SECS")]
     pub shutdown_secs: Option<String>,
+    /// Longest run of one attempt in seconds; a longer one is stopped and counts as a
+    /// failed attempt (retried like a timeout). 0 = no limit (default 3600).
+    #[arg(long, value_name = "WORKER_TASK_TIMEOUT_SECS")]
+    pub task_timeout_secs: Option<String>,
     /// First retry delay in milliseconds, doubled per attempt (default 2000).
     #[arg(long, value_name = "WORKER_RETRY_BASE_MS")]
     pub retry_base_ms: Option<String>,
@@ -168,6 +172,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// How long running tasks may take to finish after a shutdown signal.
     pub shutdown_timeout: Duration,
+    /// Longest run of one attempt (`None`: no limit).
+    pub task_timeout: Option<Duration>,
     /// Delays between attempts.
     pub backoff: Backoff,
     /// Whether http_request tasks may call private and local addresses.
@@ -271,6 +277,13 @@ impl Settings {
             0,
             86_400,
         )?;
+        let task_timeout_secs = number(
+            get(cli.task_timeout_secs, "WORKER_TASK_TIMEOUT_SECS"),
+            "WORKER_TASK_TIMEOUT_SECS",
+            DEFAULT_TASK_TIMEOUT_SECS,
+            0,
+            604_800,
+        )?;
         let retry_base_ms = number(
             get(cli.retry_base_ms, "WORKER_RETRY_BASE_MS"),
             "WORKER_RETRY_BASE_MS",
@@ -339,6 +352,7 @@ impl Settings {
             metrics_addr,
             log_format,
             shutdown_timeout: Duration::from_secs(shutdown_secs),
+            task_timeout: (task_timeout_secs > 0).then(|| Duration::from_secs(task_timeout_secs)),
             backoff: Backoff {
                 base: Duration::from_millis(retry_base_ms),
                 cap: Duration::from_secs(retry_cap_secs),
@@ -360,11 +374,15 @@ impl Settings {
             metrics_addr: None,
             log_format: LogFormat::Pretty,
             shutdown_timeout: Duration::from_secs(30),
+            task_timeout: Some(Duration::from_secs(DEFAULT_TASK_TIMEOUT_SECS)),
             backoff: Backoff::default(),
             http_allow_private: false,
         }
     }
 }
+
+/// Default of `WORKER_TASK_TIMEOUT_SECS`: one hour.
+pub const DEFAULT_TASK_TIMEOUT_SECS: u64 = 3600;
 
 /// `<hostname>-<pid>`.
 pub fn default_worker_name() -> String {
@@ -449,11 +467,20 @@ mod tests {
         assert_eq!(settings.metrics_addr, None);
         assert_eq!(settings.log_format, LogFormat::Pretty);
         assert_eq!(settings.shutdown_timeout, Duration::from_secs(30));
+        assert_eq!(settings.task_timeout, Some(Duration::from_secs(3600)));
         assert_eq!(settings.supabase, None);
         assert!(!settings.http_allow_private);
         assert!(settings
             .worker_name
             .ends_with(&format!("-{}", std::process::id())));
+    }
+
+    #[test]
+    fn the_attempt_time_limit_is_set_or_turned_off() {
+        let settings = load(&[DB, ("WORKER_TASK_TIMEOUT_SECS", "90")], &[]).expect("valid");
+        assert_eq!(settings.task_timeout, Some(Duration::from_secs(90)));
+        let settings = load(&[DB, ("WORKER_TASK_TIMEOUT_SECS", "0")], &[]).expect("valid");
+        assert_eq!(settings.task_timeout, None);
     }
 
     #[test]
@@ -476,6 +503,8 @@ mod tests {
             ("WORKER_METRICS_ADDR", "localhost"),
             ("LOG_FORMAT", "xml"),
             ("WORKER_SHUTDOWN_SECS", "soon"),
+            ("WORKER_TASK_TIMEOUT_SECS", "1h"),
+            ("WORKER_TASK_TIMEOUT_SECS", "604801"),
             ("WORKER_RETRY_BASE_MS", "1.5"),
             ("WORKER_RETRY_CAP_SECS", "x"),
             ("WORKER_HTTP_ALLOW_PRIVATE", "sometimes"),

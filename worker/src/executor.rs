@@ -48,6 +48,9 @@ pub struct Deps {
     pub running: RunningTasks,
     /// How long a handler may keep running after its token is tripped before it is dropped.
     pub cancel_grace: Duration,
+    /// Longest run of one attempt (`WORKER_TASK_TIMEOUT_SECS`); a longer one is stopped and
+    /// fails as a retryable error. `None`: no limit.
+    pub task_timeout: Option<Duration>,
     /// Completions waiting to be written together (one statement for all that finished
     /// while the previous write was in flight).
     pub completions: Completions,
@@ -68,6 +71,9 @@ impl Deps {
             metrics: Arc::new(Metrics::new()),
             running: RunningTasks::default(),
             cancel_grace: Duration::from_secs(5),
+            task_timeout: Some(Duration::from_secs(
+                crate::config::DEFAULT_TASK_TIMEOUT_SECS,
+            )),
             completions: Completions::default(),
         }
     }
@@ -77,6 +83,7 @@ impl Deps {
         let mut deps = Self::new(pool, settings.worker_name.clone());
         deps.lease = settings.lease;
         deps.backoff = settings.backoff;
+        deps.task_timeout = settings.task_timeout;
         deps = deps.with_private_addresses(settings.http_allow_private);
         if let Some(supabase) = &settings.supabase {
             // Storage is the operator's own service (often on localhost): not guarded.
@@ -120,6 +127,12 @@ impl Deps {
     /// Sets the lease.
     pub fn with_lease(mut self, lease: Duration) -> Self {
         self.lease = lease;
+        self
+    }
+
+    /// Sets the longest run of one attempt (`None`: no limit).
+    pub fn with_task_timeout(mut self, limit: Option<Duration>) -> Self {
+        self.task_timeout = limit;
         self
     }
 }
@@ -392,6 +405,7 @@ async fn run_handler(
         allow_private_addresses: deps.allow_private_addresses,
     };
     let grace = deps.cancel_grace;
+    let limit = deps.task_timeout;
     let run = AssertUnwindSafe(handler.run(ctx)).catch_unwind();
     tokio::select! {
         outcome = run => match outcome {
@@ -414,6 +428,21 @@ async fn run_handler(
         } => {
             tracing::warn!("handler ignored its cancellation for {grace:?}; dropped");
             Err(TaskError::Cancelled)
+        }
+        () = async {
+            match limit {
+                Some(limit) => tokio::time::sleep(limit).await,
+                None => std::future::pending().await,
+            }
+        } => {
+            // Dropping the handler's future stops it where it waits (an open transaction
+            // is rolled back); the attempt fails like a timeout and may be retried.
+            let limit = limit.unwrap_or_default();
+            tracing::warn!(limit_secs = limit.as_secs_f64(), "attempt exceeded its time limit; stopped");
+            Err(TaskError::retryable(format!(
+                "The attempt was stopped after {}, the longest an attempt may run (WORKER_TASK_TIMEOUT_SECS)",
+                human_duration(i64::try_from(limit.as_millis()).unwrap_or(i64::MAX))
+            )))
         }
     }
 }
@@ -620,7 +649,10 @@ impl Completions {
 /// Writes a batch of completions in one statement and answers each. (`coalesce(status, '')`
 /// is `status`, never null, written so that the planner looks the rows up by primary key
 /// instead of scanning the partial "running" indexes, which a busy queue fills with dead
-/// entries.)
+/// entries. Each row is found by one primary-key probe per input row: no `id = any($n)`
+/// besides the join, which a generic plan evaluates against the whole array at every probe,
+/// a cost that grows with the square of the batch, so a writer that fell behind would fall
+/// further behind.)
 async fn write_completions(deps: &Deps, batch: Vec<(CompletionRow, CompletionReply)>) {
     if batch.is_empty() {
         return;
@@ -635,7 +667,7 @@ async fn write_completions(deps: &Deps, batch: Vec<(CompletionRow, CompletionRep
               set status = 'completed', progress = 100, result = i.result, error_message = null,
                   completed_at = now(), locked_by = null, locked_until = null
              from input i
-            where t.id = any($2) and t.id = i.task_id and t.locked_by = $1
+            where t.id = i.task_id and t.locked_by = $1
               and coalesce(t.status, '') = 'running'
             returning t.id),
          execution as (
@@ -643,7 +675,7 @@ async fn write_completions(deps: &Deps, batch: Vec<(CompletionRow, CompletionRep
               set status = 'completed', completed_at = now(), duration_ms = i.duration_ms,
                   result = i.result
              from input i join task on task.id = i.task_id
-            where e.id = any($3) and e.id = i.execution_id
+            where e.id = i.execution_id
               and coalesce(e.status, '') = 'running'
             returning e.id),
          log as (

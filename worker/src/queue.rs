@@ -54,8 +54,9 @@ fn lease_secs(lease: Duration) -> f64 {
 /// Claims up to `limit` tasks: first running tasks whose lease expired (their worker is
 /// gone; `running_here` are the ones this process runs, never taken twice), then pending
 /// tasks that are due, most urgent first, oldest `run_after` first; opens each attempt
-/// (its execution row and first log lines). One statement; both claims skip rows other
-/// workers hold, so concurrent workers never claim the same task.
+/// (its execution row, and for a retried or rescued task its first log lines). One
+/// statement; both claims skip rows other workers hold, so concurrent workers never claim
+/// the same task.
 pub async fn claim(
     pool: &PgPool,
     worker_id: &str,
@@ -69,20 +70,23 @@ pub async fn claim(
     // One statement (one round trip): the rescue takes expired leases first, the pending
     // claim fills what is left of `limit` (the two sets are disjoint: running vs pending);
     // then every claimed task gets its attempt opened: the lost worker's executions closed
-    // ("worker lost"), this attempt's `task_executions` row, and its first log lines
-    // ("Rescued: …", "Attempt n of m started on worker …").
+    // ("worker lost"), this attempt's `task_executions` row, and, when it is not the task's
+    // first execution, its first log lines ("Rescued: …", "Attempt n of m started on
+    // worker …", which set it apart from the earlier attempts in the task's log). A first
+    // attempt's start is told by its execution row (attempt, worker, started_at), which the
+    // task page shows; its first log line is the handler's first step or its outcome.
     let sql = format!(
         "with rescued as (
            update public.tasks t
               set locked_by = $1, locked_until = now() + make_interval(secs => $2),
                   attempts = t.attempts + 1, progress = 0
-            where t.id in (
+            where t.id = any(array(
                   select id from public.tasks
                    where status = 'running' and locked_until < now()
                      and not (id = any($4))
                    order by locked_until
                    limit $3
-                     for update skip locked)
+                     for update skip locked))
            returning {CLAIMED_COLUMNS}, true as rescued),
          pending as (
            update public.tasks t
@@ -90,12 +94,12 @@ pub async fn claim(
                   locked_until = now() + make_interval(secs => $2),
                   attempts = t.attempts + 1, started_at = coalesce(t.started_at, now()),
                   progress = 0
-            where t.id in (
+            where t.id = any(array(
                   select id from public.tasks
                    where status = 'pending' and run_after <= now()
                    order by priority_rank, run_after
                    limit greatest($3 - (select count(*) from rescued), 0)
-                     for update skip locked)
+                     for update skip locked))
            returning {CLAIMED_COLUMNS}, false as rescued),
          claimed as (
            select * from rescued
@@ -133,7 +137,7 @@ pub async fn claim(
                   (2, 'info', format('Attempt %s of %s started on worker %s',
                                      o.attempts, o.max_attempts, $1::text)))
                   as l(ord, level, message)
-            where l.ord = 2 or o.rescued
+            where (l.ord = 1 and o.rescued) or (l.ord = 2 and o.execution_attempt > 1)
             order by o.id, l.ord)
          select * from opened"
     );

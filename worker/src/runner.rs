@@ -20,6 +20,9 @@ use crate::queue::{self, WorkerInfo};
 /// The notification channel the tasks' insert trigger signals.
 pub const CHANNEL: &str = "taskdeck_task_queue";
 
+/// How long the loop waits, once a slot is free, for more to free before it claims.
+const CLAIM_WINDOW: Duration = Duration::from_millis(1);
+
 /// `application_name` of the worker's connections (visible in `pg_stat_activity`).
 pub const APPLICATION_NAME: &str = "taskdeck-worker";
 
@@ -60,9 +63,7 @@ pub async fn run_until_stopped(
     let max_connections = u32::try_from(settings.concurrency)
         .unwrap_or(256)
         .saturating_add(4);
-    let connect = PgConnectOptions::from_str(&settings.database_url)
-        .context("DATABASE_URL is not a valid PostgreSQL URL")?
-        .application_name(APPLICATION_NAME);
+    let connect = connect_options(&settings.database_url)?;
     let pool = pool_options(max_connections).connect_lazy_with(connect);
     // Fail fast at start when the database cannot be reached at all.
     match tokio::time::timeout(Duration::from_secs(5), pool.acquire()).await {
@@ -80,6 +81,20 @@ pub async fn run_until_stopped(
     let result = run_with_deps(deps, RunOptions::from(&settings), shutdown).await;
     pool.close().await;
     result
+}
+
+/// How the worker connects: `application_name` [`APPLICATION_NAME`] and
+/// `plan_cache_mode = force_generic_plan`. The queue's statements (claim, completions, lease
+/// renewals) are prepared once per connection and run thousands of times with a different
+/// number of tasks each time; PostgreSQL would otherwise keep re-planning them for the
+/// values at hand (a fraction of a millisecond each time, more than the statement itself
+/// costs for a few tasks). Their generic plans look rows up by primary key, whatever the
+/// table sizes and statistics.
+pub fn connect_options(database_url: &str) -> anyhow::Result<PgConnectOptions> {
+    Ok(PgConnectOptions::from_str(database_url)
+        .context("DATABASE_URL is not a valid PostgreSQL URL")?
+        .application_name(APPLICATION_NAME)
+        .options([("plan_cache_mode", "force_generic_plan")]))
 }
 
 /// The worker's pool settings. A connection that sat idle for a second or more is pinged
@@ -179,12 +194,30 @@ pub async fn run_with_deps(
     let finished = Arc::new(Notify::new());
     let mut listener = Listener::new(options.listen, deps.pool.clone());
     let mut error_delay = Duration::from_millis(100);
+    // Whether to wait a little for more free slots before the next claim (after a task
+    // ended, or after a claim that filled every free slot).
+    let mut coalesce = false;
 
     loop {
         if shutdown.is_cancelled() {
             break;
         }
         listener.ensure_connected().await;
+        if coalesce {
+            // Tasks claimed together tend to end together: give the others up to
+            // CLAIM_WINDOW to free their slots too, and claim for all at once (one claim of
+            // eight costs little more than one claim of one).
+            coalesce = false;
+            let window = tokio::time::sleep(CLAIM_WINDOW);
+            tokio::pin!(window);
+            while slots.available_permits() < concurrency {
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    () = finished.notified() => {}
+                    () = &mut window => break,
+                }
+            }
+        }
         let free = slots.available_permits();
         if free > 0 {
             match queue::claim(
@@ -228,7 +261,9 @@ pub async fn run_with_deps(
                         });
                     }
                     if claimed == free {
-                        // Every free slot got a task: there may be more waiting.
+                        // Every free slot got a task: there may be more waiting, for the
+                        // slots these tasks free.
+                        coalesce = true;
                         continue;
                     }
                 }
@@ -246,13 +281,7 @@ pub async fn run_with_deps(
         let has_free_slot = slots.available_permits() > 0;
         tokio::select! {
             () = shutdown.cancelled() => break,
-            () = finished.notified() => {
-                // Completions are written in batches and their tasks end together: let
-                // the others of the batch free their slots too, to claim for all at once.
-                for _ in 0..4 {
-                    tokio::task::yield_now().await;
-                }
-            }
+            () = finished.notified() => coalesce = true,
             () = listener.notified(), if has_free_slot => {}
             () = tokio::time::sleep(options.poll_interval) => {}
         }

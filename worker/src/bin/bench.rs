@@ -1,10 +1,13 @@
 //! `bench`: the Taskdeck worker against graphile-worker 0.17 on one database, with no-op
 //! tasks.
 //!
+//! 0. History: seeds the database with finished tasks, their executions and logs (as many
+//!    as `--tasks` unless `--history` says otherwise), as in a database in use; they stay
+//!    through the rounds and are removed at the end (see `seed_history` for why).
 //! 1. Taskdeck throughput: inserts N tasks (one statement), then starts a worker in this
 //!    process (`--concurrency` slots) and times from its start until the N-th task is
 //!    completed. Every task still goes through the whole attempt: its `task_executions`
-//!    row, its log lines and its final status.
+//!    row, its log line (two for a retry) and its final status.
 //! 2. Taskdeck pickup latency: into the idle worker, M times: inserts one task, measures
 //!    (in this process) the time from the insert call to the start of the handler, waits
 //!    for the task to complete and `--gap-ms` more.
@@ -12,8 +15,10 @@
 //!    `node_modules` is missing) on the same database with the same N, concurrency, M and
 //!    gap: one `addJobs` batch drained by `run`, then M serial `addJob`s.
 //!
-//! It prints both throughputs, their ratio (Taskdeck / graphile), both pickup p50/p99, and
-//! whether the targets are met (ratio ≥ 1.5, p50 ≤ 5 ms, p99 ≤ 20 ms); with `--rounds R`,
+//! It prints both throughputs, their ratio (Taskdeck / graphile), both pickup p50/p99, the
+//! PostgreSQL server's CPU seconds (Taskdeck's drain, its whole round, graphile's whole run;
+//! when the server runs on this machine, as with `scripts/bench`), and whether the targets
+//! are met (ratio ≥ 1.5, p50 ≤ 5 ms, p99 ≤ 20 ms); with `--rounds R`,
 //! both run R times, alternately, and the table shows the medians (the ratio: the median
 //! of the rounds' ratios). The Taskdeck phases use a throwaway user (deleted at the end,
 //! with its tasks) and refuse to run when other tasks are queued. `scripts/bench` does all of it on a throwaway cluster:
@@ -87,6 +92,11 @@ struct Args {
     /// Exit with status 2 when a target is missed.
     #[arg(long)]
     check: bool,
+    /// Finished tasks (each with its execution and two log lines) present during the rounds,
+    /// as in a database in use; removed at the end. Default: as many as `--tasks`; 0 = an
+    /// empty database (see `seed_history`).
+    #[arg(long)]
+    history: Option<i64>,
 }
 
 /// Does nothing but note when it started, by task id.
@@ -142,9 +152,10 @@ async fn main() -> anyhow::Result<()> {
         std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
         load_average()
     );
-    // The daemon's pool settings (`run_until_stopped`), with room for the bench's queries.
+    // The daemon's connection and pool settings (`run_until_stopped`), with room for the
+    // bench's queries.
     let pool = worker::runner::pool_options(u32::try_from(args.concurrency).unwrap_or(4) + 6)
-        .connect(&args.database_url)
+        .connect_with(worker::runner::connect_options(&args.database_url)?)
         .await
         .context("cannot connect to DATABASE_URL")?;
     let others: i64 = sqlx::query_scalar(
@@ -158,31 +169,16 @@ async fn main() -> anyhow::Result<()> {
         "the database has {others} pending or running tasks: the bench worker would take them; \
          use an empty Taskdeck database (scripts/bench makes one)"
     );
-    let mut ours = Vec::with_capacity(args.rounds);
-    let mut theirs = Vec::with_capacity(args.rounds);
-    for round in 1..=args.rounds.max(1) {
-        if args.rounds > 1 {
-            println!(
-                "round {round} of {} (load average {})",
-                args.rounds,
-                load_average()
-            );
-        }
-        ours.push(taskdeck_round(&args, &pool).await?);
-        if !args.skip_graphile {
-            println!(
-                "graphile-worker: same database, same N and concurrency (load average {})",
-                load_average()
-            );
-            theirs.push(graphile(&args).await?);
-            if args.rounds > 1 {
-                println!(
-                    "round {round}: ratio Taskdeck / graphile-worker {:.2}",
-                    ours[round - 1].tasks_per_sec / theirs[round - 1].tasks_per_sec
-                );
-            }
-        }
+    let history = seed_history(&pool, args.history.unwrap_or(args.tasks)).await?;
+    let outcome = rounds(&args, &pool).await;
+    if let Some(user) = history {
+        sqlx::query("delete from auth.users where id = $1")
+            .bind(user)
+            .execute(&pool)
+            .await
+            .context("removing the bench's history")?;
     }
+    let (ours, theirs) = outcome?;
     pool.close().await;
     if args.skip_graphile {
         return Ok(());
@@ -202,6 +198,164 @@ async fn main() -> anyhow::Result<()> {
         std::process::exit(2);
     }
     Ok(())
+}
+
+/// A database in use holds finished tasks, with their executions and logs: `count` of them,
+/// owned by a throwaway user (`None` when `count` is 0), written in three statements and
+/// analyzed. Without them the rounds would run on empty tables, which production never
+/// does: PostgreSQL plans the foreign-key checks of each new connection (a log line's
+/// `execution_id` → `task_executions`) as sequential scans of the then-empty table and keeps
+/// those plans until the table is next analyzed (autovacuum does it within a minute in
+/// production; a round lasts a few seconds), so every log insert would scan all executions.
+async fn seed_history(pool: &sqlx::PgPool, count: i64) -> anyhow::Result<Option<Uuid>> {
+    if count <= 0 {
+        return Ok(None);
+    }
+    let user = Uuid::new_v4();
+    let started = Instant::now();
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "insert into auth.users (id, aud, role, email, raw_app_meta_data, created_at, updated_at)
+         values ($1, 'authenticated', 'authenticated', $2, '{}', now(), now())",
+    )
+    .bind(user)
+    .bind(format!("bench-history-{}@bench.invalid", user.simple()))
+    .execute(&mut *tx)
+    .await
+    .context("cannot create the history user (is this a Taskdeck database?)")?;
+    sqlx::query(
+        "insert into public.tasks (user_id, title, type, parameters, status, progress, result,
+                                   attempts, started_at, completed_at, created_at)
+         select $1, 'history ' || n, 'cleanup', '{}', 'completed', 100, '{}', 1,
+                now() - interval '1 day', now() - interval '1 day', now() - interval '1 day'
+           from generate_series(1, $2) n",
+    )
+    .bind(user)
+    .bind(count)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "insert into public.task_executions
+           (task_id, attempt, worker_id, status, started_at, completed_at, duration_ms, result)
+         select id, 1, 'bench-history', 'completed', started_at, completed_at, 1, '{}'
+           from public.tasks where user_id = $1",
+    )
+    .bind(user)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "insert into public.execution_logs (execution_id, task_id, level, message, created_at)
+         select e.id, e.task_id, 'info', m.message, e.started_at
+           from public.task_executions e join public.tasks t on t.id = e.task_id
+          cross join (values ('Attempt 1 of 3 started'), ('Completed in 1 ms')) m(message)
+          where t.user_id = $1",
+    )
+    .bind(user)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    println!(
+        "history: {count} finished tasks with their executions and logs ({:.0} ms)",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    Ok(Some(user))
+}
+
+/// The rounds: Taskdeck then graphile-worker, `--rounds` times.
+async fn rounds(args: &Args, pool: &sqlx::PgPool) -> anyhow::Result<(Vec<Figures>, Vec<Figures>)> {
+    let mut ours = Vec::with_capacity(args.rounds);
+    let mut theirs = Vec::with_capacity(args.rounds);
+    for round in 1..=args.rounds.max(1) {
+        if args.rounds > 1 {
+            println!(
+                "round {round} of {} (load average {})",
+                args.rounds,
+                load_average()
+            );
+        }
+        let cpu = postgres_cpu(pool).await;
+        ours.push(taskdeck_round(args, pool).await?);
+        print_postgres_cpu("taskdeck: the whole round", cpu, pool).await;
+        if !args.skip_graphile {
+            println!(
+                "graphile-worker: same database, same N and concurrency (load average {})",
+                load_average()
+            );
+            let cpu = postgres_cpu(pool).await;
+            theirs.push(graphile(args).await?);
+            // Its connections closed with node: let the server reap their processes.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            print_postgres_cpu("graphile-worker: the whole run", cpu, pool).await;
+            if args.rounds > 1 {
+                println!(
+                    "round {round}: ratio Taskdeck / graphile-worker {:.2}",
+                    ours[round - 1].tasks_per_sec / theirs[round - 1].tasks_per_sec
+                );
+            }
+        }
+    }
+    Ok((ours, theirs))
+}
+
+/// CPU seconds the PostgreSQL server behind `pool` has used so far (the postmaster, its live
+/// processes and those it reaped), when it runs on this machine and `/proc` and its data
+/// directory are readable (`scripts/bench` runs it so); `None` otherwise. The connections
+/// of a measured phase must stay open until its end or be reaped: a process that exited but
+/// was not yet reaped is not counted.
+async fn postgres_cpu(pool: &sqlx::PgPool) -> Option<f64> {
+    // Linux reports these in USER_HZ clock ticks, 100 per second.
+    const TICKS_PER_SEC: f64 = 100.0;
+    // Fields of /proc/<pid>/stat after the command name: the state is field 3.
+    fn fields(stat: &str) -> Vec<&str> {
+        stat.rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default()
+    }
+    fn sum(stat: &str, numbers: &[usize]) -> Option<u64> {
+        let fields = fields(stat);
+        numbers
+            .iter()
+            .map(|n| fields.get(n - 3)?.parse::<u64>().ok())
+            .sum()
+    }
+    let dir: String = sqlx::query_scalar("select current_setting('data_directory')")
+        .fetch_one(pool)
+        .await
+        .ok()?;
+    let pid: u32 = std::fs::read_to_string(Path::new(&dir).join("postmaster.pid"))
+        .ok()?
+        .lines()
+        .next()?
+        .trim()
+        .parse()
+        .ok()?;
+    let postmaster = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // utime, stime, and the same of the children it reaped.
+    let mut ticks = sum(&postmaster, &[14, 15, 16, 17])?;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let name = entry.file_name();
+        if !name
+            .to_str()
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // Field 4: the parent.
+        if fields(&stat).get(1).and_then(|p| p.parse::<u32>().ok()) == Some(pid) {
+            ticks += sum(&stat, &[14, 15]).unwrap_or(0);
+        }
+    }
+    Some(ticks as f64 / TICKS_PER_SEC)
+}
+
+/// Prints the PostgreSQL CPU used since `before`, when it could be read.
+async fn print_postgres_cpu(what: &str, before: Option<f64>, pool: &sqlx::PgPool) {
+    if let (Some(before), Some(after)) = (before, postgres_cpu(pool).await) {
+        println!("{what}: PostgreSQL CPU {:.2} s", after - before);
+    }
 }
 
 /// Each figure's median over the rounds.
@@ -276,6 +430,7 @@ async fn taskdeck(args: &Args, pool: &sqlx::PgPool, user: Uuid) -> anyhow::Resul
     .await?;
     let insert_ms = inserting.elapsed().as_secs_f64() * 1000.0;
     let stop = CancellationToken::new();
+    let cpu = postgres_cpu(pool).await;
     let started = Instant::now();
     let mut worker = tokio::spawn(run_with_deps(deps, options, stop.clone()));
     let target = u64::try_from(args.tasks).unwrap_or(0);
@@ -286,6 +441,7 @@ async fn taskdeck(args: &Args, pool: &sqlx::PgPool, user: Uuid) -> anyhow::Resul
     .with_context(|| format!("draining {} tasks", args.tasks))?;
     let seconds = started.elapsed().as_secs_f64();
     let tasks_per_sec = args.tasks as f64 / seconds;
+    let cpu_after_drain = postgres_cpu(pool).await;
     let (done, executions, logs): (i64, i64, i64) = sqlx::query_as(
         "select (select count(*) from public.tasks where user_id = $1 and status = 'completed'),
                 (select count(*) from public.task_executions e join public.tasks t on t.id = e.task_id
@@ -297,8 +453,9 @@ async fn taskdeck(args: &Args, pool: &sqlx::PgPool, user: Uuid) -> anyhow::Resul
     .fetch_one(pool)
     .await?;
     anyhow::ensure!(
-        done == args.tasks && executions == args.tasks,
-        "after the drain: {done} completed tasks and {executions} completed executions, expected {}",
+        done == args.tasks && executions == args.tasks && logs >= args.tasks,
+        "after the drain: {done} completed tasks, {executions} completed executions and {logs} log \
+         lines, expected {} of each",
         args.tasks
     );
     println!(
@@ -308,6 +465,12 @@ async fn taskdeck(args: &Args, pool: &sqlx::PgPool, user: Uuid) -> anyhow::Resul
         args.concurrency,
         if args.poll_only { "poll only" } else { "LISTEN" }
     );
+    if let (Some(before), Some(after)) = (cpu, cpu_after_drain) {
+        println!(
+            "taskdeck: the drain: PostgreSQL CPU {:.2} s",
+            after - before
+        );
+    }
 
     // A fresh state for the latency phase.
     sqlx::query("delete from public.tasks where user_id = $1")
@@ -537,7 +700,7 @@ fn report(args: &Args, ours: &Figures, theirs: &Figures, ratio: f64) -> bool {
     );
     println!(
         "(conservative for Taskdeck: graphile-worker records a success by deleting the job row; \
-         Taskdeck writes an execution row, log lines and the final status of every task)"
+         Taskdeck writes an execution row, a log line and the final status of every task)"
     );
     ratio_ok && p50_ok && p99_ok
 }

@@ -422,6 +422,107 @@ async fn data_import_lists_the_bad_rows_and_inserts_nothing() {
 }
 
 #[tokio::test]
+async fn data_import_cancelled_partway_imports_nothing() {
+    let (app, storage, deps) = storage_app().await;
+    // 3000 rows: three batches of 1000 in one transaction. A gate on business_events makes
+    // the first row of the second batch (amount 4242) wait for an advisory lock this test
+    // holds: when the worker's backend waits there, the first batch is in.
+    let path = format!("{}/big.csv", app.user_id);
+    let mut file = String::from("event_type,amount,occurred_at\n");
+    for n in 0..3000 {
+        let amount = if n == 1000 { 4242 } else { 1 };
+        file.push_str(&format!("order,{amount},2024-03-01\n"));
+    }
+    storage.put(&format!("imports/{path}"), file.as_bytes());
+    sqlx::raw_sql(
+        "create function public.test_import_gate() returns trigger language plpgsql as $$
+         begin
+           if new.amount = 4242 then perform pg_advisory_xact_lock(4242); end if;
+           return new;
+         end $$;
+         create trigger test_import_gate before insert on public.business_events
+           for each row execute function public.test_import_gate();",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("gate");
+    let mut gate = app.pool.acquire().await.expect("connection");
+    sqlx::query("select pg_advisory_lock(4242)")
+        .execute(&mut *gate)
+        .await
+        .expect("lock");
+
+    let id = app
+        .task()
+        .kind("data_import", json!({ "path": path }))
+        .insert()
+        .await;
+    let runner = tokio::spawn({
+        let deps = deps.clone();
+        async move { worker::try_execute_one(&deps).await }
+    });
+    wait_until(
+        std::time::Duration::from_secs(20),
+        "the import to wait at the second batch",
+        || async {
+            let waiting: bool = sqlx::query_scalar(
+                "select exists (select 1 from pg_stat_activity
+                                 where datname = current_database()
+                                   and wait_event_type = 'Lock' and wait_event = 'advisory'
+                                   and query ilike '%insert into public.business_events%')",
+            )
+            .fetch_one(&app.pool)
+            .await
+            .expect("activity");
+            waiting.then_some(())
+        },
+    )
+    .await;
+    assert_eq!(task_row(&app.pool, id).await.status, "running");
+
+    // The owner cancels; the heartbeat trips the handler's token; the gate opens.
+    cancel_as_owner(&app.pool, id, app.user_id).await;
+    worker::runner::check_running_tasks(&deps)
+        .await
+        .expect("heartbeat");
+    sqlx::query("select pg_advisory_unlock(4242)")
+        .execute(&mut *gate)
+        .await
+        .expect("unlock");
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(20), runner)
+        .await
+        .expect("the import stops")
+        .expect("join")
+        .expect("run");
+    assert_eq!(outcome, worker::Outcome::Ran(id));
+
+    let row = task_row(&app.pool, id).await;
+    assert_eq!(row.status, "cancelled");
+    assert_eq!(row.locked_by, None);
+    let executions = executions(&app.pool, id).await;
+    assert_eq!(executions.len(), 1);
+    assert_eq!(executions[0].status, "cancelled");
+    let count: i64 =
+        sqlx::query_scalar("select count(*) from public.business_events where user_id = $1")
+            .bind(app.user_id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("count");
+    assert_eq!(count, 0, "nothing of the first batch stays");
+    let logs = logs(&app.pool, id).await;
+    assert!(
+        logs.iter()
+            .any(|(_, _, message)| message == "3000 rows are valid; importing"),
+        "{logs:?}"
+    );
+    assert!(
+        logs.iter()
+            .any(|(_, _, message)| message.starts_with("Cancelled while running")),
+        "{logs:?}"
+    );
+}
+
+#[tokio::test]
 async fn data_import_of_a_missing_file_or_another_users_file_fails_clearly() {
     let (app, storage, deps) = storage_app().await;
     let missing = app

@@ -47,12 +47,10 @@ async fn a_task_goes_from_pending_to_running_to_completed_with_its_execution_and
 
     let logs = logs(&app.pool, id).await;
     let messages: Vec<&str> = logs.iter().map(|(_, _, m)| m.as_str()).collect();
-    assert!(
-        messages[0].starts_with("Attempt 1 of 3 started on worker test-"),
-        "{messages:?}"
-    );
-    assert_eq!(messages[1], "halfway");
-    assert!(messages[2].starts_with("Completed in "), "{messages:?}");
+    // A first attempt's start is its execution row: the log holds its steps and outcome.
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert_eq!(messages[0], "halfway");
+    assert!(messages[1].starts_with("Completed in "), "{messages:?}");
     assert_eq!(handler.runs.lock().expect("lock").as_slice(), &[id]);
 
     assert_eq!(try_execute_one(&deps).await.expect("run"), Outcome::Empty);
@@ -185,6 +183,23 @@ async fn a_retryable_failure_backs_off_then_fails_after_max_attempts() {
     assert!(logs.iter().any(|(attempt, level, message)| *attempt == 3
         && level == "error"
         && message.starts_with("Failed: Gave up after 3 attempts")));
+    // Each retry's log starts with the attempt, which sets it apart from the earlier ones.
+    for attempt in [2, 3] {
+        let first = logs
+            .iter()
+            .find(|(a, _, _)| *a == attempt)
+            .expect("a log line of the attempt");
+        assert_eq!(first.1, "info");
+        assert!(
+            first
+                .2
+                .starts_with(&format!("Attempt {attempt} of 3 started on worker test-")),
+            "{logs:?}"
+        );
+    }
+    assert!(!logs
+        .iter()
+        .any(|(a, _, message)| *a == 1 && message.contains("started on worker")));
     assert_eq!(handler.runs.load(Ordering::SeqCst), 3);
     assert_eq!(deps.metrics.retried.get(), 2);
     assert_eq!(deps.metrics.failed.get(), 1);
@@ -619,4 +634,66 @@ async fn a_handler_that_ignores_its_cancellation_is_dropped_after_the_grace_peri
     assert_eq!(row.status, "cancelled");
     assert_eq!(row.locked_by, None);
     assert_eq!(executions(&app.pool, id).await[0].status, "cancelled");
+}
+
+#[tokio::test]
+async fn an_attempt_longer_than_the_time_limit_is_stopped_and_fails_clearly() {
+    #[derive(Clone)]
+    struct Slow;
+    #[async_trait::async_trait]
+    impl worker::handlers::TaskHandler for Slow {
+        async fn run(
+            &self,
+            _ctx: worker::handlers::HandlerContext,
+        ) -> Result<serde_json::Value, worker::TaskError> {
+            tokio::time::sleep(Duration::from_secs(600)).await;
+            Ok(json!({}))
+        }
+    }
+    let app = TestApp::new().await;
+    let deps = app
+        .deps_with(HandlerRegistry::empty().with("cleanup", Slow))
+        .with_task_timeout(Some(Duration::from_millis(300)));
+    let id = app.task().max_attempts(2).insert().await;
+    let limit_message =
+        "The attempt was stopped after 300 ms, the longest an attempt may run (WORKER_TASK_TIMEOUT_SECS)";
+
+    // Attempt 1 of 2: stopped at the limit, retried like a timeout.
+    let outcome = tokio::time::timeout(Duration::from_secs(10), try_execute_one(&deps))
+        .await
+        .expect("stopped at the limit")
+        .expect("run");
+    assert_eq!(outcome, Outcome::Ran(id));
+    let row = task_row(&app.pool, id).await;
+    assert_eq!(row.status, "pending");
+    assert_eq!(row.locked_by, None);
+    let executions_now = executions(&app.pool, id).await;
+    assert_eq!(executions_now[0].status, "failed");
+    assert_eq!(
+        executions_now[0].error_message.as_deref(),
+        Some(limit_message)
+    );
+    assert!(executions_now[0].duration_ms.is_some_and(|ms| ms >= 300));
+
+    // Attempt 2 of 2: the last one fails the task, in words.
+    make_due(&app.pool, id).await;
+    let outcome = tokio::time::timeout(Duration::from_secs(10), try_execute_one(&deps))
+        .await
+        .expect("stopped at the limit")
+        .expect("run");
+    assert_eq!(outcome, Outcome::Ran(id));
+    let row = task_row(&app.pool, id).await;
+    assert_eq!(row.status, "failed");
+    assert_eq!(
+        row.error_message.as_deref(),
+        Some(format!("Gave up after 2 attempts: {limit_message}").as_str())
+    );
+    let logs = logs(&app.pool, id).await;
+    assert!(
+        logs.iter().any(|(attempt, level, message)| *attempt == 1
+            && level == "warn"
+            && message.starts_with(&format!("Attempt 1 of 2 failed: {limit_message}"))),
+        "{logs:?}"
+    );
+    assert_eq!(deps.metrics.failed.get(), 1);
 }
