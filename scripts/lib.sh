@@ -51,7 +51,7 @@ ensure_cc() {
 }
 
 ensure_postgres() {
-  apt_install postgresql-$PG_MAJOR postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl
+  apt_install postgresql-$PG_MAJOR postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl pgbouncer
   PG_BIN="/usr/lib/postgresql/$PG_MAJOR/bin"
   [ -x "$PG_BIN/postgres" ] || die "PostgreSQL $PG_MAJOR binaries not found in $PG_BIN"
   export PG_BIN
