@@ -495,6 +495,9 @@ async fn j4_admin_changes_a_role_and_watches_the_worker() -> Result<()> {
             b.click_button(&format!("Audit trail of {email}")).await?;
             b.wait_for(Find::Heading(&format!("Audit trail of {email}"))).await?;
             b.wait_for(Find::Text("role: \"business_user\" → \"guest\"")).await?;
+            // Who did it, by name and email, and from where (the gateway's X-Forwarded-For).
+            b.wait_for(Find::Text("Ada Admin <admin@taskdeck.dev>")).await?;
+            b.wait_for(Find::Text("127.0.0.1")).await?;
             b.screenshot("admin-audit").await?;
 
             let admin = Api::new()?.sign_in(ADMIN.0, ADMIN.1).await?;
