@@ -3,7 +3,6 @@
 use gloo::timers::callback::Timeout;
 use yew::platform::spawn_local;
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 use crate::components::feedback::error_view;
 use crate::components::feedback::loading_view;
@@ -16,75 +15,127 @@ use crate::error::AppError;
 use crate::guard::{decide, Access, Decision};
 use crate::hooks::use_session;
 use crate::pages;
+use crate::router::{self, use_location, Router};
 use crate::services::http::Api;
 use crate::services::profiles;
 use crate::session::{now_secs, refresh_delay_ms};
 use crate::state::{Action, AppContext, AppState};
 
 /// Every page of the app.
-#[derive(Debug, Clone, PartialEq, Eq, Routable)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     /// The landing page.
-    #[at("/")]
     Landing,
     /// Sign in.
-    #[at("/auth/login")]
     Login,
     /// Create an account.
-    #[at("/auth/register")]
     Register,
     /// Ask for a recovery mail.
-    #[at("/auth/forgot-password")]
     ForgotPassword,
     /// Choose a new password (from the recovery mail).
-    #[at("/auth/reset-password")]
     ResetPassword,
     /// Metrics and recent tasks.
-    #[at("/dashboard")]
     Dashboard,
     /// The task list.
-    #[at("/tasks")]
     Tasks,
     /// The creation wizard.
-    #[at("/tasks/new")]
     NewTask,
     /// One task.
-    #[at("/tasks/:id")]
     TaskDetail {
         /// The task id.
         id: String,
     },
     /// Charts.
-    #[at("/analytics")]
     Analytics,
     /// Generated reports.
-    #[at("/analytics/reports")]
     Reports,
     /// Settings index.
-    #[at("/settings")]
     Settings,
     /// Profile settings.
-    #[at("/settings/profile")]
     SettingsProfile,
     /// Password, MFA, sessions.
-    #[at("/settings/security")]
     SettingsSecurity,
     /// Admin overview.
-    #[at("/admin")]
     Admin,
     /// Users.
-    #[at("/admin/users")]
     AdminUsers,
     /// Workers, queue, failures, settings.
-    #[at("/admin/system")]
     AdminSystem,
     /// Anything else.
-    #[not_found]
-    #[at("/404")]
     NotFound,
 }
 
+/// The routes without parameters, in [`Route::recognize`]'s search order.
+const FIXED: [Route; 17] = [
+    Route::Landing,
+    Route::Login,
+    Route::Register,
+    Route::ForgotPassword,
+    Route::ResetPassword,
+    Route::Dashboard,
+    Route::Tasks,
+    Route::NewTask,
+    Route::Analytics,
+    Route::Reports,
+    Route::Settings,
+    Route::SettingsProfile,
+    Route::SettingsSecurity,
+    Route::Admin,
+    Route::AdminUsers,
+    Route::AdminSystem,
+    Route::NotFound,
+];
+
 impl Route {
+    /// The page at `path` (no query): [`Route::NotFound`] for anything unknown. One
+    /// trailing slash is ignored (`/tasks/` is `/tasks`).
+    pub fn recognize(path: &str) -> Self {
+        let path = match path.strip_suffix('/') {
+            Some(trimmed) if !trimmed.is_empty() && !trimmed.ends_with('/') => trimmed,
+            _ => path,
+        };
+        if let Some(id) = path.strip_prefix("/tasks/") {
+            if !id.is_empty() && id != "new" && !id.contains('/') {
+                return Self::TaskDetail { id: id.to_owned() };
+            }
+        }
+        FIXED
+            .into_iter()
+            .find(|route| route.fixed_path() == path)
+            .unwrap_or(Self::NotFound)
+    }
+
+    /// The address of the page (`/tasks/<id>`).
+    pub fn to_path(&self) -> String {
+        match self {
+            Self::TaskDetail { id } => format!("/tasks/{id}"),
+            route => route.fixed_path().to_owned(),
+        }
+    }
+
+    fn fixed_path(&self) -> &'static str {
+        match self {
+            Self::Landing => "/",
+            Self::Login => "/auth/login",
+            Self::Register => "/auth/register",
+            Self::ForgotPassword => "/auth/forgot-password",
+            Self::ResetPassword => "/auth/reset-password",
+            Self::Dashboard => "/dashboard",
+            Self::Tasks => "/tasks",
+            Self::NewTask => "/tasks/new",
+            Self::TaskDetail { .. } => "/tasks/:id",
+            Self::Analytics => "/analytics",
+            Self::Reports => "/analytics/reports",
+            Self::Settings => "/settings",
+            Self::SettingsProfile => "/settings/profile",
+            Self::SettingsSecurity => "/settings/security",
+            Self::Admin => "/admin",
+            Self::AdminUsers => "/admin/users",
+            Self::AdminSystem => "/admin/system",
+            Self::NotFound => "/404",
+        }
+    }
+
     /// What the route requires.
     pub fn access(&self) -> Access {
         match self {
@@ -135,7 +186,10 @@ fn page(route: &Route) -> Html {
     }
 }
 
-fn switch(route: Route) -> Html {
+/// The page at the current address, behind its guard.
+#[function_component(CurrentPage)]
+fn current_page() -> Html {
+    let route = use_location().route;
     let access = route.access();
     let content = page(&route);
     html! { <Guard {access}>{ content }</Guard> }
@@ -155,12 +209,8 @@ pub struct GuardProps {
 #[function_component(Guard)]
 pub fn guard(props: &GuardProps) -> Html {
     let session = use_session();
-    let navigator = use_navigator();
-    let location = use_location();
+    let path = use_location().full();
     let state = session.state();
-    let path = location
-        .map(|l| format!("{}{}", l.path(), l.query_str()))
-        .unwrap_or_else(|| "/".into());
     let is_admin = match (&state.profile, &state.profile_error) {
         (Some(_), _) => Some(state.is_admin()),
         (None, Some(_)) => Some(false),
@@ -168,10 +218,13 @@ pub fn guard(props: &GuardProps) -> Html {
     };
     let decision = decide(props.access, state.signed_in(), is_admin, &path);
     {
-        let redirect = matches!(decision, Decision::Redirect(_));
-        use_effect_on((redirect, path), move |(redirect, path)| {
-            if let (true, Some(navigator)) = (*redirect, navigator) {
-                let _ = navigator.replace_with_query(&Route::Login, &[("next", path.as_str())]);
+        let redirect = match &decision {
+            Decision::Redirect(url) => Some(url.clone()),
+            _ => None,
+        };
+        use_effect_on(redirect, |redirect| {
+            if let Some(url) = redirect {
+                router::replace(url);
             }
         });
     }
@@ -298,34 +351,76 @@ pub fn root(props: &RootProps) -> Html {
     };
     html! {
         <ContextProvider<AppContext> context={context}>
-            <BrowserRouter>
-                <Switch<Route> render={switch} />
-            </BrowserRouter>
+            <Router><CurrentPage /></Router>
         </ContextProvider<AppContext>>
     }
 }
 
-/// Navigates to a path of this site (`/tasks?status=failed`), as after sign-in.
-pub fn go_to_path(navigator: &Navigator, path: &str) {
-    let (route_path, query) = path.split_once('?').unwrap_or((path, ""));
-    let route = Route::recognize(route_path).unwrap_or(Route::Dashboard);
-    let pairs: Vec<(String, String)> = query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let decode = |s: &str| {
-                js_sys::decode_uri_component(&s.replace('+', " "))
-                    .ok()
-                    .and_then(|v| v.as_string())
-                    .unwrap_or_else(|| s.to_owned())
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    #[wasm_bindgen_test]
+    fn every_route_has_its_address_and_back() {
+        let task = Route::TaskDetail {
+            id: "0b7f6a52-3c1e-4d2a-9f4e-2a1b3c4d5e6f".into(),
+        };
+        for route in FIXED.into_iter().chain([task]) {
+            assert_eq!(Route::recognize(&route.to_path()), route, "{route:?}");
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn addresses_as_before() {
+        assert_eq!(Route::recognize("/"), Route::Landing);
+        assert_eq!(Route::recognize("/auth/login"), Route::Login);
+        assert_eq!(
+            Route::recognize("/auth/reset-password"),
+            Route::ResetPassword
+        );
+        assert_eq!(Route::recognize("/tasks"), Route::Tasks);
+        assert_eq!(Route::recognize("/tasks/"), Route::Tasks);
+        assert_eq!(Route::recognize("/tasks/new"), Route::NewTask);
+        assert_eq!(
+            Route::recognize("/tasks/not-a-task"),
+            Route::TaskDetail {
+                id: "not-a-task".into()
+            }
+        );
+        assert_eq!(Route::recognize("/analytics/reports"), Route::Reports);
+        assert_eq!(
+            Route::recognize("/settings/security"),
+            Route::SettingsSecurity
+        );
+        assert_eq!(Route::recognize("/admin/system"), Route::AdminSystem);
+        assert_eq!(Route::Dashboard.to_path(), "/dashboard");
+        assert_eq!(
+            Route::TaskDetail { id: "abc".into() }.to_path(),
+            "/tasks/abc"
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn anything_else_is_not_found() {
+        for path in [
+            "",
+            "/nope",
+            "/404",
+            "/tasks/abc/edit",
+            "/tasks//",
+            "/admin/users/x",
+            "/auth",
+            "/dashboard/",
+            "//",
+        ] {
+            let expected = if path == "/dashboard/" {
+                Route::Dashboard
+            } else {
+                Route::NotFound
             };
-            (decode(k), decode(v))
-        })
-        .collect();
-    if pairs.is_empty() {
-        navigator.push(&route);
-    } else {
-        let _ = navigator.push_with_query(&route, &pairs);
+            assert_eq!(Route::recognize(path), expected, "{path}");
+        }
     }
 }

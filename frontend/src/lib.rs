@@ -1,7 +1,7 @@
 //! Taskdeck's single-page app: Yew on wasm32, talking straight to Supabase Auth,
 //! PostgREST and Storage with the user's JWT.
 //!
-//! - [`app`]: routes, layouts and guards; [`pages`] one module per route (admin pages in
+//! - [`app`]: routes, layouts and guards; [`router`] follows the address; [`pages`] one module per route (admin pages in
 //!   their own module); [`components`] reusable pieces (charts included).
 //! - [`hooks`]: `use_session()`, `use_load()`.
 //! - [`services`]: one module per backend resource over one request layer
@@ -16,6 +16,7 @@ pub mod format;
 pub mod guard;
 pub mod hooks;
 pub mod pages;
+pub mod router;
 pub mod services;
 pub mod session;
 pub mod state;

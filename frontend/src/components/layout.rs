@@ -3,12 +3,12 @@
 
 use yew::platform::spawn_local;
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 use crate::app::Route;
 use crate::components::route_link;
 use crate::hooks::use_effect_on;
 use crate::hooks::{use_app, use_session};
+use crate::router::{self, link, use_location};
 use crate::state::Action;
 
 /// Props of the layouts.
@@ -78,19 +78,15 @@ pub fn public_layout(props: &LayoutProps) -> Html {
 #[function_component(AppLayout)]
 pub fn app_layout(props: &LayoutProps) -> Html {
     let session = use_session();
-    let route = use_route::<Route>();
+    let route = use_location().route;
     let menu_open = use_state(bool::default);
-    let navigator = use_navigator();
     let sign_out = {
         let session = session.clone();
         Callback::from(move |_| {
             let session = session.clone();
-            let navigator = navigator.clone();
             spawn_local(async move {
                 session.sign_out().await;
-                if let Some(navigator) = navigator {
-                    navigator.push(&Route::Landing);
-                }
+                router::push("/");
             });
         })
     };
@@ -98,10 +94,7 @@ pub fn app_layout(props: &LayoutProps) -> Html {
         let menu_open = menu_open.clone();
         Callback::from(move |_| menu_open.set(!*menu_open))
     };
-    let active = |section: &str| {
-        let current = route.as_ref().map(Route::section).unwrap_or_default();
-        (current == section).then_some("active")
-    };
+    let active = |section: &str| (route.section() == section).then_some("active");
     let name = session
         .profile()
         .and_then(|p| p.name.clone())
@@ -109,11 +102,11 @@ pub fn app_layout(props: &LayoutProps) -> Html {
         .unwrap_or_default();
     let link = |to: Route, label: &'static str, section: &'static str| {
         let current = active(section);
-        html! {
-            <Link<Route> to={to} classes={classes!("navlink", current)}>
-                <span aria-current={current.map(|_| "page")}>{ label }</span>
-            </Link<Route>>
-        }
+        link(
+            &to,
+            classes!("navlink", current),
+            html! { <span aria-current={current.map(|_| "page")}>{ label }</span> },
+        )
     };
     html! {
         <div class="shell app">
@@ -146,14 +139,14 @@ pub fn app_layout(props: &LayoutProps) -> Html {
 /// The admin pages' sub-navigation.
 #[function_component(AdminNav)]
 pub fn admin_nav() -> Html {
-    let route = use_route::<Route>();
+    let route = use_location().route;
     let item = |to: Route, label: &'static str| {
-        let current = route.as_ref() == Some(&to);
-        html! {
-            <Link<Route> to={to} classes={classes!("tab", current.then_some("active"))}>
-                <span aria-current={current.then_some("page")}>{ label }</span>
-            </Link<Route>>
-        }
+        let current = route == to;
+        link(
+            &to,
+            classes!("tab", current.then_some("active")),
+            html! { <span aria-current={current.then_some("page")}>{ label }</span> },
+        )
     };
     html! {
         <nav class="tabs" aria-label="Administration">

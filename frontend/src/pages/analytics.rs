@@ -9,7 +9,6 @@ use domain::{
 };
 use yew::platform::spawn_local;
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 use crate::app::Route;
 use crate::components::chart::{chart_view, ChartProps};
@@ -26,6 +25,7 @@ use crate::components::route_link;
 use crate::components::{ChartKind, DownloadLink};
 use crate::error::AppError;
 use crate::hooks::{use_app, use_load, Remote};
+use crate::router;
 use crate::services::{analytics, reports, tasks};
 
 /// Preset ranges offered next to the date pickers.
@@ -198,14 +198,13 @@ pub fn regenerate_task(report: &AnalyticsReport) -> Result<NewTask, AppError> {
 #[function_component(Reports)]
 pub fn reports_page() -> Html {
     let ctx = use_app();
-    let navigator = use_navigator();
     let page = use_state(u64::default);
     let busy = use_state(Option::<uuid::Uuid>::default);
     let loader = use_load(*page, |api, page| async move {
         reports::list(&api, page, 20).await
     });
     let again = |report: &AnalyticsReport| {
-        let (ctx, busy, navigator) = (ctx.clone(), busy.clone(), navigator.clone());
+        let (ctx, busy) = (ctx.clone(), busy.clone());
         let report = report.clone();
         Callback::from(move |_| {
             let task = match regenerate_task(&report) {
@@ -213,16 +212,12 @@ pub fn reports_page() -> Html {
                 Err(e) => return ctx.notify_error(&e),
             };
             busy.set(Some(report.id));
-            let (ctx, busy, navigator) = (ctx.clone(), busy.clone(), navigator.clone());
+            let (ctx, busy) = (ctx.clone(), busy.clone());
             spawn_local(async move {
                 match tasks::create(&ctx.api, &task, 3).await {
                     Ok(created) => {
                         ctx.notify("A new report is being generated.");
-                        if let Some(navigator) = navigator {
-                            navigator.push(&Route::TaskDetail {
-                                id: created.id.to_string(),
-                            });
-                        }
+                        router::push(&format!("/tasks/{}", created.id));
                     }
                     Err(e) => ctx.notify_error(&e),
                 }

@@ -4,14 +4,14 @@
 use domain::{DisplayName, Email, Password};
 use yew::platform::spawn_local;
 use yew::prelude::*;
-use yew_router::prelude::*;
 
-use crate::app::{go_to_path, Route};
+use crate::app::Route;
 use crate::components::feedback::error_view;
 use crate::components::feedback::loading_view;
 use crate::components::field::TextField;
 use crate::components::route_link;
 use crate::hooks::use_effect_on;
+use crate::router::{self, use_location};
 
 use crate::config::origin;
 use crate::error::{capitalize, AppError};
@@ -59,14 +59,8 @@ pub fn password_strength(password: &str) -> (u8, &'static str) {
 pub fn login() -> Html {
     let ctx = use_app();
     let session = use_session();
-    let navigator = use_navigator();
     let location = use_location();
-    let next = safe_next(
-        location
-            .as_ref()
-            .and_then(|l| crate::services::query::param(l.query_str(), "next"))
-            .as_deref(),
-    );
+    let next = safe_next(crate::services::query::param(&location.query, "next").as_deref());
     let email = use_state(String::new);
     let password = use_state(String::new);
     let code = use_state(String::new);
@@ -77,11 +71,10 @@ pub fn login() -> Html {
     // Signed in (now or already): go where the visitor wanted to go.
     {
         let signed_in = session.session().is_some();
-        let navigator = navigator.clone();
         let next = next.clone();
         use_effect_on(signed_in, move |signed_in| {
-            if let (true, Some(navigator)) = (*signed_in, navigator) {
-                go_to_path(&navigator, &next);
+            if *signed_in {
+                router::push(&next);
             }
         });
     }
@@ -258,7 +251,6 @@ pub fn login() -> Html {
 pub fn register() -> Html {
     let ctx = use_app();
     let session = use_session();
-    let navigator = use_navigator();
     let name = use_state(String::new);
     let email = use_state(String::new);
     let password = use_state(String::new);
@@ -267,7 +259,7 @@ pub fn register() -> Html {
     let busy = use_state(bool::default);
     let sent = use_state(bool::default);
     let onsubmit = {
-        let (name, email, password, errors, error, busy, sent, api, session, navigator) = (
+        let (name, email, password, errors, error, busy, sent, api, session) = (
             name.clone(),
             email.clone(),
             password.clone(),
@@ -277,7 +269,6 @@ pub fn register() -> Html {
             sent.clone(),
             ctx.api.clone(),
             session.clone(),
-            navigator.clone(),
         );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
@@ -294,21 +285,18 @@ pub fn register() -> Html {
             busy.set(true);
             error.set(None);
             let (name, email, password) = ((*name).clone(), (*email).clone(), (*password).clone());
-            let (error, busy, sent, api, session, navigator) = (
+            let (error, busy, sent, api, session) = (
                 error.clone(),
                 busy.clone(),
                 sent.clone(),
                 api.clone(),
                 session.clone(),
-                navigator.clone(),
             );
             spawn_local(async move {
                 match auth::sign_up(&api, &email, &password, &name).await {
                     Ok(SignUp::SignedIn(new_session)) => {
                         session.adopt(new_session);
-                        if let Some(navigator) = navigator {
-                            navigator.push(&Route::Dashboard);
-                        }
+                        router::push_route(&Route::Dashboard);
                     }
                     Ok(SignUp::ConfirmEmail) => sent.set(true),
                     Err(e) => error.set(Some(e)),
@@ -430,7 +418,6 @@ pub fn forgot_password() -> Html {
 pub fn reset_password() -> Html {
     let ctx = use_app();
     let session = use_session();
-    let navigator = use_navigator();
     let link_error = use_state(Option::<AppError>::default);
     let checking = use_state(|| true);
     let password = use_state(String::new);
@@ -438,12 +425,11 @@ pub fn reset_password() -> Html {
     let error = use_state(Option::<AppError>::default);
     let busy = use_state(bool::default);
     {
-        let (api, session, link_error, checking, navigator) = (
+        let (api, session, link_error, checking) = (
             ctx.api.clone(),
             session.clone(),
             link_error.clone(),
             checking.clone(),
-            navigator.clone(),
         );
         use_effect_on((), move |_| {
             let hash = gloo::utils::window().location().hash().unwrap_or_default();
@@ -462,9 +448,7 @@ pub fn reset_password() -> Html {
                                 user,
                             });
                             // Drop the tokens from the address bar.
-                            if let Some(navigator) = navigator {
-                                navigator.replace(&Route::ResetPassword);
-                            }
+                            router::replace(&Route::ResetPassword.to_path());
                         }
                         Err(e) => link_error.set(Some(e)),
                     }
@@ -475,13 +459,12 @@ pub fn reset_password() -> Html {
         });
     }
     let onsubmit = {
-        let (password, field_error, error, busy, api, navigator, ctx2) = (
+        let (password, field_error, error, busy, api, ctx2) = (
             password.clone(),
             field_error.clone(),
             error.clone(),
             busy.clone(),
             ctx.api.clone(),
-            navigator.clone(),
             ctx.clone(),
         );
         Callback::from(move |e: SubmitEvent| {
@@ -494,21 +477,18 @@ pub fn reset_password() -> Html {
             }
             busy.set(true);
             error.set(None);
-            let (password, error, busy, api, navigator, ctx2) = (
+            let (password, error, busy, api, ctx2) = (
                 (*password).clone(),
                 error.clone(),
                 busy.clone(),
                 api.clone(),
-                navigator.clone(),
                 ctx2.clone(),
             );
             spawn_local(async move {
                 match auth::update_password(&api, &password).await {
                     Ok(_) => {
                         ctx2.notify("Your password has been changed.");
-                        if let Some(navigator) = navigator {
-                            navigator.push(&Route::Dashboard);
-                        }
+                        router::push_route(&Route::Dashboard);
                     }
                     Err(e) => error.set(Some(e)),
                 }

@@ -7,7 +7,6 @@ use domain::{DisplayName, Password, Profile};
 use serde_json::{json, Value};
 use yew::platform::spawn_local;
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 use crate::app::Route;
 use crate::components::feedback::error_view;
@@ -16,6 +15,7 @@ use crate::components::field::event_value;
 use crate::components::field::{SelectField, TextField};
 use crate::components::remote_view;
 use crate::components::route_link;
+use crate::router;
 
 use crate::error::{capitalize, AppError};
 use crate::hooks::{use_app, use_load, use_session};
@@ -262,7 +262,6 @@ fn profile_form(props: &ProfileFormProps) -> Html {
 pub fn security_settings() -> Html {
     let ctx = use_app();
     let session = use_session();
-    let navigator = use_navigator();
     let password = use_state(String::new);
     let confirm = use_state(String::new);
     let password_error = use_state(Option::<String>::default);
@@ -426,19 +425,9 @@ pub fn security_settings() -> Html {
         }
     });
     let sign_out = |scope: &'static str| {
-        let (ctx, session, navigator, reload) = (
-            ctx.clone(),
-            session.clone(),
-            navigator.clone(),
-            sessions.reload.clone(),
-        );
+        let (ctx, session, reload) = (ctx.clone(), session.clone(), sessions.reload.clone());
         Callback::from(move |_| {
-            let (ctx, session, navigator, reload) = (
-                ctx.clone(),
-                session.clone(),
-                navigator.clone(),
-                reload.clone(),
-            );
+            let (ctx, session, reload) = (ctx.clone(), session.clone(), reload.clone());
             spawn_local(async move {
                 match auth::logout(&ctx.api, scope).await {
                     Ok(()) if scope == "others" => {
@@ -447,9 +436,7 @@ pub fn security_settings() -> Html {
                     }
                     Ok(()) => {
                         session.sign_out().await;
-                        if let Some(navigator) = navigator {
-                            navigator.push(&Route::Login);
-                        }
+                        router::push_route(&Route::Login);
                     }
                     Err(e) => ctx.notify_error(&e),
                 }

@@ -44,12 +44,31 @@ pub fn human_size(bytes: Option<i64>) -> String {
     let Some(bytes) = bytes else {
         return "—".into();
     };
-    let bytes = bytes.max(0) as f64;
-    if bytes < 1024.0 {
-        format!("{bytes} B")
+    let whole = bytes.max(0);
+    // Plain bytes from the integer: `{}` of an `f64` would link core's float formatting.
+    let bytes = whole as f64;
+    if whole < 1024 {
+        format!("{whole} B")
     } else if bytes < 1024.0 * 1024.0 {
         format!("{} KB", crate::format::tenths(bytes / 1024.0))
     } else {
         format!("{} MB", crate::format::tenths(bytes / 1024.0 / 1024.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    #[wasm_bindgen_test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(human_size(None), "—");
+        assert_eq!(human_size(Some(-5)), "0 B");
+        assert_eq!(human_size(Some(512)), "512 B");
+        assert_eq!(human_size(Some(1023)), "1023 B");
+        assert_eq!(human_size(Some(1536)), "1.5 KB");
+        assert_eq!(human_size(Some(5 * 1024 * 1024 / 2)), "2.5 MB");
     }
 }

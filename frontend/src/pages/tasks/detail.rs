@@ -6,7 +6,6 @@ use serde_json::Value;
 use uuid::Uuid;
 use yew::platform::spawn_local;
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 use crate::app::Route;
 use crate::components::badge::priority_badge_view;
@@ -23,6 +22,7 @@ use crate::components::route_link;
 use crate::components::term;
 use crate::components::{datetime_view, time_view, DownloadLink};
 use crate::hooks::use_effect_on;
+use crate::router;
 
 use crate::error::AppError;
 use crate::format;
@@ -78,7 +78,6 @@ struct TaskViewProps {
 #[function_component(TaskView)]
 fn task_view(props: &TaskViewProps) -> Html {
     let ctx = use_app();
-    let navigator = use_navigator();
     let id = props.id;
     let level = use_state(|| LogLevel::Debug);
     let task = use_load(id, |api, id| async move { tasks::get(&api, id).await });
@@ -166,14 +165,7 @@ fn task_view(props: &TaskViewProps) -> Html {
             });
         })
     };
-    let clone = {
-        let navigator = navigator.clone();
-        Callback::from(move |_| {
-            if let Some(navigator) = &navigator {
-                let _ = navigator.push_with_query(&Route::NewTask, &[("from", id.to_string())]);
-            }
-        })
-    };
+    let clone = { Callback::from(move |_| router::push(&format!("/tasks/new?from={id}"))) };
     let on_level = {
         let level = level.clone();
         Callback::from(move |e: Event| {

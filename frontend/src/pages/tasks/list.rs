@@ -1,11 +1,9 @@
 use std::rc::Rc;
 
 use domain::{Task, TaskPriority, TaskStatus, TaskType};
-use serde::Deserialize;
 use uuid::Uuid;
 use yew::platform::spawn_local;
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 use crate::app::Route;
 use crate::components::badge::priority_badge_view;
@@ -22,6 +20,7 @@ use crate::components::time_view;
 use crate::format;
 use crate::hooks::use_effect_on;
 use crate::hooks::{use_app, use_load, Remote};
+use crate::router::{self, use_location};
 use crate::services::tasks::{self, TaskFilter, TaskSort};
 use crate::services::Page;
 
@@ -42,19 +41,13 @@ fn options<T: Copy>(
 }
 
 /// The filters as they appear in the address (`/tasks?status=failed&q=report&page=2`).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TaskQuery {
-    #[serde(default)]
     status: Option<String>,
-    #[serde(default, rename = "type")]
     task_type: Option<String>,
-    #[serde(default)]
     priority: Option<String>,
-    #[serde(default)]
     q: Option<String>,
-    #[serde(default)]
     sort: Option<String>,
-    #[serde(default)]
     page: Option<u64>,
 }
 
@@ -110,15 +103,23 @@ pub fn query_pairs(filter: &TaskFilter) -> Vec<(&'static str, String)> {
     pairs
 }
 
+/// `/tasks` with the filter's query (`/tasks?status=failed&q=weekly%20report`).
+pub fn tasks_address(filter: &TaskFilter) -> String {
+    let mut address = String::from("/tasks");
+    for (i, (key, value)) in query_pairs(filter).into_iter().enumerate() {
+        address.push(if i == 0 { '?' } else { '&' });
+        address.push_str(key);
+        address.push('=');
+        address.push_str(&crate::services::query::encode(&value));
+    }
+    address
+}
+
 /// The task list with filters, search, sort, paging and bulk cancel.
 #[function_component(TaskList)]
 pub fn task_list() -> Html {
     let ctx = use_app();
-    let location = use_location();
-    let navigator = use_navigator();
-    let from_address = location
-        .map(|l| filter_from_query(&TaskQuery::from_query(l.query_str())))
-        .unwrap_or_default();
+    let from_address = filter_from_query(&TaskQuery::from_query(&use_location().query));
     let filter = use_state(|| from_address.clone());
     let search = use_state(|| filter.search.clone());
     // The address changed under us (a link to /tasks, back/forward): follow it.
@@ -133,9 +134,7 @@ pub fn task_list() -> Html {
     }
     // Keep the address in step, so a filtered list can be bookmarked and shared.
     use_effect_on((*filter).clone(), move |filter| {
-        if let Some(navigator) = navigator {
-            let _ = navigator.replace_with_query(&Route::Tasks, &query_pairs(filter));
-        }
+        router::replace(&tasks_address(filter));
     });
     let selected = use_state(Vec::<Uuid>::new);
     let busy = use_state(bool::default);
@@ -361,6 +360,22 @@ mod tests {
         assert_eq!(filter.page, 2);
         let pairs = query_pairs(&filter);
         assert_eq!(pairs.len(), 5);
+        let address = tasks_address(&filter);
+        assert_eq!(
+            address,
+            "/tasks?status=failed&type=http_request&q=ping&sort=priority&page=2"
+        );
+        let (_, query) = address.split_once('?').expect("a query");
+        assert_eq!(filter_from_query(&TaskQuery::from_query(query)), filter);
+        let search = TaskFilter {
+            search: "weekly report & more".into(),
+            ..TaskFilter::default()
+        };
+        assert_eq!(
+            tasks_address(&search),
+            "/tasks?q=weekly%20report%20%26%20more"
+        );
+        assert_eq!(tasks_address(&TaskFilter::default()), "/tasks");
         assert_eq!(
             filter_from_query(&TaskQuery {
                 status: Some("nope".into()),

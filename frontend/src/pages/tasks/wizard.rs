@@ -14,9 +14,7 @@ use uuid::Uuid;
 use wasm_bindgen::JsValue;
 use yew::platform::spawn_local;
 use yew::prelude::*;
-use yew_router::prelude::*;
 
-use crate::app::Route;
 use crate::components::feedback::error_view;
 use crate::components::feedback::loading_view;
 use crate::components::field::event_checked;
@@ -26,6 +24,7 @@ use crate::hooks::use_effect_on;
 
 use crate::error::{capitalize, AppError};
 use crate::hooks::{use_app, use_session};
+use crate::router::{self, use_location};
 use crate::services::tasks;
 
 /// The wizard's steps.
@@ -429,7 +428,6 @@ pub const CRON_EXAMPLES: [(&str, &str); 4] = [
 pub fn new_task_wizard() -> Html {
     let ctx = use_app();
     let session = use_session();
-    let navigator = use_navigator();
     let location = use_location();
     let today = Utc::now().date_naive();
     let form = use_state(|| WizardForm::new(today));
@@ -439,8 +437,7 @@ pub fn new_task_wizard() -> Html {
     let busy = use_state(bool::default);
     let user_id = session.user_id().unwrap_or_default();
     let is_admin = session.is_admin();
-    let from = location
-        .and_then(|l| crate::services::query::param(l.query_str(), "from"))
+    let from = crate::services::query::param(&location.query, "from")
         .and_then(|id| id.parse::<Uuid>().ok());
     let prefilling = use_state(|| from.is_some());
 
@@ -498,13 +495,12 @@ pub fn new_task_wizard() -> Html {
         })
     };
     let create = {
-        let (form, errors, server_error, busy, api, navigator, ctx) = (
+        let (form, errors, server_error, busy, api, ctx) = (
             form.clone(),
             errors.clone(),
             server_error.clone(),
             busy.clone(),
             ctx.api.clone(),
-            navigator.clone(),
             ctx.clone(),
         );
         Callback::from(move |_| {
@@ -520,22 +516,13 @@ pub fn new_task_wizard() -> Html {
             };
             busy.set(true);
             server_error.set(None);
-            let (server_error, busy, api, navigator, ctx) = (
-                server_error.clone(),
-                busy.clone(),
-                api.clone(),
-                navigator.clone(),
-                ctx.clone(),
-            );
+            let (server_error, busy, api, ctx) =
+                (server_error.clone(), busy.clone(), api.clone(), ctx.clone());
             spawn_local(async move {
                 match tasks::create(&api, &task, attempts).await {
                     Ok(created) => {
                         ctx.notify(format!("Task “{}” created.", created.title));
-                        if let Some(navigator) = navigator {
-                            navigator.push(&Route::TaskDetail {
-                                id: created.id.to_string(),
-                            });
-                        }
+                        router::push(&format!("/tasks/{}", created.id));
                     }
                     Err(e) => {
                         server_error.set(Some(e));
