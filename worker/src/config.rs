@@ -39,9 +39,14 @@ pub struct Cli {
     /// This worker's id in the `workers` table (default `<host>-<pid>`).
     #[arg(long, value_name = "WORKER_NAME")]
     pub name: Option<String>,
-    /// LISTEN for new tasks (default true); false polls only, for poolers in transaction mode.
+    /// LISTEN for new tasks (default true); false polls only.
     #[arg(long, value_name = "WORKER_LISTEN")]
     pub listen: Option<String>,
+    /// DATABASE_URL goes through a connection pooler in transaction mode (PgBouncer
+    /// `pool_mode = transaction`, Supabase's pooler on port 6543): poll only, no prepared
+    /// statements kept, no session settings; each query in a transaction (default false).
+    #[arg(long, value_name = "WORKER_TRANSACTION_POOLER")]
+    pub transaction_pooler: Option<String>,
     /// Address of the /health and /metrics endpoint, e.g. 127.0.0.1:9464 (default: none).
     #[arg(long, value_name = "WORKER_METRICS_ADDR")]
     pub metrics_addr: Option<String>,
@@ -166,6 +171,9 @@ pub struct Settings {
     pub worker_name: String,
     /// LISTEN for notifications (false: poll only).
     pub listen: bool,
+    /// DATABASE_URL goes through a pooler in transaction mode: no LISTEN, no prepared
+    /// statements kept, no `options` startup parameter, each query in a transaction.
+    pub transaction_pooler: bool,
     /// Where to serve /health and /metrics.
     pub metrics_addr: Option<SocketAddr>,
     /// Log format.
@@ -310,7 +318,26 @@ impl Settings {
             None => default_worker_name(),
         };
 
-        let listen = boolean(get(cli.listen, "WORKER_LISTEN"), "WORKER_LISTEN", true)?;
+        let transaction_pooler = boolean(
+            get(cli.transaction_pooler, "WORKER_TRANSACTION_POOLER"),
+            "WORKER_TRANSACTION_POOLER",
+            false,
+        )?;
+        // Behind a transaction pooler, LISTEN cannot work (the session that listens is
+        // handed to other clients between transactions): poll only, and refuse a request
+        // for the contrary.
+        let listen_value = get(cli.listen, "WORKER_LISTEN");
+        let listen_given = listen_value.is_some();
+        let listen = boolean(listen_value, "WORKER_LISTEN", true)?;
+        if transaction_pooler && listen && listen_given {
+            return Err(ConfigError::new(
+                "WORKER_LISTEN",
+                "cannot be true with WORKER_TRANSACTION_POOLER=true: a pooler in transaction mode \
+                 does not deliver notifications (the worker polls every WORKER_POLL_INTERVAL_MS \
+                 instead); leave WORKER_LISTEN unset or set it to false",
+            ));
+        }
+        let listen = listen && !transaction_pooler;
         let http_allow_private = boolean(
             get(cli.http_allow_private, "WORKER_HTTP_ALLOW_PRIVATE"),
             "WORKER_HTTP_ALLOW_PRIVATE",
@@ -349,6 +376,7 @@ impl Settings {
             poll_interval: Duration::from_millis(poll_ms),
             worker_name,
             listen,
+            transaction_pooler,
             metrics_addr,
             log_format,
             shutdown_timeout: Duration::from_secs(shutdown_secs),
@@ -371,6 +399,7 @@ impl Settings {
             poll_interval: Duration::from_millis(1000),
             worker_name: default_worker_name(),
             listen: true,
+            transaction_pooler: false,
             metrics_addr: None,
             log_format: LogFormat::Pretty,
             shutdown_timeout: Duration::from_secs(30),
@@ -464,6 +493,7 @@ mod tests {
         assert_eq!(settings.lease, Duration::from_secs(30));
         assert_eq!(settings.poll_interval, Duration::from_millis(1000));
         assert!(settings.listen);
+        assert!(!settings.transaction_pooler);
         assert_eq!(settings.metrics_addr, None);
         assert_eq!(settings.log_format, LogFormat::Pretty);
         assert_eq!(settings.shutdown_timeout, Duration::from_secs(30));
@@ -500,6 +530,7 @@ mod tests {
             ("WORKER_LEASE_SECS", "1"),
             ("WORKER_POLL_INTERVAL_MS", "-5"),
             ("WORKER_LISTEN", "maybe"),
+            ("WORKER_TRANSACTION_POOLER", "pgbouncer"),
             ("WORKER_METRICS_ADDR", "localhost"),
             ("LOG_FORMAT", "xml"),
             ("WORKER_SHUTDOWN_SECS", "soon"),
@@ -523,6 +554,58 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "WORKER_CONCURRENCY must be a whole number from 1 to 256 (got \"four\")"
+        );
+    }
+
+    #[test]
+    fn a_transaction_pooler_means_polling_only() {
+        for value in ["true", "1", "yes", "on"] {
+            let settings = load(&[DB, ("WORKER_TRANSACTION_POOLER", value)], &[]).expect("valid");
+            assert!(settings.transaction_pooler);
+            assert!(!settings.listen, "no LISTEN behind a transaction pooler");
+        }
+        let settings = load(
+            &[
+                DB,
+                ("WORKER_TRANSACTION_POOLER", "true"),
+                ("WORKER_LISTEN", "false"),
+            ],
+            &[],
+        )
+        .expect("valid");
+        assert!(settings.transaction_pooler && !settings.listen);
+        let settings = load(&[DB], &["--transaction-pooler", "true"]).expect("valid");
+        assert!(settings.transaction_pooler && !settings.listen);
+        let settings = load(&[DB, ("WORKER_TRANSACTION_POOLER", "false")], &[]).expect("valid");
+        assert!(!settings.transaction_pooler && settings.listen);
+
+        // Asking for LISTEN explicitly with it is a contradiction, refused.
+        let error = load(
+            &[
+                DB,
+                ("WORKER_TRANSACTION_POOLER", "true"),
+                ("WORKER_LISTEN", "true"),
+            ],
+            &[],
+        )
+        .expect_err("contradiction");
+        assert_eq!(error.variable, "WORKER_LISTEN");
+        assert!(
+            error
+                .to_string()
+                .starts_with("WORKER_LISTEN cannot be true with WORKER_TRANSACTION_POOLER=true"),
+            "{error}"
+        );
+        let error = load(
+            &[DB, ("WORKER_TRANSACTION_POOLER", "true")],
+            &["--listen", "on"],
+        )
+        .expect_err("contradiction");
+        assert_eq!(error.variable, "WORKER_LISTEN");
+        let error = load(&[DB, ("WORKER_TRANSACTION_POOLER", "maybe")], &[]).expect_err("bad");
+        assert_eq!(
+            error.to_string(),
+            "WORKER_TRANSACTION_POOLER must be true or false (got \"maybe\")"
         );
     }
 

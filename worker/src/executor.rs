@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::config::{Backoff, Settings};
+use crate::db::{Db, Tx};
 use crate::error::TaskError;
 use crate::handlers::{insert_log, HandlerContext, HandlerRegistry, Progress, TaskLogger};
 use crate::http_guard;
@@ -26,8 +27,8 @@ use crate::storage::StorageClient;
 /// Everything an attempt needs; cheap to clone (shared handles).
 #[derive(Clone, Debug)]
 pub struct Deps {
-    /// The database.
-    pub pool: PgPool,
+    /// The database (behind a transaction pooler or not).
+    pub db: Db,
     /// This worker's id (`tasks.locked_by`, `workers.id`).
     pub worker_id: Arc<str>,
     /// Lease of a claimed task.
@@ -60,7 +61,7 @@ impl Deps {
     /// Defaults around a pool: the standard handlers, no Storage, a 30 s lease.
     pub fn new(pool: PgPool, worker_id: impl Into<String>) -> Self {
         Self {
-            pool,
+            db: Db::new(pool, false),
             worker_id: Arc::from(worker_id.into()),
             lease: Duration::from_secs(30),
             backoff: Backoff::default(),
@@ -84,6 +85,7 @@ impl Deps {
         deps.lease = settings.lease;
         deps.backoff = settings.backoff;
         deps.task_timeout = settings.task_timeout;
+        deps = deps.with_transaction_pooler(settings.transaction_pooler);
         deps = deps.with_private_addresses(settings.http_allow_private);
         if let Some(supabase) = &settings.supabase {
             // Storage is the operator's own service (often on localhost): not guarded.
@@ -127,6 +129,13 @@ impl Deps {
     /// Sets the lease.
     pub fn with_lease(mut self, lease: Duration) -> Self {
         self.lease = lease;
+        self
+    }
+
+    /// Runs every query unnamed in a transaction of its own (or not): for a connection
+    /// pooler in transaction mode (`WORKER_TRANSACTION_POOLER`), see [`crate::db`].
+    pub fn with_transaction_pooler(mut self, transaction_pooler: bool) -> Self {
+        self.db = Db::new(self.db.pool().clone(), transaction_pooler);
         self
     }
 
@@ -277,7 +286,7 @@ pub enum Outcome {
 /// end. Tests call it in a loop to drain the queue deterministically.
 pub async fn try_execute_one(deps: &Deps) -> anyhow::Result<Outcome> {
     let mut tasks = queue::claim(
-        &deps.pool,
+        &deps.db,
         &deps.worker_id,
         deps.lease,
         1,
@@ -326,7 +335,6 @@ pub async fn execute_then(
 ) -> anyhow::Result<()> {
     let guard = deps.running.insert(task.id);
     let started = Instant::now();
-    let pool = &deps.pool;
     deps.metrics.claimed.inc();
     if task.rescued {
         deps.metrics.rescued.inc();
@@ -351,7 +359,7 @@ pub async fn execute_then(
         task.max_attempts,
         deps.worker_id
     );
-    let log = TaskLogger::new(pool.clone(), task.id, execution.id);
+    let log = TaskLogger::new(deps.db.clone(), task.id, execution.id);
 
     let result = if task.attempts > task.max_attempts {
         // Only a rescued task gets here: every attempt so far was lost with its worker.
@@ -396,10 +404,10 @@ async fn run_handler(
     let ctx = HandlerContext {
         task: task.clone(),
         params,
-        progress: Progress::new(deps.pool.clone(), task.id, deps.worker_id.clone()),
+        progress: Progress::new(deps.db.clone(), task.id, deps.worker_id.clone()),
         log: log.clone(),
         cancel: token.clone(),
-        pool: deps.pool.clone(),
+        db: deps.db.clone(),
         storage: deps.storage.clone(),
         http: deps.http.clone(),
         allow_private_addresses: deps.allow_private_addresses,
@@ -516,7 +524,7 @@ async fn complete(
             return interrupted(deps, task, execution, duration_ms).await;
         }
     } else {
-        let mut tx = deps.pool.begin().await?;
+        let mut tx = deps.db.begin().await?;
         let updated = sqlx::query(
             "update public.tasks
                 set status = 'completed', progress = 100, result = $3, error_message = null,
@@ -526,7 +534,7 @@ async fn complete(
         .bind(task.id)
         .bind(&*deps.worker_id)
         .bind(&value)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?
         .rows_affected();
         if updated == 0 {
@@ -541,10 +549,10 @@ async fn complete(
         .bind(execution.id)
         .bind(duration_ms)
         .bind(&value)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         insert_log(
-            &mut *tx,
+            &mut tx,
             execution.id,
             task.id,
             LogLevel::Info,
@@ -691,7 +699,7 @@ async fn write_completions(deps: &Deps, batch: Vec<(CompletionRow, CompletionRep
     .bind(rows.iter().map(|row| row.duration_ms).collect::<Vec<_>>())
     .bind(rows.iter().map(|row| row.message.clone()).collect::<Vec<_>>())
     .bind(rows.iter().map(|row| row.context.clone()).collect::<Vec<_>>())
-    .fetch_all(&deps.pool)
+    .fetch_all(&deps.db)
     .await;
     match result {
         Ok(updated) => {
@@ -734,7 +742,7 @@ async fn complete_one(deps: &Deps, row: &CompletionRow) -> anyhow::Result<bool> 
     .bind(row.duration_ms)
     .bind(&row.message)
     .bind(&row.context)
-    .fetch_one(&deps.pool)
+    .fetch_one(&deps.db)
     .await?;
     Ok(updated > 0)
 }
@@ -750,7 +758,7 @@ async fn fail_or_retry(
     let message = error.to_string();
     let attempts = u32::try_from(task.attempts).unwrap_or(1);
     let retry = error.is_retryable() && task.attempts < task.max_attempts;
-    let mut tx = deps.pool.begin().await?;
+    let mut tx = deps.db.begin().await?;
     let updated = if retry {
         let delay = deps.backoff.delay(attempts);
         let updated = sqlx::query(
@@ -763,12 +771,12 @@ async fn fail_or_retry(
         .bind(&*deps.worker_id)
         .bind(delay.as_secs_f64())
         .bind(&message)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?
         .rows_affected();
         if updated == 1 {
             insert_log(
-                &mut *tx,
+                &mut tx,
                 execution.id,
                 task.id,
                 LogLevel::Warn,
@@ -799,12 +807,12 @@ async fn fail_or_retry(
         .bind(&*deps.worker_id)
         .bind(&user_message)
         .bind(&message)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?
         .rows_affected();
         if updated == 1 {
             insert_log(
-                &mut *tx,
+                &mut tx,
                 execution.id,
                 task.id,
                 LogLevel::Error,
@@ -828,7 +836,7 @@ async fn fail_or_retry(
     .bind(execution.id)
     .bind(duration_ms)
     .bind(&message)
-    .execute(&mut *tx)
+    .execute(&mut tx)
     .await?;
     tx.commit().await?;
     if retry {
@@ -853,9 +861,9 @@ async fn interrupted(
     let state: Option<(String, Option<String>)> =
         sqlx::query_as("select status, locked_by from public.tasks where id = $1")
             .bind(task.id)
-            .fetch_optional(&deps.pool)
+            .fetch_optional(&deps.db)
             .await?;
-    let mut tx = deps.pool.begin().await?;
+    let mut tx = deps.db.begin().await?;
     match state {
         Some((status, locked_by)) if status == "cancelled" => {
             let closed = sqlx::query(
@@ -866,7 +874,7 @@ async fn interrupted(
             )
             .bind(execution.id)
             .bind(duration_ms)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?
             .rows_affected();
             if locked_by.as_deref() == Some(&*deps.worker_id) {
@@ -877,12 +885,12 @@ async fn interrupted(
                 )
                 .bind(task.id)
                 .bind(&*deps.worker_id)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
             }
             if closed == 1 {
                 insert_log(
-                    &mut *tx,
+                    &mut tx,
                     execution.id,
                     task.id,
                     LogLevel::Warn,
@@ -909,12 +917,12 @@ async fn interrupted(
             )
             .bind(execution.id)
             .bind(duration_ms)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?
             .rows_affected();
             if closed == 1 {
                 insert_log(
-                    &mut *tx,
+                    &mut tx,
                     execution.id,
                     task.id,
                     LogLevel::Warn,
@@ -937,8 +945,8 @@ async fn release(
     execution: Execution,
     duration_ms: i64,
 ) -> anyhow::Result<()> {
-    let mut tx = deps.pool.begin().await?;
-    if !queue::release(&mut *tx, task.id, &deps.worker_id).await? {
+    let mut tx = deps.db.begin().await?;
+    if !queue::release(&mut tx, task.id, &deps.worker_id).await? {
         tx.rollback().await?;
         return interrupted(deps, task, execution, duration_ms).await;
     }
@@ -950,10 +958,10 @@ async fn release(
     )
     .bind(execution.id)
     .bind(duration_ms)
-    .execute(&mut *tx)
+    .execute(&mut tx)
     .await?;
     insert_log(
-        &mut *tx,
+        &mut tx,
         execution.id,
         task.id,
         LogLevel::Warn,
@@ -971,7 +979,7 @@ async fn release(
 /// retried by hand and finishing again does not queue a second one). A bad expression
 /// is logged on the execution and otherwise ignored.
 async fn schedule_next_run(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    tx: &mut Tx<'_>,
     task: &ClaimedTask,
     execution: Execution,
 ) -> anyhow::Result<()> {
@@ -982,7 +990,7 @@ async fn schedule_next_run(
         Ok(next) => next,
         Err(error) => {
             insert_log(
-                &mut **tx,
+                &mut *tx,
                 execution.id,
                 task.id,
                 LogLevel::Warn,
@@ -994,7 +1002,7 @@ async fn schedule_next_run(
         }
     };
     // A savepoint: a refused insert must not undo the attempt's own result.
-    let mut savepoint = sqlx::Connection::begin(&mut **tx).await?;
+    let mut savepoint = tx.savepoint().await?;
     let inserted: Result<Option<Uuid>, sqlx::Error> = sqlx::query_scalar(
         "insert into public.tasks
            (user_id, title, description, type, parameters, priority, max_attempts,
@@ -1008,14 +1016,14 @@ async fn schedule_next_run(
     )
     .bind(task.id)
     .bind(next)
-    .fetch_optional(&mut *savepoint)
+    .fetch_optional(&mut savepoint)
     .await;
     match inserted {
         Ok(next_id) => {
             savepoint.commit().await?;
             if let Some(next_id) = next_id {
                 insert_log(
-                    &mut **tx,
+                    &mut *tx,
                     execution.id,
                     task.id,
                     LogLevel::Info,
@@ -1031,7 +1039,7 @@ async fn schedule_next_run(
         Err(error) => {
             savepoint.rollback().await?;
             insert_log(
-                &mut **tx,
+                &mut *tx,
                 execution.id,
                 task.id,
                 LogLevel::Warn,

@@ -6,6 +6,7 @@
 //! heartbeat, `LISTEN taskdeck_task_queue` to wake up. Any number of workers may run.
 //!
 //! - [`config`]: settings from flags, the environment and `.env`.
+//! - [`db`]: the database handle every query runs on (direct, or behind a transaction pooler).
 //! - [`queue`]: the SQL of claiming, leases, heartbeats and the `workers` row.
 //! - [`executor`]: one attempt end to end ([`executor::try_execute_one`]).
 //! - [`runner`]: the daemon loop ([`runner::run_until_stopped`]).
@@ -13,6 +14,7 @@
 //! - [`storage`]: the small Supabase Storage client the handlers use.
 
 pub mod config;
+pub mod db;
 pub mod error;
 pub mod executor;
 pub mod handlers;

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::db::Db;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
@@ -15,7 +16,6 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 use serde_json::json;
-use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
 /// The worker's counters, gauges and run-time histogram (names prefixed `taskdeck_worker_`).
@@ -140,7 +140,7 @@ impl Metrics {
 #[derive(Clone, Debug)]
 pub struct ObservabilityState {
     /// For `/health`.
-    pub pool: PgPool,
+    pub db: Db,
     /// For `/metrics`.
     pub metrics: Arc<Metrics>,
     /// Shown in `/health`.
@@ -158,7 +158,7 @@ pub fn router(state: ObservabilityState) -> Router {
 async fn health(State(state): State<ObservabilityState>) -> impl IntoResponse {
     let ping = tokio::time::timeout(
         Duration::from_secs(2),
-        sqlx::query_scalar::<_, i32>("select 1").fetch_one(&state.pool),
+        sqlx::query_scalar::<_, i32>("select 1").fetch_one(&state.db),
     )
     .await;
     match ping {

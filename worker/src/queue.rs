@@ -8,7 +8,9 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use sqlx::{PgExecutor, PgPool};
+use sqlx::PgExecutor;
+
+use crate::db::Db;
 use uuid::Uuid;
 
 /// The columns every claim returns.
@@ -58,7 +60,7 @@ fn lease_secs(lease: Duration) -> f64 {
 /// statement; both claims skip rows other workers hold, so concurrent workers never claim
 /// the same task.
 pub async fn claim(
-    pool: &PgPool,
+    db: &Db,
     worker_id: &str,
     lease: Duration,
     limit: usize,
@@ -146,7 +148,7 @@ pub async fn claim(
         .bind(lease_secs(lease))
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .bind(running_here)
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     // RETURNING has no order; rescued tasks first, then the most urgent.
     tasks.sort_by_key(|task| (!task.rescued, priority_rank(&task.priority)));
@@ -177,7 +179,7 @@ pub struct LeaseState {
 /// Renews the leases of `ids` that are still running under this worker and reports the
 /// state of each.
 pub async fn renew_leases(
-    pool: &PgPool,
+    db: &Db,
     worker_id: &str,
     lease: Duration,
     ids: &[Uuid],
@@ -199,7 +201,7 @@ pub async fn renew_leases(
     .bind(worker_id)
     .bind(ids)
     .bind(lease_secs(lease))
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 
@@ -224,19 +226,19 @@ pub async fn release(
 }
 
 /// Pending tasks that are due.
-pub async fn queue_depth(pool: &PgPool) -> Result<i64, sqlx::Error> {
+pub async fn queue_depth(db: &Db) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "select count(*) from public.tasks where status = 'pending' and run_after <= now()",
     )
-    .fetch_one(pool)
+    .fetch_one(db)
     .await
 }
 
 /// Cancelled tasks whose worker died before recording the cancellation: their lease
 /// expired while still held. Closes their running executions and clears the lock so
 /// the owner may retry them at once. Returns how many tasks were tidied.
-pub async fn sweep_abandoned_cancellations(pool: &PgPool) -> Result<u64, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+pub async fn sweep_abandoned_cancellations(db: &Db) -> Result<u64, sqlx::Error> {
+    let mut tx = db.begin().await?;
     let ids: Vec<Uuid> = sqlx::query_scalar(
         "update public.tasks
             set locked_by = null, locked_until = null
@@ -247,7 +249,7 @@ pub async fn sweep_abandoned_cancellations(pool: &PgPool) -> Result<u64, sqlx::E
                           for update skip locked)
          returning id",
     )
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut tx)
     .await?;
     if !ids.is_empty() {
         sqlx::query(
@@ -258,7 +260,7 @@ pub async fn sweep_abandoned_cancellations(pool: &PgPool) -> Result<u64, sqlx::E
               where task_id = any($1) and status = 'running'",
         )
         .bind(&ids)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
     }
     tx.commit().await?;
@@ -282,7 +284,7 @@ pub struct WorkerInfo<'a> {
 
 /// Creates or refreshes the `workers` row (`status`: running, stopping or stopped).
 pub async fn upsert_worker(
-    pool: &PgPool,
+    db: &Db,
     info: &WorkerInfo<'_>,
     status: &str,
     running_count: i32,
@@ -306,17 +308,17 @@ pub async fn upsert_worker(
     .bind(status)
     .bind(running_count)
     .bind(starting)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
 
 /// A number from `system_settings` (stored as a JSON number or a numeric string).
-pub async fn setting_i64(pool: &PgPool, key: &str) -> Result<Option<i64>, sqlx::Error> {
+pub async fn setting_i64(db: &Db, key: &str) -> Result<Option<i64>, sqlx::Error> {
     let value: Option<Value> =
         sqlx::query_scalar("select value from public.system_settings where key = $1")
             .bind(key)
-            .fetch_optional(pool)
+            .fetch_optional(db)
             .await?;
     Ok(value.and_then(|value| match value {
         Value::Number(n) => n.as_i64(),

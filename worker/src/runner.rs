@@ -23,6 +23,9 @@ pub const CHANNEL: &str = "taskdeck_task_queue";
 /// How long the loop waits, once a slot is free, for more to free before it claims.
 const CLAIM_WINDOW: Duration = Duration::from_millis(1);
 
+/// The port of Supabase's pooler in transaction mode.
+const SUPABASE_TRANSACTION_POOLER_PORT: u16 = 6543;
+
 /// `application_name` of the worker's connections (visible in `pg_stat_activity`).
 pub const APPLICATION_NAME: &str = "taskdeck-worker";
 
@@ -63,7 +66,13 @@ pub async fn run_until_stopped(
     let max_connections = u32::try_from(settings.concurrency)
         .unwrap_or(256)
         .saturating_add(4);
-    let connect = connect_options(&settings.database_url)?;
+    let connect = connect_options(&settings.database_url, settings.transaction_pooler)?;
+    if connect.get_port() == SUPABASE_TRANSACTION_POOLER_PORT && !settings.transaction_pooler {
+        tracing::warn!(
+            "DATABASE_URL uses port 6543, Supabase's transaction pooler: set \
+             WORKER_TRANSACTION_POOLER=true, or prepared statements will fail"
+        );
+    }
     let pool = pool_options(max_connections).connect_lazy_with(connect);
     // Fail fast at start when the database cannot be reached at all.
     match tokio::time::timeout(Duration::from_secs(5), pool.acquire()).await {
@@ -90,11 +99,25 @@ pub async fn run_until_stopped(
 /// values at hand (a fraction of a millisecond each time, more than the statement itself
 /// costs for a few tasks). Their generic plans look rows up by primary key, whatever the
 /// table sizes and statistics.
-pub fn connect_options(database_url: &str) -> anyhow::Result<PgConnectOptions> {
-    Ok(PgConnectOptions::from_str(database_url)
+///
+/// Behind a pooler in transaction mode (`transaction_pooler`), the connection carries no
+/// session settings: no `options` startup parameter (PgBouncer refuses it, Supavisor drops
+/// it) and no `extra_float_digits` (PgBouncer refuses it unless told to ignore it; the
+/// worker reads every value in binary, and PostgreSQL 12 and later print floats exactly
+/// anyway), and no statement cache: each statement is unnamed and planned for its values,
+/// so forcing generic plans would only cost (see [`crate::db`]).
+pub fn connect_options(
+    database_url: &str,
+    transaction_pooler: bool,
+) -> anyhow::Result<PgConnectOptions> {
+    let options = PgConnectOptions::from_str(database_url)
         .context("DATABASE_URL is not a valid PostgreSQL URL")?
-        .application_name(APPLICATION_NAME)
-        .options([("plan_cache_mode", "force_generic_plan")]))
+        .application_name(APPLICATION_NAME);
+    Ok(if transaction_pooler {
+        options.extra_float_digits(None).statement_cache_capacity(0)
+    } else {
+        options.options([("plan_cache_mode", "force_generic_plan")])
+    })
 }
 
 /// The worker's pool settings. A connection that sat idle for a second or more is pinged
@@ -130,7 +153,7 @@ pub async fn run_with_deps(
         pid: i32::try_from(std::process::id()).unwrap_or(0),
         concurrency: i32::try_from(concurrency).unwrap_or(i32::MAX),
     };
-    queue::upsert_worker(&deps.pool, &info, "running", 0, true)
+    queue::upsert_worker(&deps.db, &info, "running", 0, true)
         .await
         .context("cannot register the worker in public.workers")?;
     tracing::info!(
@@ -138,6 +161,7 @@ pub async fn run_with_deps(
         concurrency,
         lease_secs = deps.lease.as_secs(),
         listen = options.listen,
+        transaction_pooler = deps.db.transaction_pooler(),
         "worker started"
     );
 
@@ -147,7 +171,7 @@ pub async fn run_with_deps(
             observability::serve(
                 addr,
                 ObservabilityState {
-                    pool: deps.pool.clone(),
+                    db: deps.db.clone(),
                     metrics: deps.metrics.clone(),
                     worker_id: deps.worker_id.clone(),
                 },
@@ -192,7 +216,10 @@ pub async fn run_with_deps(
     let tracker = TaskTracker::new();
     let slots = Arc::new(Semaphore::new(concurrency));
     let finished = Arc::new(Notify::new());
-    let mut listener = Listener::new(options.listen, deps.pool.clone());
+    let mut listener = Listener::new(
+        options.listen && !deps.db.transaction_pooler(),
+        deps.db.pool().clone(),
+    );
     let mut error_delay = Duration::from_millis(100);
     // Whether to wait a little for more free slots before the next claim (after a task
     // ended, or after a claim that filled every free slot).
@@ -221,7 +248,7 @@ pub async fn run_with_deps(
         let free = slots.available_permits();
         if free > 0 {
             match queue::claim(
-                &deps.pool,
+                &deps.db,
                 &deps.worker_id,
                 deps.lease,
                 free,
@@ -236,7 +263,7 @@ pub async fn run_with_deps(
                         let Ok(permit) = slots.clone().try_acquire_owned() else {
                             // Cannot happen (only this loop takes permits); give it back.
                             if let Err(error) =
-                                queue::release(&deps.pool, task.id, &deps.worker_id).await
+                                queue::release(&deps.db, task.id, &deps.worker_id).await
                             {
                                 tracing::error!(error = %error, "could not release a task");
                             }
@@ -292,7 +319,7 @@ pub async fn run_with_deps(
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner) = "stopping";
     if let Err(error) = queue::upsert_worker(
-        &deps.pool,
+        &deps.db,
         &info,
         "stopping",
         i32::try_from(deps.running.len()).unwrap_or(i32::MAX),
@@ -332,7 +359,7 @@ pub async fn run_with_deps(
     if let Some(server) = metrics_server {
         let _ = server.await;
     }
-    if let Err(error) = queue::upsert_worker(&deps.pool, &info, "stopped", 0, false).await {
+    if let Err(error) = queue::upsert_worker(&deps.db, &info, "stopped", 0, false).await {
         tracing::warn!(error = %error, "could not mark the worker stopped");
     }
     tracing::info!(worker = %deps.worker_id, "worker stopped");
@@ -347,7 +374,7 @@ pub async fn heartbeat(deps: &Deps, info: &WorkerInfo<'_>, status: &str) -> anyh
         .await
         .context("could not renew leases")?;
     queue::upsert_worker(
-        &deps.pool,
+        &deps.db,
         info,
         status,
         i32::try_from(deps.running.len()).unwrap_or(i32::MAX),
@@ -355,9 +382,9 @@ pub async fn heartbeat(deps: &Deps, info: &WorkerInfo<'_>, status: &str) -> anyh
     )
     .await
     .context("could not update the workers row")?;
-    let depth = queue::queue_depth(&deps.pool).await?;
+    let depth = queue::queue_depth(&deps.db).await?;
     deps.metrics.queue_depth.set(depth);
-    let swept = queue::sweep_abandoned_cancellations(&deps.pool).await?;
+    let swept = queue::sweep_abandoned_cancellations(&deps.db).await?;
     if swept > 0 {
         tracing::info!(
             swept,
@@ -371,7 +398,7 @@ pub async fn heartbeat(deps: &Deps, info: &WorkerInfo<'_>, status: &str) -> anyh
 /// for tests that drive [`executor::try_execute_one`] without the daemon loop.
 pub async fn check_running_tasks(deps: &Deps) -> anyhow::Result<()> {
     let ids = deps.running.ids();
-    let states = queue::renew_leases(&deps.pool, &deps.worker_id, deps.lease, &ids).await?;
+    let states = queue::renew_leases(&deps.db, &deps.worker_id, deps.lease, &ids).await?;
     for state in states.iter().filter(|state| !state.renewed) {
         let reason = match state.status.as_deref() {
             Some("cancelled") | None => StopReason::Cancelled,
@@ -485,5 +512,25 @@ async fn wait_for_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn behind_a_transaction_pooler_the_connection_carries_no_session_setting() {
+        let direct = connect_options("postgres://postgres@127.0.0.1:5432/postgres", false)
+            .expect("valid URL");
+        assert_eq!(
+            direct.get_options(),
+            Some("-c plan_cache_mode=force_generic_plan")
+        );
+        assert_eq!(direct.get_application_name(), Some(APPLICATION_NAME));
+        let pooled = connect_options("postgres://postgres@127.0.0.1:6543/postgres", true)
+            .expect("valid URL");
+        assert_eq!(pooled.get_options(), None);
+        assert_eq!(pooled.get_application_name(), Some(APPLICATION_NAME));
     }
 }

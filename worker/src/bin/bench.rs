@@ -76,6 +76,11 @@ struct Args {
     /// Poll only (no LISTEN) for the Taskdeck worker.
     #[arg(long)]
     poll_only: bool,
+    /// Run the Taskdeck worker as behind a pooler in transaction mode
+    /// (`WORKER_TRANSACTION_POOLER`: each query unnamed in its own transaction; poll only),
+    /// here on a direct connection: what that mode costs the database.
+    #[arg(long)]
+    transaction_pooler: bool,
     /// Poll interval of the Taskdeck worker in milliseconds (graphile keeps its default).
     #[arg(long, default_value_t = 1000)]
     poll_ms: u64,
@@ -142,7 +147,8 @@ struct Figures {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+    let mut args = Args::parse();
+    args.poll_only |= args.transaction_pooler;
     println!(
         "bench: N={} tasks, concurrency {}, {} serial tasks for pickup (gap {} ms); {} CPUs, load average {}",
         args.tasks,
@@ -155,7 +161,7 @@ async fn main() -> anyhow::Result<()> {
     // The daemon's connection and pool settings (`run_until_stopped`), with room for the
     // bench's queries.
     let pool = worker::runner::pool_options(u32::try_from(args.concurrency).unwrap_or(4) + 6)
-        .connect_with(worker::runner::connect_options(&args.database_url)?)
+        .connect_with(worker::runner::connect_options(&args.database_url, false)?)
         .await
         .context("cannot connect to DATABASE_URL")?;
     let others: i64 = sqlx::query_scalar(
@@ -401,8 +407,17 @@ async fn taskdeck_round(args: &Args, pool: &sqlx::PgPool) -> anyhow::Result<Figu
 async fn taskdeck(args: &Args, pool: &sqlx::PgPool, user: Uuid) -> anyhow::Result<Figures> {
     let worker_name = format!("bench-{}", &user.simple().to_string()[..8]);
     let started_at = Arc::new(Mutex::new(HashMap::new()));
-    let deps =
-        Deps::new(pool.clone(), worker_name.clone()).with_handlers(HandlerRegistry::empty().with(
+    // The worker's own pool in the transaction-pooler mode (its connection settings differ).
+    let worker_pool = if args.transaction_pooler {
+        worker::runner::pool_options(u32::try_from(args.concurrency).unwrap_or(4) + 4)
+            .connect_with(worker::runner::connect_options(&args.database_url, true)?)
+            .await?
+    } else {
+        pool.clone()
+    };
+    let deps = Deps::new(worker_pool, worker_name.clone())
+        .with_transaction_pooler(args.transaction_pooler)
+        .with_handlers(HandlerRegistry::empty().with(
             "cleanup",
             Noop {
                 started: started_at.clone(),
@@ -463,7 +478,13 @@ async fn taskdeck(args: &Args, pool: &sqlx::PgPool, user: Uuid) -> anyhow::Resul
          (concurrency {}, {}; {executions} execution rows, {logs} log rows written)",
         args.tasks,
         args.concurrency,
-        if args.poll_only { "poll only" } else { "LISTEN" }
+        if args.transaction_pooler {
+            "transaction-pooler mode"
+        } else if args.poll_only {
+            "poll only"
+        } else {
+            "LISTEN"
+        }
     );
     if let (Some(before), Some(after)) = (cpu, cpu_after_drain) {
         println!(

@@ -51,7 +51,7 @@ impl TaskHandler for AnalyticsReportHandler {
             .bind(range.end)
             .bind(&metrics)
             .bind(task.user_id)
-            .fetch_one(&ctx.pool)
+            .fetch_one(&ctx.db)
             .await?;
         ctx.check_cancelled()?;
         let result: AnalyticsResult = serde_json::from_value(data.clone()).map_err(|error| {
@@ -85,13 +85,13 @@ impl TaskHandler for AnalyticsReportHandler {
         ctx.progress.set(85).await;
 
         // One row per task and file: a retried attempt replaces its earlier row.
-        let mut tx = ctx.pool.begin().await?;
+        let mut tx = ctx.db.begin().await?;
         sqlx::query(
             "delete from public.analytics_reports where task_id = $1 and storage_path = $2",
         )
         .bind(task.id)
         .bind(&path)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         let report_id: Uuid = sqlx::query_scalar(
             "insert into public.analytics_reports
@@ -110,7 +110,7 @@ impl TaskHandler for AnalyticsReportHandler {
         .bind(&path)
         .bind(i64::try_from(size).unwrap_or(i64::MAX))
         .bind(&data)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut tx)
         .await?;
         tx.commit().await?;
         ctx.log

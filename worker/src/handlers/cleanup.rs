@@ -35,7 +35,7 @@ impl TaskHandler for CleanupHandler {
         let role: Option<String> =
             sqlx::query_scalar("select role from public.profiles where id = $1")
                 .bind(task.user_id)
-                .fetch_optional(&ctx.pool)
+                .fetch_optional(&ctx.db)
                 .await?;
         if role.as_deref() != Some("admin") {
             return Err(TaskError::permanent(
@@ -44,12 +44,12 @@ impl TaskHandler for CleanupHandler {
         }
         let log_days = match params.retention_days {
             Some(days) => i64::from(days),
-            None => setting_i64(&ctx.pool, "log_retention_days")
+            None => setting_i64(&ctx.db, "log_retention_days")
                 .await?
                 .filter(|d| *d >= 1)
                 .unwrap_or(DEFAULT_LOG_RETENTION_DAYS),
         };
-        let task_days = setting_i64(&ctx.pool, "task_retention_days")
+        let task_days = setting_i64(&ctx.db, "task_retention_days")
             .await?
             .filter(|d| *d >= 1)
             .unwrap_or(DEFAULT_TASK_RETENTION_DAYS);
@@ -74,7 +74,7 @@ impl TaskHandler for CleanupHandler {
             )
             .bind(i32::try_from(log_days).unwrap_or(i32::MAX))
             .bind(BATCH)
-            .execute(&ctx.pool)
+            .execute(&ctx.db)
             .await?
             .rows_affected();
             deleted_logs += n;
@@ -101,7 +101,7 @@ impl TaskHandler for CleanupHandler {
             .bind(i32::try_from(task_days).unwrap_or(i32::MAX))
             .bind(task.id)
             .bind(BATCH)
-            .execute(&ctx.pool)
+            .execute(&ctx.db)
             .await?
             .rows_affected();
             deleted_tasks += n;
@@ -120,7 +120,7 @@ impl TaskHandler for CleanupHandler {
               where last_heartbeat_at < now() - make_interval(days => $1::int)",
         )
         .bind(i32::try_from(WORKER_RETENTION_DAYS).unwrap_or(7))
-        .execute(&ctx.pool)
+        .execute(&ctx.db)
         .await?
         .rows_affected();
         if deleted_workers > 0 {

@@ -212,6 +212,9 @@ impl TaskHandler for DataExportHandler {
             .await;
         ctx.progress.set(5).await;
 
+        // The rows stream out of one transaction (behind a transaction pooler, a statement
+        // outside one would be read whole before the first row is written).
+        let mut tx = ctx.db.begin().await?;
         let output = match params.dataset {
             ExportDataset::Tasks => {
                 let mut output = Output::new(params.format, TASK_COLUMNS)?;
@@ -227,7 +230,7 @@ impl TaskHandler for DataExportHandler {
                 .bind(task.user_id)
                 .bind(start)
                 .bind(end)
-                .fetch(&ctx.pool);
+                .fetch(&mut tx);
                 while let Some(row) = rows.try_next().await? {
                     output.push(row.cells(), row.json())?;
                     if output.rows % 1000 == 0 {
@@ -249,7 +252,7 @@ impl TaskHandler for DataExportHandler {
                 .bind(task.user_id)
                 .bind(start)
                 .bind(end)
-                .fetch(&ctx.pool);
+                .fetch(&mut tx);
                 while let Some(row) = rows.try_next().await? {
                     output.push(row.cells(), row.json())?;
                     if output.rows % 1000 == 0 {
@@ -259,6 +262,7 @@ impl TaskHandler for DataExportHandler {
                 output
             }
         };
+        tx.commit().await?;
         let rows = output.rows;
         let bytes = output.finish()?;
         let size = bytes.len() as u64;

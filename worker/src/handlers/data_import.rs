@@ -238,7 +238,7 @@ impl TaskHandler for DataImportHandler {
         ctx.progress.set(40).await;
 
         let metadata = json!({ "importTaskId": task.id, "source": params.path });
-        let mut tx = ctx.pool.begin().await?;
+        let mut tx = ctx.db.begin().await?;
         let batches = rows.len().div_ceil(BATCH);
         for (index, batch) in rows.chunks(BATCH).enumerate() {
             if ctx.cancel.is_cancelled() {
@@ -258,7 +258,7 @@ impl TaskHandler for DataImportHandler {
             .bind(&amounts)
             .bind(&times)
             .bind(&metadata)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
             let done = 40 + (50 * (index + 1) / batches) as i32;
             ctx.progress.set(done).await;

@@ -46,7 +46,7 @@ impl TaskHandler for HttpRequestHandler {
         let TaskParameters::HttpRequest(params) = &ctx.params else {
             return Err(wrong_parameters("http_request"));
         };
-        let max_bytes = setting_i64(&ctx.pool, "http_request_max_response_bytes")
+        let max_bytes = setting_i64(&ctx.db, "http_request_max_response_bytes")
             .await?
             .and_then(|n| u64::try_from(n).ok())
             .filter(|n| *n > 0)

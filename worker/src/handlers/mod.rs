@@ -9,10 +9,10 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 
+use crate::db::Db;
 use async_trait::async_trait;
 use domain::{LogLevel, TaskParameters};
 use serde_json::Value;
-use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -101,8 +101,10 @@ pub struct HandlerContext {
     pub log: TaskLogger,
     /// Tripped when the task is cancelled, the worker shuts down or the lease is lost.
     pub cancel: CancellationToken,
-    /// The worker's database pool (a privileged role: filter by `task.user_id` yourself).
-    pub pool: PgPool,
+    /// The worker's database (a privileged role: filter by `task.user_id` yourself). Run
+    /// queries on `&ctx.db` or in `ctx.db.begin()`: behind a transaction pooler they go
+    /// unnamed, each in a transaction (see [`crate::db`]).
+    pub db: Db,
     /// Storage, when SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY are set.
     pub storage: Option<StorageClient>,
     /// An HTTP client for outgoing requests (refuses private addresses unless allowed).
@@ -142,7 +144,7 @@ pub(crate) fn wrong_parameters(expected: &str) -> TaskError {
 /// Reports progress (0–100) of one attempt to `tasks.progress`.
 #[derive(Clone)]
 pub struct Progress {
-    pool: PgPool,
+    db: Db,
     task_id: Uuid,
     worker_id: Arc<str>,
     last: Arc<AtomicI32>,
@@ -158,9 +160,9 @@ impl std::fmt::Debug for Progress {
 }
 
 impl Progress {
-    pub(crate) fn new(pool: PgPool, task_id: Uuid, worker_id: Arc<str>) -> Self {
+    pub(crate) fn new(db: Db, task_id: Uuid, worker_id: Arc<str>) -> Self {
         Self {
-            pool,
+            db,
             task_id,
             worker_id,
             last: Arc::new(AtomicI32::new(0)),
@@ -181,7 +183,7 @@ impl Progress {
         .bind(self.task_id)
         .bind(percent)
         .bind(&*self.worker_id)
-        .execute(&self.pool)
+        .execute(&self.db)
         .await;
         if let Err(error) = result {
             tracing::warn!(task_id = %self.task_id, error = %error, "could not write progress");
@@ -197,7 +199,7 @@ impl Progress {
 /// Writes the steps of one attempt to `execution_logs` (and to the worker's own log).
 #[derive(Clone)]
 pub struct TaskLogger {
-    pool: PgPool,
+    db: Db,
     task_id: Uuid,
     execution_id: Uuid,
 }
@@ -212,9 +214,9 @@ impl std::fmt::Debug for TaskLogger {
 }
 
 impl TaskLogger {
-    pub(crate) fn new(pool: PgPool, task_id: Uuid, execution_id: Uuid) -> Self {
+    pub(crate) fn new(db: Db, task_id: Uuid, execution_id: Uuid) -> Self {
         Self {
-            pool,
+            db,
             task_id,
             execution_id,
         }
@@ -235,7 +237,7 @@ impl TaskLogger {
             LogLevel::Error => tracing::error!(task_id = %self.task_id, "{message}"),
         }
         let result = insert_log(
-            &self.pool,
+            &self.db,
             self.execution_id,
             self.task_id,
             level,

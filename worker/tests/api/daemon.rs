@@ -356,7 +356,7 @@ async fn health_and_metrics_are_served() {
     let (addr, server) = observability::serve(
         "127.0.0.1:0".parse().expect("addr"),
         ObservabilityState {
-            pool: app.pool.clone(),
+            db: worker::db::Db::new(app.pool.clone(), false),
             metrics: deps.metrics.clone(),
             worker_id: deps.worker_id.clone(),
         },

@@ -402,7 +402,7 @@ pub struct CancelledMeanwhile;
 #[async_trait]
 impl TaskHandler for CancelledMeanwhile {
     async fn run(&self, ctx: HandlerContext) -> Result<Value, TaskError> {
-        cancel_as_owner(&ctx.pool, ctx.task.id, ctx.task.user_id).await;
+        cancel_as_owner(ctx.db.pool(), ctx.task.id, ctx.task.user_id).await;
         Ok(json!({ "done": true }))
     }
 }

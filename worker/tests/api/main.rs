@@ -8,4 +8,5 @@ mod daemon;
 mod handlers;
 mod helpers;
 mod otel;
+mod pooler;
 mod queue;

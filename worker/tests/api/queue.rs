@@ -422,7 +422,7 @@ async fn a_worker_that_lost_its_lease_does_not_write_its_result() {
         ) -> Result<serde_json::Value, worker::TaskError> {
             sqlx::query("update public.tasks set locked_by = 'other-worker' where id = $1")
                 .bind(ctx.task.id)
-                .execute(&ctx.pool)
+                .execute(&ctx.db)
                 .await
                 .expect("take over");
             Ok(json!({ "stale": true }))
