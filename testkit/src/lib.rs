@@ -106,9 +106,14 @@ pub fn cluster_url() -> anyhow::Result<String> {
 
 /// Creates a new database cloned from `template` and returns a pool on it.
 pub async fn fresh_database(template: Template) -> anyhow::Result<TestDb> {
-    let base = cluster_url()?;
+    fresh_database_on(&cluster_url()?, template).await
+}
+
+/// The same on another cluster prepared like the test command's (`scripts/test-cluster
+/// start`), given by a superuser URL: for a test that must restart its server.
+pub async fn fresh_database_on(base: &str, template: Template) -> anyhow::Result<TestDb> {
     let options =
-        PgConnectOptions::from_str(&base).context("DATABASE_URL is not a valid postgres URL")?;
+        PgConnectOptions::from_str(base).context("the cluster URL is not a valid postgres URL")?;
     let mut admin = PgConnection::connect_with(&options)
         .await
         .with_context(|| format!("cannot connect to the test cluster at {base}"))?;

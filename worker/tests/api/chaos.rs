@@ -1,8 +1,9 @@
 //! Chaos: several `worker` processes on one database while the test SIGKILLs random ones
-//! (starting replacements) and terminates random worker connections with
-//! `pg_terminate_backend`. Every task must end completed, with exactly one completed
+//! (starting replacements), terminates random worker connections with
+//! `pg_terminate_backend`, and restarts PostgreSQL once (a cluster of the test's own, so the
+//! other tests' server stays up). Every task must end completed, with exactly one completed
 //! execution and no execution left running. Bounded: chaos for 12 s, everything done
-//! within 60 s.
+//! within 90 s.
 
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
@@ -18,6 +19,63 @@ use crate::helpers::*;
 
 const TASKS: i64 = 300;
 const WORKERS: usize = 3;
+
+/// A PostgreSQL cluster of this test's own (`scripts/test-cluster`), stopped and removed on
+/// drop, that the test may restart.
+struct OwnCluster {
+    dir: std::path::PathBuf,
+    url: String,
+}
+
+fn test_cluster(args: &[&str]) -> String {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/test-cluster");
+    let output = Command::new("bash")
+        .arg(script)
+        .args(args)
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("scripts/test-cluster runs");
+    assert!(
+        output.status.success(),
+        "scripts/test-cluster {args:?} failed ({})",
+        output.status
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+impl OwnCluster {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let dir = std::env::temp_dir().join(format!("chaos-pg-{}", uuid::Uuid::new_v4().simple()));
+        let dir_arg = dir.display().to_string();
+        let url = test_cluster(&["start", &dir_arg, &port.to_string()]);
+        assert!(
+            url.starts_with("postgres://"),
+            "test-cluster printed {url:?}"
+        );
+        OwnCluster { dir, url }
+    }
+
+    fn restart(&self) {
+        test_cluster(&["restart", &self.dir.display().to_string()]);
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../scripts/test-cluster"
+            ))
+            .args(["stop", &self.dir.display().to_string()])
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
 
 type Hits = Arc<Mutex<HashMap<String, u32>>>;
 
@@ -80,8 +138,14 @@ fn spawn_worker(database_url: &str, name: &str) -> Child {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn killed_workers_and_dropped_connections_lose_no_task() {
-    let app = TestApp::new().await;
+async fn killed_workers_dropped_connections_and_a_database_restart_lose_no_task() {
+    let cluster = tokio::task::spawn_blocking(OwnCluster::start)
+        .await
+        .expect("cluster");
+    let db = testkit::fresh_database_on(&cluster.url, testkit::Template::Empty)
+        .await
+        .expect("a database on the test's own cluster");
+    let app = TestApp::on(db).await;
     let (target, hits) = start_work_target().await;
     sqlx::query(
         "insert into public.tasks (user_id, title, type, parameters, max_attempts)
@@ -96,21 +160,29 @@ async fn killed_workers_and_dropped_connections_lose_no_task() {
     .await
     .expect("insert tasks");
 
+    let server_started: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("select pg_postmaster_start_time()")
+            .fetch_one(&app.pool)
+            .await
+            .expect("server start time");
     let started = Instant::now();
     let chaos_until = started + Duration::from_secs(12);
-    let deadline = started + Duration::from_secs(60);
+    let restart_at = started + Duration::from_secs(5);
+    let mut restarted = false;
+    let deadline = started + Duration::from_secs(90);
     let mut generation = 0;
     let mut workers: Vec<Child> = (0..WORKERS)
         .map(|i| spawn_worker(&app.db.url, &format!("chaos-{i}-0")))
         .collect();
     let (mut kills, mut terminated) = (0u32, 0u64);
     loop {
-        let done: i64 =
+        // Right after the restart the pool's old connections fail once each: try again.
+        let done: Option<i64> =
             sqlx::query_scalar("select count(*) from public.tasks where status = 'completed'")
                 .fetch_one(&app.pool)
                 .await
-                .expect("count");
-        if done == TASKS {
+                .ok();
+        if done == Some(TASKS) {
             break;
         }
         if Instant::now() > deadline {
@@ -122,9 +194,14 @@ async fn killed_workers_and_dropped_connections_lose_no_task() {
             for worker in &mut workers {
                 let _ = worker.kill();
             }
-            panic!("not done within 60 s: {states:?}");
+            panic!("not done within 90 s: {states:?}");
         }
-        if Instant::now() < chaos_until {
+        if !restarted && Instant::now() >= restart_at {
+            // Fast shutdown: every connection is cut, running transactions roll back.
+            let cluster = &cluster;
+            tokio::task::block_in_place(|| cluster.restart());
+            restarted = true;
+        } else if Instant::now() < chaos_until {
             let action = rand::rng().random_range(0..3);
             if action == 0 {
                 let index = rand::rng().random_range(0..workers.len());
@@ -142,7 +219,7 @@ async fn killed_workers_and_dropped_connections_lose_no_task() {
                 )
                 .fetch_one(&app.pool)
                 .await
-                .expect("terminate");
+                .unwrap_or(0);
                 terminated += n as u64;
             }
         }
@@ -195,8 +272,15 @@ async fn killed_workers_and_dropped_connections_lose_no_task() {
     let hits = hits.lock().expect("lock").clone();
     let repeated = hits.values().filter(|n| **n > 1).count();
     assert_eq!(hits.len() as i64, TASKS, "every task made its request");
+    assert!(restarted, "PostgreSQL was restarted during the run");
+    let server_restarted: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("select pg_postmaster_start_time()")
+            .fetch_one(&app.pool)
+            .await
+            .expect("server start time");
+    assert!(server_restarted > server_started, "the server is a new one");
     eprintln!(
-        "chaos: {TASKS} tasks done in {elapsed:?}; {kills} workers SIGKILLed, {terminated} connections terminated; \
+        "chaos: {TASKS} tasks done in {elapsed:?}; {kills} workers SIGKILLed, {terminated} connections terminated, PostgreSQL restarted once; \
          {attempts} executions in all; {repeated} requests repeated after an interrupted attempt (at-least-once)"
     );
 }

@@ -45,10 +45,15 @@ pub fn init_logs() {
 
 impl TestApp {
     pub async fn new() -> Self {
-        init_logs();
         let db = fresh_database(Template::Empty)
             .await
             .expect("fresh database");
+        Self::on(db).await
+    }
+
+    /// The same on a database made elsewhere (e.g. on a cluster of the test's own).
+    pub async fn on(db: TestDb) -> Self {
+        init_logs();
         let pool = db.pool.clone();
         let user_id = create_user(&pool, "user@example.test", "business_user").await;
         let admin_id = create_user(&pool, "admin@example.test", "admin").await;
