@@ -45,10 +45,7 @@ fn test_cluster(args: &[&str]) -> String {
 
 impl OwnCluster {
     fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let port = free_port();
         let dir = std::env::temp_dir().join(format!("chaos-pg-{}", uuid::Uuid::new_v4().simple()));
         let dir_arg = dir.display().to_string();
         let url = test_cluster(&["start", &dir_arg, &port.to_string()]);
@@ -96,14 +93,7 @@ async fn start_work_target() -> (String, Hits) {
             ),
         )
         .with_state(hits.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (format!("http://{addr}"), hits)
+    (serve(app).await, hits)
 }
 
 fn spawn_worker(database_url: &str, name: &str) -> Child {

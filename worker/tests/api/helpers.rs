@@ -598,7 +598,8 @@ pub async fn refused_url() -> String {
     format!("http://{addr}/nothing")
 }
 
-async fn serve(app: Router) -> String {
+/// Serves `app` on 127.0.0.1 at a free port; returns `http://127.0.0.1:PORT`.
+pub async fn serve(app: Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -607,6 +608,15 @@ async fn serve(app: Router) -> String {
         let _ = axum::serve(listener, app).await;
     });
     format!("http://{addr}")
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// Sends SIGTERM to a child process (what a service manager does to stop it).

@@ -106,14 +106,6 @@ fn postgres_user() -> (u32, u32) {
         )
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
 /// Starts PgBouncer in transaction mode in front of `database` on the test cluster; returns
 /// it and its port.
 async fn start_pgbouncer(dir: &Path, database_url: &str) -> (Spawned, u16) {
@@ -227,14 +219,7 @@ async fn start_target() -> String {
             get(|| async { (StatusCode::NOT_FOUND, "no such thing") }),
         )
         .with_state(calls);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    format!("http://{addr}")
+    serve(app).await
 }
 
 fn spawn_worker(dir: &Path, database_url: &str, metrics_port: u16) -> Spawned {
