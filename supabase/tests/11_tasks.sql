@@ -5,8 +5,9 @@
 -- "42501" = the statement is refused):
 --   * anon: every operation refused with 42501;
 --   * alice / bob: read only their own tasks; insert tasks only for themselves (naming
---     another user_id: 42501, the column is not granted); edit their own pending tasks,
---     not another user's (0 rows); delete their own finished tasks, not another user's (0 rows);
+--     another user_id: 42501 from the policy; naming their own is accepted, see
+--     28b_own_user_id.sql); edit their own pending tasks, not another user's (0 rows);
+--     delete their own finished tasks, not another user's (0 rows);
 --   * admin: reads every task; creates their own; cannot edit another user's task (0 rows);
 --     can delete another user's task that is not running;
 --   * service_role: full access.
@@ -96,7 +97,8 @@ select is((select user_id from public.tasks where title = 'Alice export'),
           'alice''s new task belongs to her (user_id defaults to auth.uid())');
 select throws_ok($$insert into public.tasks (user_id, title, type, parameters)
                    values ('33333333-3333-4333-8333-333333333333', 'For bob', 'data_export', '{"dataset":"events","format":"json"}')$$,
-                 '42501', 'permission denied for table tasks', 'alice cannot create a task for bob (42501: user_id is not hers to set)');
+                 '42501', 'new row violates row-level security policy for table "tasks"',
+                 'alice cannot create a task for bob (42501 from the policy: user_id must be hers)');
 select is(pg_temp.affected($$update public.tasks set title = 'Weekly KPIs', priority = 'high'
                               where id = 'a0000000-0000-4000-8000-000000000003'$$), 1,
           'alice can edit her own pending task (1 row)');
@@ -122,7 +124,8 @@ select is(pg_temp.affected($$insert into public.tasks (title, type, parameters, 
           'bob can create a task (1 row)');
 select throws_ok($$insert into public.tasks (user_id, title, type, parameters)
                    values ('22222222-2222-4222-8222-222222222222', 'For alice', 'data_export', '{"dataset":"events","format":"json"}')$$,
-                 '42501', 'permission denied for table tasks', 'bob cannot create a task for alice (42501)');
+                 '42501', 'new row violates row-level security policy for table "tasks"',
+                 'bob cannot create a task for alice (42501 from the policy)');
 select is(pg_temp.affected($$update public.tasks set priority = 'urgent' where id = 'b0000000-0000-4000-8000-000000000002'$$), 1,
           'bob can edit his own pending task (1 row)');
 select is(pg_temp.affected($$update public.tasks set title = 'Hijacked' where id = 'a0000000-0000-4000-8000-000000000003'$$), 0,

@@ -4,8 +4,9 @@
 -- admins read everyone's. For anon, alice, bob, admin and service_role:
 --   * anon: every operation refused with 42501;
 --   * alice / bob: read exactly their own events (another user's: 0 rows visible); add events
---     for themselves (naming another user_id: 42501, the column is not granted); update and
---     delete their own events, not another user's (0 rows);
+--     for themselves (naming another user_id: 42501 from the policy; naming their own is
+--     accepted, see 28b_own_user_id.sql); update and delete their own events, not another
+--     user's (0 rows);
 --   * admin: reads every event; adds their own; cannot update or delete another user's (0 rows);
 --   * service_role: full access.
 begin;
@@ -101,7 +102,8 @@ select is((select user_id from public.business_events where metadata ->> 'channe
           '22222222-2222-4222-8222-222222222222'::uuid, 'alice''s new event belongs to her (user_id defaults to auth.uid())');
 select throws_ok($$insert into public.business_events (user_id, event_type, amount)
                    values ('33333333-3333-4333-8333-333333333333', 'order', 1000)$$,
-                 '42501', 'permission denied for table business_events', 'alice cannot add an event to bob''s data (42501)');
+                 '42501', 'new row violates row-level security policy for table "business_events"',
+                 'alice cannot add an event to bob''s data (42501 from the policy)');
 select is(pg_temp.affected($$update public.business_events set amount = 1.00 where id = (select alice_event from fixture)$$), 1,
           'alice can correct her own event (1 row)');
 select is(pg_temp.affected($$update public.business_events set amount = 0 where id = (select bob_event from fixture)$$), 0,
@@ -125,7 +127,8 @@ select is(pg_temp.affected($$insert into public.business_events (event_type) val
           'bob can add an event (1 row)');
 select throws_ok($$insert into public.business_events (user_id, event_type)
                    values ('22222222-2222-4222-8222-222222222222', 'signup')$$,
-                 '42501', 'permission denied for table business_events', 'bob cannot add an event to alice''s data (42501)');
+                 '42501', 'new row violates row-level security policy for table "business_events"',
+                 'bob cannot add an event to alice''s data (42501 from the policy)');
 select is(pg_temp.affected($$update public.business_events set event_type = 'visit' where id = (select bob_event from fixture)$$), 1,
           'bob can correct his own event (1 row)');
 select is(pg_temp.affected($$update public.business_events set amount = 0 where id = (select alice_event from fixture)$$), 0,
