@@ -147,7 +147,7 @@ select is_empty(
          'is_admin()', 'cancel_task(uuid)', 'retry_task(uuid)',
          'analytics_metrics(date,date,text[],uuid)', 'admin_list_users(text,integer,integer)',
          'admin_set_role(uuid,text)', 'admin_set_active(uuid,boolean)', 'admin_overview()',
-         'my_sessions()', 'revoke_my_session(uuid)'])$$,
+         'my_sessions()', 'revoke_my_session(uuid)', 'verify_audit_chain()'])$$,
   'public exposes no function beyond the known RPCs (a new one needs its own tests)'
 );
 
