@@ -172,6 +172,87 @@ impl StorageClient {
         }
         Ok(body)
     }
+
+    /// Downloads an object as it arrives, for files too large to hold: the declared size
+    /// (if Storage sent one) and the chunks. Refuses more than `max_bytes`, by the declared
+    /// size up front and by counting as the chunks come. No overall time limit (the task's
+    /// own limit applies); a stalled connection ends with the server's or the OS's timeout.
+    pub async fn download_stream(
+        &self,
+        bucket: &str,
+        path: &str,
+        max_bytes: u64,
+    ) -> Result<
+        (
+            Option<u64>,
+            impl futures_util::Stream<Item = Result<bytes::Bytes, StorageError>> + Send + Unpin,
+        ),
+        StorageError,
+    > {
+        use futures_util::StreamExt;
+        let url = self.object_url(&["authenticated"], bucket, path)?;
+        let response = self
+            .http
+            .get(url)
+            .bearer_auth(&self.key)
+            .header("apikey", &self.key)
+            .send()
+            .await
+            .map_err(|error| StorageError::Unavailable(describe(&error)))?;
+        let response = check(response, bucket, path).await?;
+        let too_large = {
+            let (bucket, path) = (bucket.to_owned(), path.to_owned());
+            move || StorageError::TooLarge {
+                bucket: bucket.clone(),
+                path: path.clone(),
+                limit: max_bytes,
+            }
+        };
+        let declared = response.content_length();
+        if declared.is_some_and(|len| len > max_bytes) {
+            return Err(too_large());
+        }
+        let mut seen: u64 = 0;
+        let chunks = response
+            .bytes_stream()
+            .map(move |chunk| {
+                let chunk = chunk.map_err(|error| StorageError::Unavailable(describe(&error)))?;
+                seen += chunk.len() as u64;
+                if seen > max_bytes {
+                    return Err(too_large());
+                }
+                Ok(chunk)
+            })
+            .boxed();
+        Ok((declared, chunks))
+    }
+
+    /// Uploads (or replaces, `x-upsert: true`) an object whose bytes are produced while it
+    /// is sent (`reqwest::Body::wrap_stream`, chunked). An error item in the body aborts
+    /// the request, so Storage keeps no truncated object. No overall time limit (the task's
+    /// own limit applies).
+    pub async fn upload_stream(
+        &self,
+        bucket: &str,
+        path: &str,
+        body: reqwest::Body,
+        content_type: &str,
+    ) -> Result<(), StorageError> {
+        let url = self.object_url(&[], bucket, path)?;
+        let response = self
+            .http
+            .post(url)
+            .bearer_auth(&self.key)
+            .header("apikey", &self.key)
+            .header("x-upsert", "true")
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .header("cache-control", "max-age=3600")
+            .body(body)
+            .send()
+            .await
+            .map_err(|error| StorageError::Unavailable(describe(&error)))?;
+        check(response, bucket, path).await.map(|_| ())
+    }
 }
 
 /// Maps a non-2xx answer to an error, keeping Storage's `message`.

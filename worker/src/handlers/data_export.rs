@@ -1,5 +1,10 @@
 //! `data_export`: the owner's tasks or business events (optionally within a date range)
 //! as CSV or JSON, uploaded to the `reports` bucket at `<user_id>/exports/<task_id>.<ext>`.
+//!
+//! Memory does not grow with the export: rows stream out of one read-only snapshot (the
+//! count first, for progress), are encoded a thousand at a time and sent as chunks of
+//! the upload's body through a channel of four chunks, so the database is read only as
+//! fast as Storage takes the file. A failure or a cancellation aborts the upload.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -122,56 +127,101 @@ impl EventRow {
     }
 }
 
-/// Accumulates rows in the chosen format.
-struct Output {
-    format: ExportFormat,
-    csv: Option<::csv::Writer<Vec<u8>>>,
-    json: Vec<Value>,
-    rows: usize,
+/// A row of one of the datasets.
+trait ExportRow {
+    fn cells(&self) -> Vec<String>;
+    fn json(&self) -> Value;
 }
 
-impl Output {
-    fn new(format: ExportFormat, header: &[&str]) -> Result<Self, TaskError> {
-        let csv = match format {
+impl ExportRow for TaskRow {
+    fn cells(&self) -> Vec<String> {
+        TaskRow::cells(self)
+    }
+    fn json(&self) -> Value {
+        TaskRow::json(self)
+    }
+}
+
+impl ExportRow for EventRow {
+    fn cells(&self) -> Vec<String> {
+        EventRow::cells(self)
+    }
+    fn json(&self) -> Value {
+        EventRow::json(self)
+    }
+}
+
+/// Rows per chunk of the file handed to the upload.
+const CHUNK_ROWS: usize = 1000;
+/// Chunks encoded ahead of the upload.
+const CHUNKS_AHEAD: usize = 4;
+
+/// Turns rows into the bytes of the file, a chunk at a time: the same bytes a whole-file
+/// writer would give (`csv::Writer`, `serde_json::to_vec_pretty` of the array).
+struct Encoder {
+    format: ExportFormat,
+    rows: u64,
+}
+
+impl Encoder {
+    fn new(format: ExportFormat) -> Self {
+        Self { format, rows: 0 }
+    }
+
+    /// The header line (CSV) or nothing.
+    fn start(&self, header: &[&str]) -> Result<Vec<u8>, TaskError> {
+        match self.format {
             ExportFormat::Csv => {
                 let mut writer = ::csv::Writer::from_writer(Vec::new());
                 writer.write_record(header).map_err(csv_error)?;
-                Some(writer)
+                writer
+                    .into_inner()
+                    .map_err(|error| csv_error(error.into_error().into()))
             }
-            ExportFormat::Json => None,
-        };
-        Ok(Self {
-            format,
-            csv,
-            json: Vec::new(),
-            rows: 0,
-        })
-    }
-
-    fn push(&mut self, cells: Vec<String>, json: Value) -> Result<(), TaskError> {
-        self.rows += 1;
-        if self.rows > MAX_ROWS {
-            return Err(TaskError::permanent(format!(
-                "The export has more than {MAX_ROWS} rows; choose a shorter date range"
-            )));
-        }
-        match &mut self.csv {
-            Some(writer) => writer.write_record(&cells).map_err(csv_error),
-            None => {
-                self.json.push(json);
-                Ok(())
-            }
+            ExportFormat::Json => Ok(Vec::new()),
         }
     }
 
-    fn finish(self) -> Result<Vec<u8>, TaskError> {
-        match (self.format, self.csv) {
-            (_, Some(writer)) => writer.into_inner().map_err(|error| {
-                TaskError::permanent(format!("The CSV could not be written: {error}"))
-            }),
-            (_, None) => serde_json::to_vec_pretty(&self.json).map_err(|error| {
-                TaskError::permanent(format!("The JSON could not be written: {error}"))
-            }),
+    fn chunk<T: ExportRow>(&mut self, rows: &[T]) -> Result<Vec<u8>, TaskError> {
+        match self.format {
+            ExportFormat::Csv => {
+                let mut writer = ::csv::WriterBuilder::new()
+                    .has_headers(false)
+                    .from_writer(Vec::with_capacity(rows.len() * 96));
+                for row in rows {
+                    writer.write_record(row.cells()).map_err(csv_error)?;
+                }
+                self.rows += rows.len() as u64;
+                writer
+                    .into_inner()
+                    .map_err(|error| csv_error(error.into_error().into()))
+            }
+            ExportFormat::Json => {
+                let mut out = Vec::with_capacity(rows.len() * 256);
+                for row in rows {
+                    out.extend_from_slice(if self.rows == 0 { b"[\n  " } else { b",\n  " });
+                    let item = serde_json::to_vec_pretty(&row.json()).map_err(json_error)?;
+                    // Indent the item's lines by two spaces, as inside the array (a JSON
+                    // text has no raw newline inside a string).
+                    for byte in item {
+                        out.push(byte);
+                        if byte == b'\n' {
+                            out.extend_from_slice(b"  ");
+                        }
+                    }
+                    self.rows += 1;
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// The end of the file.
+    fn finish(&self) -> Vec<u8> {
+        match self.format {
+            ExportFormat::Csv => Vec::new(),
+            ExportFormat::Json if self.rows == 0 => b"[]".to_vec(),
+            ExportFormat::Json => b"\n]".to_vec(),
         }
     }
 }
@@ -179,6 +229,103 @@ impl Output {
 fn csv_error(error: ::csv::Error) -> TaskError {
     TaskError::permanent(format!("The CSV could not be written: {error}"))
 }
+
+fn json_error(error: serde_json::Error) -> TaskError {
+    TaskError::permanent(format!("The JSON could not be written: {error}"))
+}
+
+/// What the writing side did.
+struct Written {
+    rows: u64,
+    bytes: u64,
+}
+
+type Chunks = tokio::sync::mpsc::Sender<Result<bytes::Bytes, std::io::Error>>;
+
+/// Encodes `rows` into chunks and sends them to the upload, with progress from 10 to 95 %
+/// and a log line every 10 %. `Ok(None)`: the upload stopped taking chunks (its own
+/// error says why).
+async fn write_rows<T, S>(
+    ctx: &HandlerContext,
+    header: &[&str],
+    format: ExportFormat,
+    total: u64,
+    mut rows: S,
+    chunks: &Chunks,
+) -> Result<Option<Written>, TaskError>
+where
+    T: ExportRow,
+    S: futures_util::Stream<Item = Result<T, sqlx::Error>> + Unpin,
+{
+    let mut encoder = Encoder::new(format);
+    let mut bytes: u64 = 0;
+    let mut send = |chunk: Vec<u8>| {
+        bytes += chunk.len() as u64;
+        chunks.send(Ok(bytes::Bytes::from(chunk)))
+    };
+    if send(encoder.start(header)?).await.is_err() {
+        return Ok(None);
+    }
+    let mut batch: Vec<T> = Vec::with_capacity(CHUNK_ROWS);
+    let mut logged_tenths = 0;
+    loop {
+        let row = rows.try_next().await?;
+        let end = row.is_none();
+        if let Some(row) = row {
+            batch.push(row);
+        }
+        if batch.len() == CHUNK_ROWS || (end && !batch.is_empty()) {
+            ctx.check_cancelled()?;
+            if encoder.rows + batch.len() as u64 > MAX_ROWS as u64 {
+                return Err(too_many_rows());
+            }
+            let chunk = encoder.chunk(&batch)?;
+            batch.clear();
+            if send(chunk).await.is_err() {
+                return Ok(None);
+            }
+            let done = encoder.rows;
+            if let Some(percent) = (100 * done.min(total)).checked_div(total) {
+                ctx.progress.set(10 + (85 * percent / 100) as i32).await;
+                let tenths = percent / 10;
+                if tenths > logged_tenths && done < total {
+                    logged_tenths = tenths;
+                    ctx.log
+                        .info(
+                            format!("Wrote {done} of {total} rows ({percent} %)"),
+                            Some(json!({ "rows": done, "total": total })),
+                        )
+                        .await;
+                }
+            }
+        }
+        if end {
+            break;
+        }
+    }
+    if send(encoder.finish()).await.is_err() {
+        return Ok(None);
+    }
+    Ok(Some(Written {
+        rows: encoder.rows,
+        bytes,
+    }))
+}
+
+fn too_many_rows() -> TaskError {
+    TaskError::permanent(format!(
+        "The export has more than {MAX_ROWS} rows; choose a shorter date range"
+    ))
+}
+
+const TASKS_WHERE: &str = "from public.tasks
+      where user_id = $1
+        and ($2::date is null or created_at >= $2::date::timestamptz)
+        and ($3::date is null or created_at < ($3::date + 1)::timestamptz)";
+const EVENTS_WHERE: &str = "from public.business_events
+      where user_id = $1
+        and ($2::date is null or occurred_at >= $2::date::timestamptz)
+        and ($3::date is null or occurred_at < ($3::date + 1)::timestamptz)";
 
 #[async_trait]
 impl TaskHandler for DataExportHandler {
@@ -212,68 +359,35 @@ impl TaskHandler for DataExportHandler {
             .await;
         ctx.progress.set(5).await;
 
-        // The rows stream out of one transaction (behind a transaction pooler, a statement
-        // outside one would be read whole before the first row is written).
+        // The count and the rows come from one snapshot; the rows stream out of the
+        // transaction (behind a transaction pooler, a statement outside one would be read
+        // whole before the first row is written) straight into the upload.
         let mut tx = ctx.db.begin().await?;
-        let output = match params.dataset {
-            ExportDataset::Tasks => {
-                let mut output = Output::new(params.format, TASK_COLUMNS)?;
-                let mut rows = sqlx::query_as::<_, TaskRow>(
-                    "select id, title, type, status, priority, progress, attempts, created_at,
-                            started_at, completed_at, error_message
-                       from public.tasks
-                      where user_id = $1
-                        and ($2::date is null or created_at >= $2::date::timestamptz)
-                        and ($3::date is null or created_at < ($3::date + 1)::timestamptz)
-                      order by created_at, id",
-                )
-                .bind(task.user_id)
-                .bind(start)
-                .bind(end)
-                .fetch(&mut tx);
-                while let Some(row) = rows.try_next().await? {
-                    output.push(row.cells(), row.json())?;
-                    if output.rows % 1000 == 0 {
-                        ctx.check_cancelled()?;
-                    }
-                }
-                output
-            }
-            ExportDataset::Events => {
-                let mut output = Output::new(params.format, EVENT_COLUMNS)?;
-                let mut rows = sqlx::query_as::<_, EventRow>(
-                    "select id, event_type, amount::text as amount, occurred_at, metadata
-                       from public.business_events
-                      where user_id = $1
-                        and ($2::date is null or occurred_at >= $2::date::timestamptz)
-                        and ($3::date is null or occurred_at < ($3::date + 1)::timestamptz)
-                      order by occurred_at, id",
-                )
-                .bind(task.user_id)
-                .bind(start)
-                .bind(end)
-                .fetch(&mut tx);
-                while let Some(row) = rows.try_next().await? {
-                    output.push(row.cells(), row.json())?;
-                    if output.rows % 1000 == 0 {
-                        ctx.check_cancelled()?;
-                    }
-                }
-                output
-            }
+        sqlx::query("set transaction isolation level repeatable read, read only")
+            .execute(&mut tx)
+            .await?;
+        let where_clause = match params.dataset {
+            ExportDataset::Tasks => TASKS_WHERE,
+            ExportDataset::Events => EVENTS_WHERE,
         };
-        tx.commit().await?;
-        let rows = output.rows;
-        let bytes = output.finish()?;
-        let size = bytes.len() as u64;
+        let count_sql = format!("select count(*) {where_clause}");
+        let total: i64 = sqlx::query_scalar(&count_sql)
+            .bind(task.user_id)
+            .bind(start)
+            .bind(end)
+            .fetch_one(&mut tx)
+            .await?;
+        let total = u64::try_from(total).unwrap_or(0);
+        if total > MAX_ROWS as u64 {
+            return Err(too_many_rows());
+        }
         ctx.log
             .info(
-                format!("Wrote {rows} rows ({})", human_bytes(size)),
-                Some(json!({ "rows": rows, "sizeBytes": size })),
+                format!("{total} rows to write"),
+                Some(json!({ "total": total })),
             )
             .await;
-        ctx.progress.set(70).await;
-        ctx.check_cancelled()?;
+        ctx.progress.set(10).await;
 
         let path = format!(
             "{}/exports/{}.{}",
@@ -281,9 +395,73 @@ impl TaskHandler for DataExportHandler {
             task.id,
             params.format.extension()
         );
-        storage
-            .upload(BUCKET, &path, bytes, params.format.mime_type())
-            .await?;
+        let (chunks, receiver) = tokio::sync::mpsc::channel(CHUNKS_AHEAD);
+        let body = reqwest::Body::wrap_stream(futures_util::stream::unfold(
+            receiver,
+            |mut receiver| async move { receiver.recv().await.map(|item| (item, receiver)) },
+        ));
+        let upload = storage.upload_stream(BUCKET, &path, body, params.format.mime_type());
+        let produce = async {
+            let written = match params.dataset {
+                ExportDataset::Tasks => {
+                    let sql = format!(
+                        "select id, title, type, status, priority, progress, attempts, created_at,
+                                started_at, completed_at, error_message
+                           {where_clause} order by created_at, id"
+                    );
+                    let rows = sqlx::query_as::<_, TaskRow>(&sql)
+                        .bind(task.user_id)
+                        .bind(start)
+                        .bind(end)
+                        .fetch(&mut tx);
+                    write_rows(&ctx, TASK_COLUMNS, params.format, total, rows, &chunks).await
+                }
+                ExportDataset::Events => {
+                    let sql = format!(
+                        "select id, event_type, amount::text as amount, occurred_at, metadata
+                           {where_clause} order by occurred_at, id"
+                    );
+                    let rows = sqlx::query_as::<_, EventRow>(&sql)
+                        .bind(task.user_id)
+                        .bind(start)
+                        .bind(end)
+                        .fetch(&mut tx);
+                    write_rows(&ctx, EVENT_COLUMNS, params.format, total, rows, &chunks).await
+                }
+            };
+            if written.is_err() {
+                // Abort the upload: Storage keeps no truncated file.
+                let _ = chunks
+                    .send(Err(std::io::Error::other("the export stopped")))
+                    .await;
+            }
+            drop(chunks);
+            written
+        };
+        // A cancellation also stops an upload still in flight (dropping it aborts the
+        // request).
+        let (uploaded, written) = tokio::select! {
+            both = async { tokio::join!(upload, produce) } => both,
+            () = ctx.cancel.cancelled() => return Err(TaskError::Cancelled),
+        };
+        let written = match (written, uploaded) {
+            (Err(error), _) => return Err(error),
+            (Ok(_), Err(error)) => return Err(error.into()),
+            (Ok(None), Ok(())) => {
+                return Err(TaskError::retryable(
+                    "Storage ended the upload before the file was complete",
+                ))
+            }
+            (Ok(Some(written)), Ok(())) => written,
+        };
+        tx.commit().await?;
+        let (rows, size) = (written.rows, written.bytes);
+        ctx.log
+            .info(
+                format!("Wrote {rows} rows ({})", human_bytes(size)),
+                Some(json!({ "rows": rows, "sizeBytes": size })),
+            )
+            .await;
         ctx.log
             .info(
                 format!("Uploaded to {BUCKET}/{path}"),

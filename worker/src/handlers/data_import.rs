@@ -3,23 +3,35 @@
 //! The header must be `event_type,amount,occurred_at`. Every row is checked first; if
 //! any is wrong, nothing is inserted and the task fails listing the errors with their
 //! line numbers (the first 20). Otherwise all rows go in one transaction.
+//!
+//! Memory does not grow with the file: the download is written, chunk by chunk, to a
+//! temporary file (unlinked at once, so nothing is left behind even if the worker dies);
+//! a first pass over it checks every row keeping only a count and the first errors, a
+//! second pass parses it again on a blocking thread and hands batches of rows to the
+//! inserts through a channel of two batches. Progress and a log line every 10 %.
+
+use std::io::{BufRead, BufReader, Read, Seek, Write};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{DataImportParams, EventType, TaskParameters};
+use futures_util::StreamExt;
 use serde_json::{json, Value};
 
-use super::{wrong_parameters, HandlerContext, TaskHandler};
+use super::{human_bytes, wrong_parameters, HandlerContext, TaskHandler};
 use crate::error::TaskError;
 
 /// The bucket files are read from.
 pub const BUCKET: &str = DataImportParams::BUCKET;
-/// The largest file read (the bucket's own limit).
-pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+/// The largest file read: 100 MiB, about 3 million rows (a million rows take ~35 MB).
+/// The `imports` bucket's own `file_size_limit` decides what users can upload.
+pub const MAX_FILE_BYTES: u64 = 100 * 1024 * 1024;
 /// Errors listed in the task's message.
 pub const MAX_LISTED_ERRORS: usize = 20;
 /// Rows per INSERT statement.
 const BATCH: usize = 1000;
+/// Batches parsed ahead of the inserts.
+const BATCHES_AHEAD: usize = 2;
 
 /// Runs `data_import` tasks.
 #[derive(Debug, Clone, Copy, Default)]
@@ -36,7 +48,7 @@ pub struct EventRow {
     pub occurred_at: DateTime<Utc>,
 }
 
-/// The outcome of checking a file.
+/// The outcome of checking a whole file held in memory.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Parsed {
     /// Every row is valid.
@@ -45,90 +57,144 @@ pub enum Parsed {
     Invalid(Vec<String>),
 }
 
-/// Checks a whole CSV file.
-pub fn parse_csv(bytes: &[u8]) -> Parsed {
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let mut reader = ::csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .trim(::csv::Trim::All)
-        .from_reader(bytes);
-    let expected = DataImportParams::CSV_COLUMNS;
-    match reader.headers() {
-        Ok(header) => {
-            let names: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
-            if names != expected {
-                return Parsed::Invalid(vec![format!(
-                    "line 1: the header must be {} (found {})",
-                    expected.join(","),
-                    if names.iter().all(String::is_empty) {
-                        "an empty line".to_owned()
-                    } else {
-                        header.iter().collect::<Vec<_>>().join(",")
-                    }
-                )]);
+/// One data line of a file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Row {
+    /// A valid row.
+    Valid(EventRow),
+    /// `line N: …`.
+    Invalid(String),
+}
+
+/// Reads an import file one row at a time (bounded memory, whatever its size).
+pub struct RowReader<R: Read> {
+    reader: ::csv::Reader<BufReader<R>>,
+    record: ::csv::StringRecord,
+    done: bool,
+}
+
+impl<R: Read> RowReader<R> {
+    /// Checks the header; `Err("line 1: …")` when it is not `event_type,amount,occurred_at`.
+    /// A UTF-8 byte order mark is skipped.
+    pub fn new(input: R) -> Result<Self, String> {
+        let mut input = BufReader::with_capacity(64 * 1024, input);
+        if let Ok(start) = input.fill_buf() {
+            if start.starts_with(b"\xef\xbb\xbf") {
+                input.consume(3);
             }
         }
-        Err(error) => {
-            return Parsed::Invalid(vec![format!(
-                "line 1: the file is not valid CSV text ({error})"
-            )]);
+        let mut reader = ::csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .trim(::csv::Trim::All)
+            .from_reader(input);
+        let expected = DataImportParams::CSV_COLUMNS;
+        match reader.headers() {
+            Ok(header) => {
+                let names: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
+                if names != expected {
+                    return Err(format!(
+                        "line 1: the header must be {} (found {})",
+                        expected.join(","),
+                        if names.iter().all(String::is_empty) {
+                            "an empty line".to_owned()
+                        } else {
+                            header.iter().collect::<Vec<_>>().join(",")
+                        }
+                    ));
+                }
+            }
+            Err(error) => {
+                return Err(format!("line 1: the file is not valid CSV text ({error})"));
+            }
         }
+        Ok(Self {
+            reader,
+            record: ::csv::StringRecord::new(),
+            done: false,
+        })
     }
+
+    /// The next data row (blank lines are skipped); `None` at the end of the file.
+    pub fn next_row(&mut self) -> Option<Row> {
+        while !self.done {
+            match self.reader.read_record(&mut self.record) {
+                Ok(false) => self.done = true,
+                Ok(true) => {
+                    if self.record.iter().all(str::is_empty) {
+                        continue; // blank line
+                    }
+                    return Some(check_record(&self.record));
+                }
+                Err(error) => {
+                    let line = error.position().map(|p| p.line()).unwrap_or(0);
+                    // A record that is not valid text is reported and skipped; a read
+                    // error of the file itself ends the reading.
+                    self.done = error.is_io_error();
+                    return Some(Row::Invalid(format!(
+                        "line {line}: not valid CSV ({})",
+                        error.kind_text()
+                    )));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Checks one record.
+fn check_record(record: &::csv::StringRecord) -> Row {
+    let line = record.position().map(|p| p.line()).unwrap_or(0);
+    if record.len() != 3 {
+        return Row::Invalid(format!(
+            "line {line}: expected 3 values, found {}",
+            record.len()
+        ));
+    }
+    let event_type = record.get(0).unwrap_or_default();
+    let amount = record.get(1).unwrap_or_default();
+    let occurred_at = record.get(2).unwrap_or_default();
+    let mut row_errors = Vec::new();
+    let parsed_type = event_type.parse::<EventType>().ok();
+    if parsed_type.is_none() {
+        row_errors.push(format!(
+            "event_type must be one of {} (got \"{event_type}\")",
+            EventType::VALUES.join(", ")
+        ));
+    }
+    if !valid_amount(amount) {
+        row_errors.push(format!(
+            "amount must be a number of at least 0 with at most 2 decimals (got \"{amount}\")"
+        ));
+    }
+    let parsed_time = parse_time(occurred_at);
+    if parsed_time.is_none() {
+        row_errors.push(format!(
+            "occurred_at must be a date (YYYY-MM-DD) or a timestamp like 2024-03-01T12:00:00Z (got \"{occurred_at}\")"
+        ));
+    }
+    match (parsed_type, parsed_time) {
+        (Some(event_type), Some(occurred_at)) if row_errors.is_empty() => Row::Valid(EventRow {
+            event_type,
+            amount: amount.to_owned(),
+            occurred_at,
+        }),
+        _ => Row::Invalid(format!("line {line}: {}", row_errors.join("; "))),
+    }
+}
+
+/// Checks a whole CSV file held in memory (small files, tests).
+pub fn parse_csv(bytes: &[u8]) -> Parsed {
+    let mut reader = match RowReader::new(bytes) {
+        Ok(reader) => reader,
+        Err(error) => return Parsed::Invalid(vec![error]),
+    };
     let mut rows = Vec::new();
     let mut errors = Vec::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(record) => record,
-            Err(error) => {
-                let line = error.position().map(|p| p.line()).unwrap_or(0);
-                errors.push(format!(
-                    "line {line}: not valid CSV ({})",
-                    error.kind_text()
-                ));
-                continue;
-            }
-        };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        if record.iter().all(str::is_empty) {
-            continue; // blank line
-        }
-        if record.len() != 3 {
-            errors.push(format!(
-                "line {line}: expected 3 values, found {}",
-                record.len()
-            ));
-            continue;
-        }
-        let event_type = record.get(0).unwrap_or_default();
-        let amount = record.get(1).unwrap_or_default();
-        let occurred_at = record.get(2).unwrap_or_default();
-        let mut row_errors = Vec::new();
-        let parsed_type = event_type.parse::<EventType>().ok();
-        if parsed_type.is_none() {
-            row_errors.push(format!(
-                "event_type must be one of {} (got \"{event_type}\")",
-                EventType::VALUES.join(", ")
-            ));
-        }
-        if !valid_amount(amount) {
-            row_errors.push(format!(
-                "amount must be a number of at least 0 with at most 2 decimals (got \"{amount}\")"
-            ));
-        }
-        let parsed_time = parse_time(occurred_at);
-        if parsed_time.is_none() {
-            row_errors.push(format!(
-                "occurred_at must be a date (YYYY-MM-DD) or a timestamp like 2024-03-01T12:00:00Z (got \"{occurred_at}\")"
-            ));
-        }
-        match (parsed_type, parsed_time) {
-            (Some(event_type), Some(occurred_at)) if row_errors.is_empty() => rows.push(EventRow {
-                event_type,
-                amount: amount.to_owned(),
-                occurred_at,
-            }),
-            _ => errors.push(format!("line {line}: {}", row_errors.join("; "))),
+    while let Some(row) = reader.next_row() {
+        match row {
+            Row::Valid(row) => rows.push(row),
+            Row::Invalid(error) => errors.push(error),
         }
     }
     if errors.is_empty() {
@@ -136,6 +202,43 @@ pub fn parse_csv(bytes: &[u8]) -> Parsed {
     } else {
         Parsed::Invalid(errors)
     }
+}
+
+/// What the checking pass found: the number of valid rows, the number of errors and the
+/// first [`MAX_LISTED_ERRORS`] of them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Checked {
+    /// Valid rows.
+    pub valid: u64,
+    /// Invalid rows (or the header).
+    pub error_count: u64,
+    /// The first errors, `line N: …`.
+    pub errors: Vec<String>,
+}
+
+/// Checks every row of `input`, keeping only counts and the first errors.
+pub fn check_all(input: impl Read) -> Checked {
+    let mut checked = Checked::default();
+    let note = |checked: &mut Checked, error: String| {
+        checked.error_count += 1;
+        if checked.errors.len() < MAX_LISTED_ERRORS {
+            checked.errors.push(error);
+        }
+    };
+    let mut reader = match RowReader::new(input) {
+        Ok(reader) => reader,
+        Err(error) => {
+            note(&mut checked, error);
+            return checked;
+        }
+    };
+    while let Some(row) = reader.next_row() {
+        match row {
+            Row::Valid(_) => checked.valid += 1,
+            Row::Invalid(error) => note(&mut checked, error),
+        }
+    }
+    checked
 }
 
 trait KindText {
@@ -176,13 +279,79 @@ fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     None
 }
 
+/// The downloaded file: unlinked as soon as it is created, so it disappears with its
+/// handle, whatever happens to the worker.
+fn temporary_file(ctx: &HandlerContext) -> Result<std::fs::File, TaskError> {
+    let path = std::env::temp_dir().join(format!(
+        "taskdeck-import-{}-{}.csv",
+        ctx.task.id,
+        ctx.log.execution_id()
+    ));
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|error| {
+            TaskError::retryable(format!(
+                "The worker could not create a temporary file in {}: {error}",
+                std::env::temp_dir().display()
+            ))
+        })?;
+    // On Unix the open handle keeps the data; elsewhere the file is left for the OS.
+    let _ = std::fs::remove_file(&path);
+    Ok(file)
+}
+
+fn file_error(error: std::io::Error) -> TaskError {
+    TaskError::retryable(format!("The worker's temporary file failed: {error}"))
+}
+
+fn thread_error(error: tokio::task::JoinError) -> TaskError {
+    TaskError::retryable(format!("The import's reader thread failed: {error}"))
+}
+
+/// Downloads the object into `file`, writing progress from 5 to 20 % as it arrives.
+async fn download(
+    ctx: &HandlerContext,
+    path: &str,
+    mut file: std::fs::File,
+) -> Result<(std::fs::File, u64), TaskError> {
+    let storage = ctx.storage()?;
+    let (declared, mut chunks) = storage
+        .download_stream(BUCKET, path, MAX_FILE_BYTES)
+        .await?;
+    let mut received: u64 = 0;
+    let mut pending = Vec::with_capacity(1024 * 1024);
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk?;
+        received += chunk.len() as u64;
+        pending.extend_from_slice(&chunk);
+        // Writes of 1 MiB to the page cache: short enough to do on this thread.
+        if pending.len() >= 1024 * 1024 {
+            file.write_all(&pending).map_err(file_error)?;
+            pending.clear();
+            ctx.check_cancelled()?;
+            if let Some(total) = declared.filter(|t| *t > 0) {
+                ctx.progress
+                    .set(5 + (15 * received.min(total) / total) as i32)
+                    .await;
+            }
+        }
+    }
+    file.write_all(&pending).map_err(file_error)?;
+    file.flush().map_err(file_error)?;
+    file.rewind().map_err(file_error)?;
+    Ok((file, received))
+}
+
 #[async_trait]
 impl TaskHandler for DataImportHandler {
     async fn run(&self, ctx: HandlerContext) -> Result<Value, TaskError> {
         let TaskParameters::DataImport(params) = &ctx.params else {
             return Err(wrong_parameters("data_import"));
         };
-        let storage = ctx.storage()?;
+        ctx.storage()?;
         let task = &ctx.task;
         // The service key reads any folder: only the owner's own files may be imported.
         let owner_folder = task.user_id.to_string();
@@ -195,56 +364,104 @@ impl TaskHandler for DataImportHandler {
             .info(format!("Downloading {BUCKET}/{}", params.path), None)
             .await;
         ctx.progress.set(5).await;
-        let bytes = storage
-            .download(BUCKET, &params.path, MAX_FILE_BYTES)
-            .await?;
+        let file = temporary_file(&ctx)?;
+        let (file, size) = download(&ctx, &params.path, file).await?;
+        ctx.log
+            .info(
+                format!("Downloaded {}; checking every row", human_bytes(size)),
+                None,
+            )
+            .await;
         ctx.progress.set(20).await;
         ctx.check_cancelled()?;
 
-        let rows = match parse_csv(&bytes) {
-            Parsed::Valid(rows) => rows,
-            Parsed::Invalid(errors) => {
-                let total = errors.len();
-                let listed: Vec<&str> = errors
-                    .iter()
-                    .take(MAX_LISTED_ERRORS)
-                    .map(String::as_str)
-                    .collect();
-                let mut message = format!(
-                    "The file has {total} invalid row{}; nothing was imported. {}",
-                    if total == 1 { "" } else { "s" },
-                    listed.join(". ")
-                );
-                if total > MAX_LISTED_ERRORS {
-                    message.push_str(&format!(". … and {} more", total - MAX_LISTED_ERRORS));
-                }
-                ctx.log
-                    .error(
-                        format!("{total} invalid rows; nothing imported"),
-                        Some(json!({ "errors": listed, "errorCount": total })),
-                    )
-                    .await;
-                return Err(TaskError::Permanent(message));
+        // First pass: every row checked, nothing kept but counts and the first errors.
+        let (mut file, checked) = tokio::task::spawn_blocking(move || {
+            let checked = check_all(&file);
+            (file, checked)
+        })
+        .await
+        .map_err(thread_error)?;
+        if checked.error_count > 0 {
+            let total = checked.error_count;
+            let listed = &checked.errors;
+            let mut message = format!(
+                "The file has {total} invalid row{}; nothing was imported. {}",
+                if total == 1 { "" } else { "s" },
+                listed.join(". ")
+            );
+            if total > listed.len() as u64 {
+                message.push_str(&format!(". … and {} more", total - listed.len() as u64));
             }
-        };
-        if rows.is_empty() {
+            ctx.log
+                .error(
+                    format!("{total} invalid rows; nothing imported"),
+                    Some(json!({ "errors": listed, "errorCount": total })),
+                )
+                .await;
+            return Err(TaskError::Permanent(message));
+        }
+        let total = checked.valid;
+        if total == 0 {
             return Err(TaskError::permanent(
                 "The file has no rows to import (only a header, or nothing)",
             ));
         }
         ctx.log
-            .info(format!("{} rows are valid; importing", rows.len()), None)
+            .info(format!("{total} rows are valid; importing"), None)
             .await;
         ctx.progress.set(40).await;
+        ctx.check_cancelled()?;
+
+        // Second pass: a blocking thread parses again and sends batches; this task inserts
+        // them, all in one transaction.
+        file.rewind().map_err(file_error)?;
+        let (batches, mut incoming) =
+            tokio::sync::mpsc::channel::<Result<Vec<EventRow>, String>>(BATCHES_AHEAD);
+        let reader = tokio::task::spawn_blocking(move || {
+            let mut rows = match RowReader::new(file) {
+                Ok(rows) => rows,
+                Err(error) => {
+                    let _ = batches.blocking_send(Err(error));
+                    return;
+                }
+            };
+            let mut batch = Vec::with_capacity(BATCH);
+            while let Some(row) = rows.next_row() {
+                match row {
+                    Row::Valid(row) => batch.push(row),
+                    Row::Invalid(error) => {
+                        let _ = batches.blocking_send(Err(error));
+                        return;
+                    }
+                }
+                if batch.len() == BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    if batches.blocking_send(Ok(full)).is_err() {
+                        return; // the import stopped
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                let _ = batches.blocking_send(Ok(batch));
+            }
+        });
 
         let metadata = json!({ "importTaskId": task.id, "source": params.path });
         let mut tx = ctx.db.begin().await?;
-        let batches = rows.len().div_ceil(BATCH);
-        for (index, batch) in rows.chunks(BATCH).enumerate() {
+        let mut done: u64 = 0;
+        let mut logged_tenths = 0;
+        while let Some(batch) = incoming.recv().await {
             if ctx.cancel.is_cancelled() {
-                // Dropping the transaction rolls back what was inserted.
+                // Dropping the transaction rolls back what was inserted; dropping the
+                // channel stops the reader.
                 return Err(TaskError::Cancelled);
             }
+            let batch = batch.map_err(|error| {
+                TaskError::retryable(format!(
+                    "The file read differently the second time ({error}); try again"
+                ))
+            })?;
             let types: Vec<&str> = batch.iter().map(|r| r.event_type.as_str()).collect();
             let amounts: Vec<&str> = batch.iter().map(|r| r.amount.as_str()).collect();
             let times: Vec<DateTime<Utc>> = batch.iter().map(|r| r.occurred_at).collect();
@@ -260,14 +477,30 @@ impl TaskHandler for DataImportHandler {
             .bind(&metadata)
             .execute(&mut tx)
             .await?;
-            let done = 40 + (50 * (index + 1) / batches) as i32;
-            ctx.progress.set(done).await;
+            done += batch.len() as u64;
+            ctx.progress.set(40 + (55 * done / total) as i32).await;
+            let tenths = 10 * done / total;
+            if tenths > logged_tenths && done < total {
+                logged_tenths = tenths;
+                ctx.log
+                    .info(
+                        format!("Inserted {done} of {total} rows ({} %)", 100 * done / total),
+                        Some(json!({ "inserted": done, "total": total })),
+                    )
+                    .await;
+            }
         }
+        reader.await.map_err(thread_error)?;
+        if done != total {
+            return Err(TaskError::retryable(format!(
+                "The file read differently the second time ({done} rows instead of {total}); try again"
+            )));
+        }
+        // A cancellation during the last batch still rolls back everything.
+        ctx.check_cancelled()?;
         tx.commit().await?;
-        ctx.log
-            .info(format!("Imported {} events", rows.len()), None)
-            .await;
-        Ok(json!({ "imported": rows.len(), "bucket": BUCKET, "path": params.path }))
+        ctx.log.info(format!("Imported {total} events"), None).await;
+        Ok(json!({ "imported": total, "bucket": BUCKET, "path": params.path }))
     }
 }
 
