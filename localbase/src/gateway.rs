@@ -108,7 +108,12 @@ async fn require_api_key(mut request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-fn payload_too_large() -> Response {
+/// The gateway's 413; under `/storage/v1` Storage's own (its upload limit answers before the
+/// gateway's there: `{"statusCode":"413","error":"Payload too large",…}`).
+fn payload_too_large(path: &str) -> Response {
+    if path == "/storage/v1" || path.starts_with("/storage/v1/") {
+        return crate::storage::StorageError::too_large().into_response();
+    }
     (
         StatusCode::PAYLOAD_TOO_LARGE,
         axum::Json(json!({"message": "Request size limit exceeded"})),
@@ -119,13 +124,14 @@ fn payload_too_large() -> Response {
 /// Refuses bodies over `max_body_bytes` up front (by `Content-Length`), and turns the
 /// plain-text 413 of axum's body limit (streamed bodies) into the gateway's JSON.
 async fn limit_body(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > state.config.max_body_bytes) {
-        return payload_too_large();
+        return payload_too_large(&path);
     }
     let response = next.run(request).await;
     let is_json = response
@@ -134,7 +140,7 @@ async fn limit_body(State(state): State<AppState>, request: Request, next: Next)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("json"));
     if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
-        return payload_too_large();
+        return payload_too_large(&path);
     }
     response
 }

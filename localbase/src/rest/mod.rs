@@ -16,8 +16,9 @@ pub use schema::{SchemaCache, SchemaCacheHandle};
 use crate::jwt::Claims;
 use crate::AppState;
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
@@ -175,7 +176,15 @@ fn window(headers: &HeaderMap, root: &query::NodeParams) -> Result<(i64, Option<
         limit = l;
     }
     if let Some(o) = root.offset {
-        offset += o;
+        offset = offset.checked_add(o).ok_or_else(|| {
+            ApiError::pgrst(
+                416,
+                "PGRST103",
+                "Requested range not satisfiable",
+                Some(format!("An offset of {offset} + {o} is out of range")),
+                None,
+            )
+        })?;
         limit = limit.map(|l| (l - o).max(0));
     }
     if let Some(l) = root.limit {
@@ -282,14 +291,65 @@ fn content_range(offset: i64, rows: i64, total: Option<i64>) -> String {
     }
 }
 
+/// The name in `/{table}` or `/rpc/{function}`. A segment that is not UTF-8 once decoded
+/// (`%ff`) names nothing in the schema cache: it is looked up as its lossy decoding, so the
+/// caller gets PostgREST's not-found error instead of axum's plain-text rejection.
+fn path_name(path: Result<Path<String>, PathRejection>, uri: &Uri) -> String {
+    match path {
+        Ok(Path(name)) => name,
+        Err(_) => {
+            let last = uri.path().rsplit('/').next().unwrap_or_default();
+            let escaped = last.replace('+', "%2B");
+            form_urlencoded::parse(format!("n={escaped}").as_bytes())
+                .map(|(_, v)| v.into_owned())
+                .collect()
+        }
+    }
+}
+
+/// PostgREST reads bodies sent as JSON (or without a Content-Type); CSV and form bodies are
+/// not implemented here. Anything else is PostgREST's PGRST102 "Content-Type not acceptable".
+fn check_content_type(headers: &HeaderMap, body: &Bytes) -> Result<(), ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let mime = value
+        .to_str()
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let json = matches!(
+        mime.as_str(),
+        "application/json" | "application/vnd.pgrst.object+json" | "application/vnd.pgrst.object"
+    ) || mime.is_empty();
+    if json {
+        return Ok(());
+    }
+    Err(ApiError::pgrst(
+        400,
+        "PGRST102",
+        format!("Content-Type not acceptable: {mime}"),
+        None,
+        None,
+    ))
+}
+
 async fn table(
     State(state): State<AppState>,
     method: Method,
-    Path(name): Path<String>,
+    path: Result<Path<String>, PathRejection>,
+    uri: Uri,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let name = path_name(path, &uri);
     match table_inner(&state, &method, &name, raw.as_deref(), &headers, body).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
@@ -602,6 +662,7 @@ async fn insert(
 ) -> Result<Response, ApiError> {
     let singular = wants_object(headers);
     let prefer = prefer(headers);
+    check_content_type(headers, body)?;
     let rows = match parse_body(body)? {
         serde_json::Value::Array(rows) => rows,
         obj @ serde_json::Value::Object(_) => vec![obj],
@@ -668,6 +729,7 @@ async fn update(
 ) -> Result<Response, ApiError> {
     let singular = wants_object(headers);
     let prefer = prefer(headers);
+    check_content_type(headers, body)?;
     let value = parse_body(body)?;
     if !value.is_object() {
         return Err(ApiError::invalid_body("Expected a JSON object"));
@@ -717,11 +779,13 @@ async fn delete(
 async fn rpc(
     State(state): State<AppState>,
     method: Method,
-    Path(name): Path<String>,
+    path: Result<Path<String>, PathRejection>,
+    uri: Uri,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let name = path_name(path, &uri);
     match rpc_inner(&state, &method, &name, raw.as_deref(), &headers, body).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
@@ -778,6 +842,7 @@ async fn rpc_inner(
     })?;
 
     let args: serde_json::Map<String, serde_json::Value> = if post {
+        check_content_type(headers, &body)?;
         if body.iter().all(u8::is_ascii_whitespace) {
             serde_json::Map::new()
         } else {

@@ -147,6 +147,11 @@ impl QueryParams {
     }
 }
 
+/// How deep `or=(and(…))` trees and embeds (`rel(rel(…))`) may nest. PostgREST sets no
+/// bound; the parser and the SQL writer recurse once per level, so a few thousand levels in
+/// a URL of a few kilobytes would overflow the stack and abort the whole server.
+pub const MAX_NESTING: usize = 16;
+
 fn parse_error(what: &str, details: impl Into<String>) -> ApiError {
     ApiError::pgrst(
         400,
@@ -209,7 +214,7 @@ pub fn parse(
             "limit" => node.limit = Some(parse_count("limit", value)?),
             "offset" => node.offset = Some(parse_count("offset", value)?),
             "or" | "and" => {
-                let children = parse_logic_list(value)?;
+                let children = parse_logic_list(value, 1)?;
                 node.conditions.push(Condition::Logic {
                     and: field == "and",
                     negate: negate_logic,
@@ -286,9 +291,39 @@ fn parse_filter_expr(column: &str, expr: &str, in_logic: bool) -> Result<Conditi
     })
 }
 
+/// Whether the parentheses outside double quotes pair up: `(a.eq.x);drop(` is one list
+/// followed by junk, not a list whose last value is `x);drop(` (PostgREST: a parse error).
+fn balanced(s: &str) -> bool {
+    let mut depth = 0i32;
+    let mut in_quotes = false;
+    let mut escaped = false;
+    for c in s.chars() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' if in_quotes => escaped = true,
+            '"' => in_quotes = !in_quotes,
+            '(' if !in_quotes => depth += 1,
+            ')' if !in_quotes => {
+                depth -= 1;
+                if depth < 0 {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    depth == 0 && !in_quotes
+}
+
 /// `(a,"b,c",d)` → `["a", "b,c", "d"]`.
 fn parse_list(value: &str) -> Option<Vec<String>> {
     let inner = value.trim().strip_prefix('(')?.strip_suffix(')')?;
+    if !balanced(inner) {
+        return None;
+    }
     if inner.trim().is_empty() {
         return Some(Vec::new());
     }
@@ -349,13 +384,20 @@ fn split_top_level(s: &str) -> Vec<&str> {
     parts
 }
 
-/// `(a.eq.1,and(b.gt.2,c.lt.3))`.
-fn parse_logic_list(value: &str) -> Result<Vec<Condition>, ApiError> {
+/// `(a.eq.1,and(b.gt.2,c.lt.3))`, at `depth` (1 for the outermost list).
+fn parse_logic_list(value: &str, depth: usize) -> Result<Vec<Condition>, ApiError> {
     let err = || parse_error(&format!("logic tree ({value})"), "expecting \"(\" … \")\"");
+    if depth > MAX_NESTING {
+        return Err(parse_error(
+            "logic tree",
+            format!("more than {MAX_NESTING} levels of nested and/or"),
+        ));
+    }
     let inner = value
         .trim()
         .strip_prefix('(')
         .and_then(|s| s.strip_suffix(')'))
+        .filter(|inner| balanced(inner))
         .ok_or_else(err)?;
     let mut out = Vec::new();
     for item in split_top_level(inner) {
@@ -372,7 +414,7 @@ fn parse_logic_list(value: &str) -> Result<Vec<Condition>, ApiError> {
                 out.push(Condition::Logic {
                     and: true,
                     negate,
-                    children: parse_logic_list(rest)?,
+                    children: parse_logic_list(rest, depth + 1)?,
                 });
                 continue;
             }
@@ -382,7 +424,7 @@ fn parse_logic_list(value: &str) -> Result<Vec<Condition>, ApiError> {
                 out.push(Condition::Logic {
                     and: false,
                     negate,
-                    children: parse_logic_list(rest)?,
+                    children: parse_logic_list(rest, depth + 1)?,
                 });
                 continue;
             }
@@ -435,6 +477,7 @@ pub fn parse_select(value: &str) -> Result<Vec<SelectItem>, ApiError> {
         s: value,
         chars: value.char_indices().collect(),
         pos: 0,
+        depth: 0,
     };
     let items = parser.items()?;
     if parser.pos != parser.chars.len() {
@@ -447,6 +490,8 @@ struct SelectParser<'a> {
     s: &'a str,
     chars: Vec<(usize, char)>,
     pos: usize,
+    /// Embeds open around the current position.
+    depth: usize,
 }
 
 impl SelectParser<'_> {
@@ -561,13 +606,18 @@ impl SelectParser<'_> {
             self.skip_ws();
         }
         if self.peek() == Some('(') {
+            if self.depth >= MAX_NESTING {
+                return Err(self.error(&format!("more than {MAX_NESTING} levels of embedding")));
+            }
             self.pos += 1;
             self.skip_ws();
+            self.depth += 1;
             let select = if self.peek() == Some(')') {
                 vec![SelectItem::Star]
             } else {
                 self.items()?
             };
+            self.depth -= 1;
             self.skip_ws();
             if self.peek() != Some(')') {
                 return Err(self.error("expecting \")\""));
@@ -666,7 +716,8 @@ pub fn parse_range(value: &str) -> Result<(i64, Option<i64>), ApiError> {
     if end < start {
         return Err(err());
     }
-    Ok((start, Some(end - start + 1)))
+    // `0-9223372036854775807` is every row: its length does not fit an i64.
+    Ok((start, (end - start).checked_add(1)))
 }
 
 #[cfg(test)]
@@ -760,6 +811,26 @@ mod tests {
     }
 
     #[test]
+    fn nesting_is_bounded_and_lists_must_pair_their_parentheses() {
+        let tree =
+            |levels: usize| format!("({}a.eq.1{})", "and(".repeat(levels), ")".repeat(levels));
+        let logic = |value: String| parse(&[("or".to_owned(), value)], &no_args);
+        assert!(logic(tree(MAX_NESTING - 1)).is_ok());
+        assert!(logic(tree(MAX_NESTING)).is_err());
+        assert!(logic(tree(100_000)).is_err(), "refused without recursing");
+        let embeds = |levels: usize| format!("{}id{}", "t(".repeat(levels), ")".repeat(levels));
+        assert!(parse_select(&embeds(MAX_NESTING)).is_ok());
+        assert!(parse_select(&embeds(MAX_NESTING + 1)).is_err());
+        assert!(parse_select(&embeds(100_000)).is_err());
+
+        assert!(logic("(a.eq.x);drop(".to_owned()).is_err());
+        assert!(logic("(a.eq.Report (draft))".to_owned()).is_ok());
+        assert!(logic("(a.eq.\"x)\")".to_owned()).is_ok());
+        assert!(parse(&[("a".into(), "in.(x);drop(".into())], &no_args).is_err());
+        assert!(parse(&[("a".into(), "in.(\"x)\",y)".into())], &no_args).is_ok());
+    }
+
+    #[test]
     fn order_range_and_prefer() {
         let terms = parse_order("created_at.desc.nullslast,id").expect("parses");
         assert_eq!(
@@ -775,6 +846,7 @@ mod tests {
         assert_eq!(parse_range("0-14").ok(), Some((0, Some(15))));
         assert_eq!(parse_range("5-").ok(), Some((5, None)));
         assert!(parse_range("9-2").is_err());
+        assert_eq!(parse_range("0-9223372036854775807").ok(), Some((0, None)));
         let p = Prefer::parse(["return=representation, count=exact"].into_iter());
         assert_eq!(p.ret, Return::Representation);
         assert!(p.count);

@@ -2,12 +2,12 @@
 //! `storage.buckets` (the migrations let signed-in users read them; only the service key
 //! writes them).
 
-use super::error::StorageError;
+use super::error::{StorageError, StoragePath};
 use super::objects::{remove_files, validate_bucket_name};
 use crate::request::{begin_as, caller};
 use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -124,7 +124,7 @@ pub async fn list(
 /// `GET /bucket/{id}`.
 pub async fn get(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    StoragePath(id): StoragePath<String>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -184,7 +184,7 @@ pub async fn create(
 /// `PUT /bucket/{id} {public, file_size_limit, allowed_mime_types}`.
 pub async fn update(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    StoragePath(id): StoragePath<String>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -217,7 +217,7 @@ pub async fn update(
 /// `DELETE /bucket/{id}`: only an empty bucket.
 pub async fn delete(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    StoragePath(id): StoragePath<String>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -245,7 +245,7 @@ pub async fn delete(
 /// `POST /bucket/{id}/empty`: deletes every object the caller may delete.
 pub async fn empty(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    StoragePath(id): StoragePath<String>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,

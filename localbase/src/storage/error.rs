@@ -7,9 +7,37 @@
 //! the body.
 
 use crate::request::CallerError;
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+
+/// The URL's path parameters (bucket, object name), refused in Storage's words when they do
+/// not decode to UTF-8 (`%ff`), instead of axum's plain-text rejection.
+pub struct StoragePath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for StoragePath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = StorageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(StoragePath(value)),
+            Err(_) => {
+                let raw = parts.uri.path();
+                let decoded: String =
+                    form_urlencoded::parse(format!("k={}", raw.replace('+', "%2B")).as_bytes())
+                        .map(|(_, v)| v.into_owned())
+                        .collect();
+                Err(StorageError::invalid_key(&decoded))
+            }
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct StorageError {

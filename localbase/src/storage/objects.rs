@@ -1,12 +1,12 @@
 //! `/object/…`: upload, download, info, list, delete, move, copy, signed URLs.
 
-use super::error::StorageError;
+use super::error::{StorageError, StoragePath};
 use super::files::{self, Staged};
 use crate::jwt::Claims;
 use crate::request::{begin_as, caller};
 use crate::AppState;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, Uri};
 use axum::response::Response;
 use axum::Json;
@@ -200,7 +200,7 @@ enum Mode {
 /// `POST /object/{bucket}/{*path}` (an upsert with `x-upsert: true`).
 pub async fn create(
     State(state): State<AppState>,
-    Path((bucket, name)): Path<(String, String)>,
+    StoragePath((bucket, name)): StoragePath<(String, String)>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -217,7 +217,7 @@ pub async fn create(
 /// `PUT /object/{bucket}/{*path}`: replaces an existing object.
 pub async fn update(
     State(state): State<AppState>,
-    Path((bucket, name)): Path<(String, String)>,
+    StoragePath((bucket, name)): StoragePath<(String, String)>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -470,7 +470,7 @@ async fn serve(
 /// `GET /object/{bucket}/{*path}` and `/object/authenticated/{bucket}/{*path}` (and `HEAD`).
 pub async fn download(
     State(state): State<AppState>,
-    Path((bucket, name)): Path<(String, String)>,
+    StoragePath((bucket, name)): StoragePath<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
     method: Method,
     uri: Uri,
@@ -499,7 +499,7 @@ async fn public_object(
 /// `GET /object/public/{bucket}/{*path}`: no JWT needed, public buckets only.
 pub async fn download_public(
     State(state): State<AppState>,
-    Path((bucket, name)): Path<(String, String)>,
+    StoragePath((bucket, name)): StoragePath<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, StorageError> {
     let row = public_object(&state, &bucket, &name).await?;
@@ -526,7 +526,7 @@ fn info_json(row: &ObjectRow) -> Value {
 /// `GET /object/info/{bucket}/{*path}` (and `/object/info/authenticated/…`).
 pub async fn info(
     State(state): State<AppState>,
-    Path((bucket, name)): Path<(String, String)>,
+    StoragePath((bucket, name)): StoragePath<(String, String)>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -538,7 +538,7 @@ pub async fn info(
 /// `GET /object/info/public/{bucket}/{*path}`.
 pub async fn info_public(
     State(state): State<AppState>,
-    Path((bucket, name)): Path<(String, String)>,
+    StoragePath((bucket, name)): StoragePath<(String, String)>,
 ) -> Result<Json<Value>, StorageError> {
     let row = public_object(&state, &bucket, &name).await?;
     Ok(Json(info_json(&row)))
@@ -585,7 +585,7 @@ fn escape_like(s: &str) -> String {
 /// upstream's `storage.search`.
 pub async fn list(
     State(state): State<AppState>,
-    Path(bucket): Path<String>,
+    StoragePath(bucket): StoragePath<String>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -681,7 +681,7 @@ pub async fn list(
 /// `DELETE /object/{bucket}/{*path}` → `{"message": "Successfully deleted"}`.
 pub async fn delete_one(
     State(state): State<AppState>,
-    Path((bucket, name)): Path<(String, String)>,
+    StoragePath((bucket, name)): StoragePath<(String, String)>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -712,7 +712,7 @@ struct DeleteMany {
 /// `DELETE /object/{bucket} {prefixes: [names…]}` → the deleted objects.
 pub async fn delete_many(
     State(state): State<AppState>,
-    Path(bucket): Path<String>,
+    StoragePath(bucket): StoragePath<String>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -893,7 +893,7 @@ fn expires_in(params: &SignParams) -> Result<i64, StorageError> {
 /// for an object the caller can read.
 pub async fn sign(
     State(state): State<AppState>,
-    Path((bucket, name)): Path<(String, String)>,
+    StoragePath((bucket, name)): StoragePath<(String, String)>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -910,7 +910,7 @@ pub async fn sign(
 /// `POST /object/sign/{bucket} {expiresIn, paths}` → `[{error, path, signedURL}]`.
 pub async fn sign_many(
     State(state): State<AppState>,
-    Path(bucket): Path<String>,
+    StoragePath(bucket): StoragePath<String>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -954,7 +954,7 @@ struct SignedClaims {
 /// must name this object and its `exp` must not have passed.
 pub async fn download_signed(
     State(state): State<AppState>,
-    Path((bucket, name)): Path<(String, String)>,
+    StoragePath((bucket, name)): StoragePath<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, StorageError> {
     let token = query

@@ -1,6 +1,7 @@
 //! localbase contract tests: one integration binary (zero2prod layout).
 //! Each test gets a fresh database cloned from the seeded template and its own app.
 
+mod attacks;
 mod auth;
 mod gateway;
 mod helpers;
