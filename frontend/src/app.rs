@@ -16,10 +16,11 @@ use crate::guard::{decide, Access, Decision};
 use crate::hooks::use_session;
 use crate::pages;
 use crate::router::{self, use_location, Router};
+use crate::services::auth::{self, parse_fragment, FragmentTokens};
 use crate::services::http::Api;
 use crate::services::profiles;
 use crate::session::{now_secs, refresh_delay_ms};
-use crate::state::{Action, AppContext, AppState};
+use crate::state::{Action, AppContext, AppState, Notice};
 
 /// Every page of the app.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,10 +217,10 @@ pub fn guard(props: &GuardProps) -> Html {
         (None, Some(_)) => Some(false),
         (None, None) => None,
     };
-    let decision = decide(props.access, state.signed_in(), is_admin, &path);
+    let decision = decide(props.access, state.visitor(), is_admin, &path);
     {
         let redirect = match &decision {
-            Decision::Redirect(url) => Some(url.clone()),
+            Decision::Redirect(url) | Decision::NeedsCode(url) => Some(url.clone()),
             _ => None,
         };
         use_effect_on(redirect, |redirect| {
@@ -235,6 +236,9 @@ pub fn guard(props: &GuardProps) -> Html {
         Decision::Render => html! { <AppLayout>{ props.children.clone() }</AppLayout> },
         Decision::Redirect(_) => {
             html! { <PublicLayout>{ loading_view("Taking you to sign in…") }</PublicLayout> }
+        }
+        Decision::NeedsCode(_) => {
+            html! { <PublicLayout>{ loading_view("Asking for your two-step code…") }</PublicLayout> }
         }
         Decision::Wait => {
             html! { <AppLayout>{ loading_view("Checking your access…") }</AppLayout> }
@@ -297,6 +301,21 @@ pub fn root(props: &RootProps) -> Html {
         session: api.session(),
         ..AppState::default()
     });
+    // Before any page shows: take a session from a link's fragment, or read again the
+    // user of a kept `aal1` session (factors may have been added on another device), so
+    // that the guard judges the session by its user's factors as they are now.
+    let starting = use_state(|| arrival(&api).is_some());
+    {
+        let (api, starting, dispatcher) = (api.clone(), starting.clone(), state.dispatcher());
+        use_effect_on((), move |_| {
+            if let Some(arrival) = arrival(&api) {
+                spawn_local(async move {
+                    arrive(&api, arrival, dispatcher).await;
+                    starting.set(false);
+                });
+            }
+        });
+    }
     {
         let dispatcher = state.dispatcher();
         use_effect_on(api.clone(), move |api| {
@@ -305,11 +324,16 @@ pub fn root(props: &RootProps) -> Html {
             }));
         });
     }
-    // Load the profile of whoever signs in.
+    // Load the profile of whoever signs in (not before the code of two-step sign-in:
+    // no data is asked for with a session that still needs it).
     {
         let dispatcher = state.dispatcher();
         let api = api.clone();
-        let user_id = state.session.as_ref().map(|s| s.user.id);
+        let user_id = state
+            .session
+            .as_ref()
+            .filter(|_| state.signed_in())
+            .map(|s| s.user.id);
         use_effect_on(user_id, move |user_id| {
             if let Some(user_id) = *user_id {
                 spawn_local(async move {
@@ -345,6 +369,9 @@ pub fn root(props: &RootProps) -> Html {
             let _ = html.set_attribute("data-theme", theme.as_str());
         }
     });
+    if *starting {
+        return loading_view("Signing you in…");
+    }
     let context = AppContext {
         state: state.clone(),
         api,
@@ -356,11 +383,187 @@ pub fn root(props: &RootProps) -> Html {
     }
 }
 
+/// What the app must settle before its first page.
+enum Arrival {
+    /// `#access_token=…` from a mailed link (recovery, magic link) or a social provider.
+    Link(FragmentTokens),
+    /// A kept session below `aal2`: its user's factors are read again.
+    Kept,
+}
+
+fn arrival(api: &Api) -> Option<Arrival> {
+    let hash = gloo::utils::window().location().hash().unwrap_or_default();
+    match parse_fragment(&hash) {
+        Some(tokens) if tokens.error.is_none() => Some(Arrival::Link(tokens)),
+        _ => api
+            .session()
+            .filter(|session| !session.is_aal2())
+            .map(|_| Arrival::Kept),
+    }
+}
+
+/// Settles `arrival`. A link's session is kept and its tokens leave the address bar: a
+/// recovery link goes on to the new-password page, any other link to the page it points
+/// at, or the dashboard when that is a public page. The guard then sends a session that
+/// needs its two-step code to the code step.
+async fn arrive(api: &Api, arrival: Arrival, dispatcher: UseReducerDispatcher<AppState>) {
+    match arrival {
+        Arrival::Link(tokens) => {
+            let here = router::Location::current();
+            match auth::session_from_fragment(api, &tokens).await {
+                Ok(session) => {
+                    api.set_session(Some(session));
+                    let to = if tokens.kind.as_deref() == Some("recovery") {
+                        Route::ResetPassword.to_path()
+                    } else if here.route.access() == Access::Public {
+                        Route::Dashboard.to_path()
+                    } else {
+                        here.full()
+                    };
+                    router::replace(&to);
+                }
+                Err(error) => {
+                    router::replace(&here.full());
+                    dispatcher.dispatch(Action::Notify(Notice {
+                        text: format!("That link could not sign you in. {error}"),
+                        is_error: true,
+                    }));
+                }
+            }
+        }
+        Arrival::Kept => {
+            // Offline: the kept user stands; the database still checks every request.
+            let _ = api.reload_user().await;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use wasm_bindgen_test::wasm_bindgen_test;
 
     use super::*;
+
+    /// A page that would ask for data: it must never show for a session that needs its code.
+    #[function_component(Secret)]
+    fn secret() -> Html {
+        html! { <p id="secret">{ "Your tasks" }</p> }
+    }
+
+    /// The app's switch with two pages: sign-in (the code step) and [`Secret`] anywhere
+    /// else.
+    #[function_component(Pages)]
+    fn pages() -> Html {
+        let route = use_location().route;
+        let content = if route == Route::Login {
+            html! { <pages::auth::Login /> }
+        } else {
+            html! { <Secret /> }
+        };
+        let access = if route == Route::Login {
+            Access::Public
+        } else {
+            Access::SignedIn
+        };
+        html! { <Guard {access}>{ content }</Guard> }
+    }
+
+    #[derive(Properties, PartialEq)]
+    struct GuardedProps {
+        token: &'static str,
+    }
+
+    /// [`Pages`] with a session of `token` whose user has a verified TOTP factor.
+    #[function_component(Guarded)]
+    fn guarded(props: &GuardedProps) -> Html {
+        let api = use_memo((), |_| {
+            Api::new(
+                Config {
+                    supabase_url: "http://127.0.0.1:9".into(),
+                    supabase_anon_key: "anon".into(),
+                },
+                "http://127.0.0.1:9",
+            )
+        });
+        let token = props.token;
+        let state = use_reducer(move || AppState {
+            session: Some(crate::session::Session {
+                access_token: token.into(),
+                refresh_token: "r".into(),
+                expires_at: now_secs() + 3600,
+                user: crate::session::AuthUser {
+                    id: uuid::Uuid::nil(),
+                    email: Some("mia@example.com".into()),
+                    user_metadata: serde_json::Value::Null,
+                    app_metadata: serde_json::Value::Null,
+                    factors: Some(vec![crate::session::Factor {
+                        id: "f1".into(),
+                        factor_type: "totp".into(),
+                        status: "verified".into(),
+                        friendly_name: Some("Phone".into()),
+                        created_at: None,
+                    }]),
+                },
+            }),
+            ..AppState::default()
+        });
+        let context = AppContext {
+            state,
+            api: (*api).clone(),
+        };
+        html! {
+            <ContextProvider<AppContext> {context}>
+                <Router><Pages /></Router>
+            </ContextProvider<AppContext>>
+        }
+    }
+
+    // {"sub":"x","aal":"aal1"} / {"sub":"x","aal":"aal2"}
+    const AAL1: &str = "e30.eyJzdWIiOiJ4IiwiYWFsIjoiYWFsMSJ9.s";
+    const AAL2: &str = "e30.eyJzdWIiOiJ4IiwiYWFsIjoiYWFsMiJ9.s";
+
+    /// Renders [`Guarded`] at `path` and hands back what it shows and where it went; the
+    /// app is destroyed afterwards (a live guard would follow the next test's address).
+    async fn visit(path: &str, token: &'static str) -> (web_sys::Element, router::Location) {
+        let before = router::Location::current().full();
+        router::replace(path);
+        let document = gloo::utils::document();
+        let root = document.create_element("div").expect("a div");
+        document
+            .body()
+            .expect("a body")
+            .append_child(&root)
+            .expect("appended");
+        let app =
+            yew::Renderer::<Guarded>::with_root_and_props(root.clone(), GuardedProps { token })
+                .render();
+        gloo::timers::future::TimeoutFuture::new(30).await;
+        let here = router::Location::current();
+        let shown = root.clone_node_with_deep(true).expect("a copy");
+        app.destroy();
+        root.remove();
+        router::replace(&before);
+        (wasm_bindgen::JsCast::unchecked_into(shown), here)
+    }
+
+    #[wasm_bindgen_test]
+    async fn the_guard_sends_an_aal1_session_to_the_code_step() {
+        let (shown, here) = visit("/tasks?status=failed", AAL1).await;
+        assert_eq!(here.route, Route::Login);
+        assert_eq!(here.full(), "/auth/login?next=%2Ftasks%3Fstatus%3Dfailed");
+        assert!(shown.query_selector("#secret").ok().flatten().is_none());
+        let text = shown.text_content().unwrap_or_default();
+        assert!(text.contains("Two-step verification"), "{text}");
+        assert!(text.contains("for mia@example.com"), "{text}");
+        assert!(shown.query_selector("#code").ok().flatten().is_some());
+    }
+
+    #[wasm_bindgen_test]
+    async fn the_guard_lets_an_aal2_session_in() {
+        let (shown, here) = visit("/tasks", AAL2).await;
+        assert_eq!(here.full(), "/tasks");
+        assert!(shown.query_selector("#secret").ok().flatten().is_some());
+    }
 
     #[wasm_bindgen_test]
     fn every_route_has_its_address_and_back() {

@@ -18,6 +18,9 @@ pub enum AppError {
     SessionExpired,
     /// Row-level security, a grant or an admin check refused.
     Forbidden,
+    /// The user has two-step sign-in on and this session has not used it yet: the code
+    /// step is the way on (PostgREST's `mfa_required`, GoTrue's `insufficient_aal`).
+    MfaRequired,
     /// The row or object does not exist (or is not visible to the caller).
     NotFound,
     /// The database refused a value; the message is the database's own, readable one
@@ -48,6 +51,7 @@ impl fmt::Display for AppError {
             }
             Self::SessionExpired => f.write_str("Your session has expired. Please sign in again."),
             Self::Forbidden => f.write_str("You don't have permission to do that."),
+            Self::MfaRequired => f.write_str("Enter your two-step verification code to continue."),
             Self::NotFound => f.write_str("Not found"),
             Self::Invalid(message) | Self::Conflict(message) | Self::Auth(message) => {
                 f.write_str(message)
@@ -75,6 +79,16 @@ impl AppError {
     /// `true` when signing in again is the way out.
     pub fn is_session_expired(&self) -> bool {
         matches!(self, Self::SessionExpired)
+    }
+
+    /// A PostgREST error body as the database wrote it: its message, then its hint.
+    pub fn database_words(body: &str) -> Self {
+        let json: Value = crate::services::decode::parse(body).unwrap_or(Value::Null);
+        let text = |key: &str| json.get(key).and_then(Value::as_str).map(str::to_owned);
+        match text("message") {
+            Some(message) => Self::Invalid(with_hint(&message, text("hint"))),
+            None => Self::Forbidden,
+        }
     }
 
     /// Maps a failed response of any of the three services to an error.
@@ -115,6 +129,10 @@ impl AppError {
                     // GoTrue with X-Supabase-Api-Version: {"code": "invalid_credentials", "message"}
                     return from_auth(status, &code, Some(message));
                 }
+                let mfa = |key: &str| text(key).as_deref() == Some("mfa_required");
+                if code == "42501" && (mfa("details") || mfa("hint")) {
+                    return AppError::MfaRequired;
+                }
                 return from_postgrest(status, &code, &message, text("hint"));
             }
         }
@@ -139,11 +157,7 @@ fn from_postgrest(status: u16, code: &str, message: &str, hint: Option<String>) 
         ),
         "57014" => AppError::Invalid("The request took too long. Try a smaller range.".into()),
         "23514" | "P0001" | "23502" | "22P02" | "22007" | "22008" | "22003" | "22001" => {
-            let mut text = capitalize(message);
-            if let Some(hint) = hint.filter(|h| !h.trim().is_empty()) {
-                text = format!("{} {}", with_period(&text), hint.trim());
-            }
-            AppError::Invalid(text)
+            AppError::Invalid(with_hint(message, hint))
         }
         _ if code.starts_with("PT") => match code.get(2..).and_then(|s| s.parse::<u16>().ok()) {
             Some(403) => AppError::Forbidden,
@@ -181,6 +195,7 @@ fn from_auth(status: u16, code: &str, message: Option<String>) -> AppError {
         | "bad_jwt"
         | "no_authorization" => AppError::SessionExpired,
         "invalid_grant" => AppError::SessionExpired,
+        "insufficient_aal" | "mfa_required" => AppError::MfaRequired,
         "mfa_verification_failed" | "mfa_challenge_expired" => AppError::Auth(
             "That code is not right, or it has expired. Try the current code.".into(),
         ),
@@ -248,6 +263,15 @@ fn non_empty_or(text: &str, fallback: &str) -> String {
     }
 }
 
+/// The message, capitalized, then the hint when there is one.
+fn with_hint(message: &str, hint: Option<String>) -> String {
+    let text = capitalize(message);
+    match hint.filter(|h| !h.trim().is_empty()) {
+        Some(hint) => format!("{} {}", with_period(&text), hint.trim()),
+        None => text,
+    }
+}
+
 fn with_period(text: &str) -> String {
     if text.ends_with(['.', '!', '?']) {
         text.to_owned()
@@ -290,6 +314,29 @@ mod tests {
         let error = AppError::from_response(403, body);
         assert_eq!(error, AppError::Forbidden);
         assert_eq!(error.to_string(), "You don't have permission to do that.");
+    }
+
+    #[wasm_bindgen_test]
+    fn two_step_verification_required_reads_as_the_way_on() {
+        let rpc = r#"{"code":"42501","details":"mfa_required","hint":"Sign in again and finish with the 6-digit code your app shows.","message":"Two-step verification required: enter the code from your authenticator app"}"#;
+        let error = AppError::from_response(403, rpc);
+        assert_eq!(error, AppError::MfaRequired);
+        assert_eq!(
+            error.to_string(),
+            "Enter your two-step verification code to continue."
+        );
+        let by_hint = r#"{"code":"42501","details":null,"hint":"mfa_required","message":"permission denied"}"#;
+        assert_eq!(AppError::from_response(403, by_hint), AppError::MfaRequired);
+        let by_code = r#"{"code":"mfa_required","message":"MFA required"}"#;
+        assert_eq!(AppError::from_response(403, by_code), AppError::MfaRequired);
+        let gotrue = r#"{"code":422,"error_code":"insufficient_aal","msg":"AAL2 required to unenroll verified factor"}"#;
+        assert_eq!(AppError::from_response(422, gotrue), AppError::MfaRequired);
+        // Without a factor to verify, the database's words.
+        let admin = r#"{"code":"42501","details":"mfa_required","hint":"Set up an authenticator app under Settings, Security, then sign in again with its code.","message":"Administrators must complete two-step verification to use admin functions"}"#;
+        assert_eq!(
+            AppError::database_words(admin).to_string(),
+            "Administrators must complete two-step verification to use admin functions. Set up an authenticator app under Settings, Security, then sign in again with its code."
+        );
     }
 
     #[wasm_bindgen_test]

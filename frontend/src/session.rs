@@ -60,6 +60,9 @@ pub struct Factor {
     /// A name the user chose.
     #[serde(default)]
     pub friendly_name: Option<String>,
+    /// When it was enrolled (RFC 3339, as Auth writes it).
+    #[serde(default)]
+    pub created_at: Option<String>,
 }
 
 impl Factor {
@@ -74,6 +77,84 @@ impl AuthUser {
     pub fn verified_totp(&self) -> Option<&Factor> {
         self.factors.iter().flatten().find(|f| f.is_verified_totp())
     }
+
+    /// Whether any factor is verified (whatever its type): then sessions must reach `aal2`.
+    pub fn has_verified_factor(&self) -> bool {
+        self.factors
+            .iter()
+            .flatten()
+            .any(|f| f.status == "verified")
+    }
+}
+
+/// An authenticator assurance level: `aal1` after a password or a mailed link, `aal2`
+/// after a second factor's code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aal {
+    /// One factor.
+    Aal1,
+    /// Two factors.
+    Aal2,
+}
+
+impl Aal {
+    /// `aal1` / `aal2`, as the JWT's `aal` claim writes them.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "aal1" => Some(Self::Aal1),
+            "aal2" => Some(Self::Aal2),
+            _ => None,
+        }
+    }
+}
+
+/// Where a session stands, as supabase-js' `mfa.getAuthenticatorAssuranceLevel()` says:
+/// the level it has (`currentLevel`, the JWT's `aal` claim) and the level the user can
+/// reach (`nextLevel`: `aal2` once the user has a verified factor, else the current one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Assurance {
+    /// The JWT's `aal` (`None`: a token without the claim, treated as below `aal2`).
+    pub current: Option<Aal>,
+    /// What the user's factors allow.
+    pub next: Option<Aal>,
+}
+
+impl Assurance {
+    /// A session whose user has a verified factor but that has not used it yet: it is
+    /// not signed in (the database shows it nothing); the code step comes first.
+    pub fn needs_code(self) -> bool {
+        self.next == Some(Aal::Aal2) && self.current != Some(Aal::Aal2)
+    }
+}
+
+/// The assurance of `access_token` held by `user` (the user as `/auth/v1/user` returned
+/// it, with its factors). The one place this is decided.
+pub fn assurance(access_token: &str, user: &AuthUser) -> Assurance {
+    let current = token_aal(access_token).as_deref().and_then(Aal::parse);
+    let next = if user.has_verified_factor() {
+        Some(Aal::Aal2)
+    } else {
+        current
+    };
+    Assurance { current, next }
+}
+
+impl Session {
+    /// [`assurance`] of this session.
+    pub fn assurance(&self) -> Assurance {
+        assurance(&self.access_token, &self.user)
+    }
+
+    /// `true` while the two-step code is still to be entered.
+    pub fn needs_code(&self) -> bool {
+        self.assurance().needs_code()
+    }
+
+    /// `true` when the token is `aal2` already: nothing more to learn from the user's
+    /// factors.
+    pub fn is_aal2(&self) -> bool {
+        self.assurance().current == Some(Aal::Aal2)
+    }
 }
 
 /// The session JSON of GoTrue: `expires_at` may be missing, `expires_in` is always there.
@@ -85,12 +166,24 @@ pub struct SessionResponse {
     expires_in: Option<i64>,
     #[serde(default)]
     expires_at: Option<i64>,
-    user: AuthUser,
+    #[serde(default)]
+    user: Option<AuthUser>,
 }
 
 impl SessionResponse {
-    /// The session, with `expires_at` computed from `expires_in` when absent.
-    pub fn into_session(self, now: i64) -> Session {
+    /// The access token of the answer.
+    pub fn access_token(&self) -> &str {
+        &self.access_token
+    }
+
+    /// The user of the answer, if it had one.
+    pub fn user(&self) -> Option<&AuthUser> {
+        self.user.as_ref()
+    }
+
+    /// The session held by `user`, with `expires_at` computed from `expires_in` when
+    /// absent.
+    pub fn into_session(self, now: i64, user: AuthUser) -> Session {
         let expires_at = self
             .expires_at
             .unwrap_or_else(|| now + self.expires_in.unwrap_or(3600));
@@ -98,7 +191,7 @@ impl SessionResponse {
             access_token: self.access_token,
             refresh_token: self.refresh_token,
             expires_at,
-            user: self.user,
+            user,
         }
     }
 }
@@ -137,6 +230,7 @@ impl FromJson for Factor {
             factor_type: decode::opt_text(row, "factor_type").unwrap_or_default(),
             status: decode::opt_text(row, "status").unwrap_or_default(),
             friendly_name: decode::opt_text(row, "friendly_name"),
+            created_at: decode::opt_text(row, "created_at"),
         })
     }
 }
@@ -148,7 +242,10 @@ impl FromJson for SessionResponse {
             refresh_token: decode::text(row, "refresh_token")?,
             expires_in: decode::opt_int(row, "expires_in"),
             expires_at: decode::opt_int(row, "expires_at"),
-            user: AuthUser::from_json(decode::object(row, "user")?)?,
+            user: match decode::object(row, "user") {
+                Ok(user) => Some(AuthUser::from_json(user)?),
+                Err(_) => None,
+            },
         })
     }
 }
@@ -291,11 +388,97 @@ mod tests {
             "user":{"id":"22222222-2222-4222-8222-222222222222","email":"alice@taskdeck.dev",
             "factors":[{"id":"f1","factor_type":"totp","status":"verified","friendly_name":"phone"}]}}"#;
         let response: SessionResponse = serde_json::from_str(json).expect("parses");
-        let session = response.into_session(100);
+        let user = response.user().cloned().expect("a user");
+        let session = response.into_session(100, user);
         assert_eq!(session.expires_at, 3700);
         assert_eq!(
             session.user.verified_totp().map(|f| f.id.as_str()),
             Some("f1")
         );
+    }
+
+    #[wasm_bindgen_test]
+    fn a_token_answer_without_its_user_is_read() {
+        let json = decode::parse(r#"{"access_token":"a","refresh_token":"r","expires_in":60}"#)
+            .expect("json");
+        let response: SessionResponse = decode::one(&json).expect("reads");
+        assert_eq!(response.user(), None);
+        assert_eq!(response.access_token(), "a");
+    }
+
+    // {"sub":"x","aal":"aal1"}, {"sub":"x","aal":"aal2"}, {"sub":"x"}
+    const AAL1: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4IiwiYWFsIjoiYWFsMSJ9.sig";
+    const AAL2: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4IiwiYWFsIjoiYWFsMiJ9.sig";
+    const NO_AAL: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig";
+
+    fn user_with(factors: Option<Vec<(&str, &str)>>) -> AuthUser {
+        AuthUser {
+            id: Uuid::nil(),
+            email: Some("mia@example.com".into()),
+            user_metadata: Value::Null,
+            app_metadata: Value::Null,
+            factors: factors.map(|list| {
+                list.into_iter()
+                    .map(|(kind, status)| Factor {
+                        id: format!("{kind}-{status}"),
+                        factor_type: kind.into(),
+                        status: status.into(),
+                        friendly_name: None,
+                        created_at: None,
+                    })
+                    .collect()
+            }),
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn assurance_of_every_token_and_factor_combination() {
+        let none = user_with(None);
+        let empty = user_with(Some(vec![]));
+        let unverified = user_with(Some(vec![("totp", "unverified")]));
+        let verified = user_with(Some(vec![("totp", "unverified"), ("totp", "verified")]));
+        let (a1, a2) = (Some(Aal::Aal1), Some(Aal::Aal2));
+        let cases = [
+            (AAL1, &none, a1, a1, false),
+            (AAL1, &empty, a1, a1, false),
+            (AAL1, &unverified, a1, a1, false),
+            (AAL1, &verified, a1, a2, true),
+            (AAL2, &none, a2, a2, false),
+            (AAL2, &unverified, a2, a2, false),
+            (AAL2, &verified, a2, a2, false),
+            // A token without the claim is not `aal2`: with a verified factor, code first.
+            (NO_AAL, &none, None, None, false),
+            (NO_AAL, &verified, None, a2, true),
+        ];
+        for (token, user, current, next, needs_code) in cases {
+            let found = assurance(token, user);
+            assert_eq!(
+                found,
+                Assurance { current, next },
+                "{token} {:?}",
+                user.factors
+            );
+            assert_eq!(found.needs_code(), needs_code, "{token} {:?}", user.factors);
+        }
+        let session = Session {
+            access_token: AAL1.into(),
+            refresh_token: "r".into(),
+            expires_at: 0,
+            user: verified.clone(),
+        };
+        assert!(session.needs_code() && !session.is_aal2());
+        let upgraded = Session {
+            access_token: AAL2.into(),
+            ..session
+        };
+        assert!(!upgraded.needs_code() && upgraded.is_aal2());
+    }
+
+    #[wasm_bindgen_test]
+    fn any_verified_factor_counts_for_the_next_level() {
+        let phone = user_with(Some(vec![("phone", "verified")]));
+        assert!(phone.has_verified_factor());
+        assert_eq!(phone.verified_totp(), None);
+        assert!(assurance(AAL1, &phone).needs_code());
     }
 }

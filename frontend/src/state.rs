@@ -7,6 +7,7 @@ use domain::Profile;
 use yew::prelude::*;
 
 use crate::error::AppError;
+use crate::guard::Visitor;
 use crate::services::http::Api;
 use crate::session::Session;
 
@@ -69,9 +70,14 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// `true` when signed in.
+    /// Who holds the session: signed out, waiting for the two-step code, or signed in.
+    pub fn visitor(&self) -> Visitor {
+        Visitor::of(self.session.as_ref())
+    }
+
+    /// `true` when signed in (a session that still needs its code is not).
     pub fn signed_in(&self) -> bool {
-        self.session.is_some()
+        self.visitor() == Visitor::SignedIn
     }
 
     /// `true` for an active admin (as far as the profile says; the database decides).

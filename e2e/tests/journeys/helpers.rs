@@ -820,6 +820,39 @@ impl Api {
         .await
     }
 
+    /// `POST /rest/v1/<table>` as `user`, returning the inserted rows.
+    pub async fn insert(&self, user: &ApiUser, table: &str, row: Value) -> Result<Value> {
+        self.json(
+            self.http
+                .post(format!("{}/rest/v1/{table}", self.base))
+                .header("apikey", &self.anon)
+                .header("Prefer", "return=representation")
+                .bearer_auth(&user.token)
+                .json(&row),
+            &format!("inserting into {table}"),
+        )
+        .await
+    }
+
+    /// `POST /auth/v1/<path>` with `body`, as `user` (the anon key alone without one).
+    pub async fn auth_post(
+        &self,
+        user: Option<&ApiUser>,
+        path: &str,
+        body: Value,
+    ) -> Result<Value> {
+        let token = user.map_or(self.anon.as_str(), |u| u.token.as_str());
+        self.json(
+            self.http
+                .post(format!("{}/auth/v1/{path}", self.base))
+                .header("apikey", &self.anon)
+                .bearer_auth(token)
+                .json(&body),
+            &format!("POST /auth/v1/{path}"),
+        )
+        .await
+    }
+
     /// The mails localbase "sent" to `email`, oldest first (localbase only).
     pub async fn mailbox(&self, email: &str) -> Result<Vec<Value>> {
         let mails = self

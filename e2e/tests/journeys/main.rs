@@ -820,7 +820,7 @@ async fn j5e_totp_enrolment_and_sign_in() -> Result<()> {
             b.sign_in(&email, FRESH_PASSWORD).await?;
             b.goto("/settings/security").await?;
             b.wait_for(Find::Heading("Security")).await?;
-            b.wait_for(Find::Text("Two-factor sign-in is off.")).await?;
+            b.wait_for(Find::Text("Two-step sign-in is off.")).await?;
             b.screenshot("settings-security").await?;
             b.click_button("Set up an authenticator app").await?;
             let secret = b
@@ -832,7 +832,7 @@ async fn j5e_totp_enrolment_and_sign_in() -> Result<()> {
             b.screenshot("settings-totp-enrol").await?;
             b.fill("Code", &totp_code(&secret)?).await?;
             b.click_button("Verify and turn on").await?;
-            b.wait_for(Find::Text("Two-factor sign-in is on.")).await?;
+            b.wait_for(Find::Text("Two-step sign-in is on.")).await?;
             b.wait_for(Find::Text("Active")).await?;
             b.sign_out().await?;
 
@@ -840,13 +840,13 @@ async fn j5e_totp_enrolment_and_sign_in() -> Result<()> {
             b.fill("Email", &email).await?;
             b.fill("Password", FRESH_PASSWORD).await?;
             b.click_button("Sign in").await?;
-            b.wait_for(Find::Heading("Two-factor check")).await?;
+            b.wait_for(Find::Heading("Two-step verification")).await?;
             b.screenshot("login-totp").await?;
             b.fill("Authentication code", "000000").await?;
-            b.click_button("Verify and sign in").await?;
+            b.click_button("Verify and continue").await?;
             b.wait_for(Find::Css(".alert.error")).await?;
             b.fill("Authentication code", &totp_code(&secret)?).await?;
-            b.click_button("Verify and sign in").await?;
+            b.click_button("Verify and continue").await?;
             b.wait_for(Find::Heading("Welcome back, Tom Totp")).await?;
             let aal = b
                 .client
@@ -911,6 +911,165 @@ async fn j5f_password_recovery() -> Result<()> {
                 api.sign_in(&email, FRESH_PASSWORD).await.is_err(),
                 "the old password still works"
             );
+            Ok(())
+        }
+        .await;
+        (b, r)
+    })
+    .await
+}
+
+/// Turns on TOTP for `user` through Auth, as the security page does (enrol, challenge,
+/// verify the current code); returns the secret, the authenticator app's copy.
+async fn turn_on_totp(api: &Api, user: &ApiUser, name: &str) -> Result<String> {
+    let factor = api
+        .auth_post(
+            Some(user),
+            "factors",
+            json!({ "factor_type": "totp", "friendly_name": name, "issuer": "Taskdeck" }),
+        )
+        .await?;
+    let id = factor["id"].as_str().context("factor without id")?;
+    let secret = factor["totp"]["secret"]
+        .as_str()
+        .context("factor without secret")?
+        .to_owned();
+    let challenge = api
+        .auth_post(Some(user), &format!("factors/{id}/challenge"), json!({}))
+        .await?;
+    api.auth_post(
+        Some(user),
+        &format!("factors/{id}/verify"),
+        json!({ "challenge_id": challenge["id"], "code": totp_code(&secret)? }),
+    )
+    .await?;
+    Ok(secret)
+}
+
+/// The data requests (PostgREST, Storage) the page has made since it was loaded.
+async fn data_requests(b: &Browser) -> Result<Vec<String>> {
+    let urls = b
+        .client
+        .execute(
+            "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('/rest/v1/') || n.includes('/storage/v1/'));",
+            vec![],
+        )
+        .await?;
+    Ok(serde_json::from_value(urls)?)
+}
+
+/// 5g. With two-step sign-in on, a password, a kept session or a recovery link is not
+/// enough: each way in stops at the code step, and no page shows or asks for the user's
+/// data until the code is entered; then the user goes where they were heading.
+#[tokio::test]
+async fn j5g_two_step_sign_in_guards_every_way_in() -> Result<()> {
+    const TITLE: &str = "Mia's weekly export";
+    let api = Api::new()?;
+    let email = fresh_email("twostep");
+    let user = api.sign_up(&email, FRESH_PASSWORD, "Mia Mfa").await?;
+    api.insert(
+        &user,
+        "tasks",
+        json!({ "title": TITLE, "type": "data_export", "parameters": { "dataset": "tasks", "format": "csv" } }),
+    )
+    .await?;
+    let secret = turn_on_totp(&api, &user, "Mia's phone").await?;
+    // The database agrees: a password-only (aal1) token of hers sees no task.
+    let aal1 = api.sign_in(&email, FRESH_PASSWORD).await?;
+    let seen = api.get(&aal1, "tasks?select=title").await?;
+    ensure!(seen == json!([]), "an aal1 token reads {seen}");
+    let new_password = "Two-steps-789";
+    with_browser(|b| async move {
+        let r = async {
+            // The password alone: the code step.
+            b.goto("/auth/login").await?;
+            b.fill("Email", &email).await?;
+            b.fill("Password", FRESH_PASSWORD).await?;
+            b.click_button("Sign in").await?;
+            b.wait_for(Find::Heading("Two-step verification")).await?;
+            ensure!(
+                b.path().await?.starts_with("/auth/login"),
+                "left the sign-in page"
+            );
+            b.screenshot("login-two-step").await?;
+
+            // Straight to a page, with that session kept: the code step, nothing of hers.
+            for (path, next) in [("/tasks", "%2Ftasks"), ("/dashboard", "%2Fdashboard")] {
+                b.goto(path).await?;
+                b.wait_for(Find::Heading("Two-step verification")).await?;
+                let here = b.path().await?;
+                ensure!(
+                    here == format!("/auth/login?next={next}"),
+                    "{path} led to {here}"
+                );
+                let text = b.page_text().await?;
+                ensure!(!text.contains(TITLE), "{path} shows her task:\n{text}");
+                let asked = data_requests(&b).await?;
+                ensure!(
+                    asked.is_empty(),
+                    "{path} asked for data before the code: {asked:?}"
+                );
+            }
+            b.screenshot("dashboard-needs-code").await?;
+
+            // The code: on to the dashboard, with her data.
+            b.fill("Authentication code", &totp_code(&secret)?).await?;
+            b.click_button("Verify and continue").await?;
+            b.wait_for(Find::Heading("Welcome back, Mia Mfa")).await?;
+            b.wait_for(Find::Text(TITLE)).await?;
+            ensure!(b.path().await? == "/dashboard", "not on the dashboard");
+            b.screenshot("dashboard-after-code").await?;
+
+            // The security page says so, with the factor's name and date.
+            b.goto("/settings/security").await?;
+            b.wait_for(Find::Text("Two-step sign-in is on")).await?;
+            b.wait_for(Find::Text("Mia's phone")).await?;
+            b.wait_for(Find::Css("li[data-factor=verified] time[datetime]"))
+                .await?;
+            b.wait_for(Find::Button("Turn off")).await?;
+            b.screenshot("settings-security-two-step-on").await?;
+            b.sign_out().await?;
+
+            // A recovery link is only aal1: the code first, then the new password.
+            b.goto("/auth/forgot-password").await?;
+            b.fill("Email", &email).await?;
+            b.click_button("Send the link").await?;
+            b.wait_for(Find::Text("we sent it a link")).await?;
+            let mails = api.mailbox(&email).await?;
+            let link = mails
+                .iter()
+                .rev()
+                .find(|m| m["type"] == "recovery")
+                .and_then(|m| m["link"].as_str())
+                .with_context(|| format!("no recovery link: {mails:?}"))?
+                .to_owned();
+            b.client.goto(&link).await?;
+            b.wait_for(Find::Heading("Two-step verification")).await?;
+            ensure!(
+                b.client
+                    .find(fantoccini::Locator::Id("password"))
+                    .await
+                    .is_err(),
+                "the new-password form shows before the code"
+            );
+            ensure!(
+                b.path().await? == "/auth/reset-password",
+                "tokens left in the address bar"
+            );
+            let asked = data_requests(&b).await?;
+            ensure!(
+                asked.is_empty(),
+                "the recovery link asked for data before the code: {asked:?}"
+            );
+            b.screenshot("reset-password-two-step").await?;
+            b.fill("Authentication code", &totp_code(&secret)?).await?;
+            b.click_button("Verify and continue").await?;
+            b.wait_for(Find::Heading("Choose a new password")).await?;
+            b.fill("New password", new_password).await?;
+            b.click_button("Save the new password").await?;
+            b.wait_for(Find::Heading("Welcome back, Mia Mfa")).await?;
+            b.wait_for(Find::Text(TITLE)).await?;
+            api.sign_in(&email, new_password).await?;
             Ok(())
         }
         .await;

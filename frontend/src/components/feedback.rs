@@ -54,12 +54,17 @@ pub fn error_box(props: &ErrorBoxProps) -> Html {
 
 /// The markup of [`ErrorBox`] without the component (smaller wasm at each use).
 pub fn error_view(error: AppError, on_retry: Option<Callback<()>>) -> Html {
-    let action = if error.is_session_expired() {
+    let action = if error.is_session_expired() || error == AppError::MfaRequired {
         let path = gloo::utils::window()
             .location()
             .pathname()
             .unwrap_or_default();
-        html! { <a class="button" href={login_url(&path)}>{ "Sign in again" }</a> }
+        let label = if error == AppError::MfaRequired {
+            "Enter your code"
+        } else {
+            "Sign in again"
+        };
+        html! { <a class="button" href={login_url(&path)}>{ label }</a> }
     } else if let Some(retry) = on_retry {
         html! { { crate::components::button("button", "Try again", false, Callback::from(move |_| retry.emit(()))) } }
     } else {

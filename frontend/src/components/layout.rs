@@ -59,7 +59,7 @@ pub fn public_layout(props: &LayoutProps) -> Html {
             <header class="topbar">
                 { route_link(Route::Landing, "brand", "Taskdeck") }
                 <nav aria-label="Account" class="topnav">
-                    if session.session().is_some() {
+                    if session.signed_in() {
                         { route_link(Route::Dashboard, "button", "Open dashboard") }
                     } else {
                         { route_link(Route::Login, "", "Sign in") }

@@ -6,7 +6,7 @@ mod session;
 
 pub use effect::use_effect_on;
 pub use load::{use_load, Loader, Remote};
-pub use session::{use_session, PendingMfa, SessionHandle, SignInStep};
+pub use session::{use_session, SessionHandle};
 
 use yew::prelude::*;
 

@@ -5,25 +5,8 @@ use yew::prelude::*;
 use crate::error::AppError;
 use crate::hooks::use_app;
 use crate::services::auth;
-use crate::session::{token_aal, Session};
+use crate::session::Session;
 use crate::state::{AppContext, AppState};
-
-/// A password sign-in that still needs its TOTP code.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PendingMfa {
-    session: Session,
-    /// The verified TOTP factor to challenge.
-    pub factor_id: String,
-}
-
-/// Where a sign-in stands.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SignInStep {
-    /// Signed in.
-    Done,
-    /// The account has a verified TOTP factor: ask for the code.
-    MfaRequired(PendingMfa),
-}
 
 /// The session, with what one does to it.
 #[derive(Clone, PartialEq)]
@@ -43,9 +26,23 @@ impl SessionHandle {
         &self.ctx.state
     }
 
-    /// The session, if signed in.
+    /// The session, if any (it may still need its code: see [`Self::signed_in`]).
     pub fn session(&self) -> Option<Session> {
         self.ctx.state.session.clone()
+    }
+
+    /// `true` when signed in: a session that still needs its two-step code is not.
+    pub fn signed_in(&self) -> bool {
+        self.ctx.state.signed_in()
+    }
+
+    /// `true` while the session waits for its two-step code.
+    pub fn needs_code(&self) -> bool {
+        self.ctx
+            .state
+            .session
+            .as_ref()
+            .is_some_and(Session::needs_code)
     }
 
     /// The signed-in user's id.
@@ -63,41 +60,33 @@ impl SessionHandle {
         self.ctx.state.is_admin()
     }
 
-    /// Signs in with a password. When the account has a verified TOTP factor and the
-    /// session is only `aal1`, nothing is stored yet: finish with
-    /// [`SessionHandle::complete_mfa`].
-    pub async fn sign_in(&self, email: &str, password: &str) -> Result<SignInStep, AppError> {
-        let api = &self.ctx.api;
-        let session = auth::sign_in(api, email, password).await?;
-        let user = auth::user_with_token(api, &session.access_token).await?;
-        let aal = token_aal(&session.access_token);
-        if let Some(factor) = user.verified_totp() {
-            if aal.as_deref() != Some("aal2") {
-                return Ok(SignInStep::MfaRequired(PendingMfa {
-                    factor_id: factor.id.clone(),
-                    session: Session { user, ..session },
-                }));
-            }
-        }
-        api.set_session(Some(Session { user, ..session }));
-        Ok(SignInStep::Done)
+    /// Signs in with a password and keeps the session. When the account has a verified
+    /// factor, that session is only `aal1`: [`Self::needs_code`] is then `true` until
+    /// [`Self::verify_code`].
+    pub async fn sign_in(&self, email: &str, password: &str) -> Result<(), AppError> {
+        let session = auth::sign_in(&self.ctx.api, email, password).await?;
+        self.ctx.api.set_session(Some(session));
+        Ok(())
     }
 
-    /// Verifies the TOTP code of a pending sign-in and stores the `aal2` session.
-    pub async fn complete_mfa(&self, pending: &PendingMfa, code: &str) -> Result<(), AppError> {
+    /// Verifies the TOTP code of the session that needs it and keeps the `aal2` session.
+    pub async fn verify_code(&self, code: &str) -> Result<(), AppError> {
         let api = &self.ctx.api;
-        let session = auth::challenge_and_verify(
-            api,
-            Some(&pending.session.access_token),
-            &pending.factor_id,
-            code,
-        )
-        .await?;
+        let factor = api
+            .session()
+            .and_then(|s| s.user.verified_totp().map(|f| f.id.clone()));
+        let Some(factor_id) = factor else {
+            return Err(AppError::Auth(
+                "This account's second step is not an authenticator app. Sign in another way."
+                    .into(),
+            ));
+        };
+        let session = auth::challenge_and_verify(api, &factor_id, code).await?;
         api.set_session(Some(session));
         Ok(())
     }
 
-    /// Stores a session obtained elsewhere (sign-up, recovery link, MFA verify).
+    /// Stores a session obtained elsewhere (sign-up, a link from a mail).
     pub fn adopt(&self, session: Session) {
         self.ctx.api.set_session(Some(session));
     }

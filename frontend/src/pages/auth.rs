@@ -16,9 +16,8 @@ use crate::router::{self, use_location};
 use crate::config::origin;
 use crate::error::{capitalize, AppError};
 use crate::guard::safe_next;
-use crate::hooks::{use_app, use_session, PendingMfa, SignInStep};
+use crate::hooks::{use_app, use_session};
 use crate::services::auth::{self, parse_fragment, SignUp};
-use crate::session::{now_secs, Session};
 
 fn message(result: Result<impl Sized, domain::DomainError>) -> Option<String> {
     result.err().map(|e| capitalize(&e.to_string()))
@@ -54,7 +53,77 @@ pub fn password_strength(password: &str) -> (u8, &'static str) {
     (score, word)
 }
 
-/// Props-free sign-in page.
+/// The code step: a session that still needs its two-step code (password sign-in, a link
+/// from a mail, a session kept from before) asks for it here. Once verified, the session
+/// is `aal2` and the page that shows this one carries on.
+#[function_component(CodeStep)]
+pub fn code_step() -> Html {
+    let session = use_session();
+    let code = use_state(String::new);
+    let error = use_state(Option::<AppError>::default);
+    let busy = use_state(bool::default);
+    let onsubmit = {
+        let (code, error, busy, session) =
+            (code.clone(), error.clone(), busy.clone(), session.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if *busy {
+                return;
+            }
+            let digits: String = code.chars().filter(char::is_ascii_digit).collect();
+            if digits.len() != 6 {
+                error.set(Some(AppError::Invalid(
+                    "Enter the 6-digit code from your authenticator app.".into(),
+                )));
+                return;
+            }
+            busy.set(true);
+            error.set(None);
+            let (error, busy, session) = (error.clone(), busy.clone(), session.clone());
+            spawn_local(async move {
+                if let Err(e) = session.verify_code(&digits).await {
+                    error.set(Some(e));
+                }
+                busy.set(false);
+            });
+        })
+    };
+    let other_account = {
+        let session = session.clone();
+        Callback::from(move |_| {
+            let session = session.clone();
+            spawn_local(async move { session.sign_out().await });
+        })
+    };
+    let oninput = {
+        let code = code.clone();
+        Callback::from(move |v: String| code.set(v))
+    };
+    let email = session.session().and_then(|s| s.user.email);
+    html! {
+        <>
+            <h1>{ "Two-step verification" }</h1>
+            <p>
+                { "Two-step sign-in is on" }
+                if let Some(email) = email { { format!(" for {email}") } }
+                { ". Enter the 6-digit code shown by your authenticator app." }
+            </p>
+            <form {onsubmit} novalidate=true>
+                <TextField id="code" label="Authentication code" value={(*code).clone()}
+                    {oninput} autocomplete="one-time-code" placeholder="123456" required=true />
+                if let Some(e) = &*error { { error_view(e.clone(), None) } }
+                <button type="submit" class="button" disabled={*busy}>
+                    { if *busy { "Checking…" } else { "Verify and continue" } }
+                </button>
+                <button type="button" class="link" onclick={other_account}>
+                    { "Use another account" }
+                </button>
+            </form>
+        </>
+    }
+}
+
+/// Props-free sign-in page; the code step while the session needs its code.
 #[function_component(Login)]
 pub fn login() -> Html {
     let ctx = use_app();
@@ -63,14 +132,12 @@ pub fn login() -> Html {
     let next = safe_next(crate::services::query::param(&location.query, "next").as_deref());
     let email = use_state(String::new);
     let password = use_state(String::new);
-    let code = use_state(String::new);
     let error = use_state(Option::<AppError>::default);
     let busy = use_state(bool::default);
-    let pending = use_state(|| None::<PendingMfa>);
 
-    // Signed in (now or already): go where the visitor wanted to go.
+    // Signed in (now, after the code, or already): go where the visitor wanted to go.
     {
-        let signed_in = session.session().is_some();
+        let signed_in = session.signed_in();
         let next = next.clone();
         use_effect_on(signed_in, move |signed_in| {
             if *signed_in {
@@ -78,40 +145,24 @@ pub fn login() -> Html {
             }
         });
     }
-    // Back from a social provider: `#access_token=…` in the fragment.
+    // Back from a social provider that refused: `#error_description=…` (a session in the
+    // fragment is taken by the app before any page shows).
     {
-        let api = ctx.api.clone();
-        let session = session.clone();
         let error = error.clone();
         use_effect_on((), move |_| {
             let hash = gloo::utils::window().location().hash().unwrap_or_default();
-            if let Some(tokens) = parse_fragment(&hash) {
-                if let Some(message) = tokens.error {
-                    error.set(Some(AppError::Auth(message)));
-                } else if tokens.kind.as_deref() != Some("recovery") {
-                    spawn_local(async move {
-                        match auth::user_with_token(&api, &tokens.access_token).await {
-                            Ok(user) => session.adopt(Session {
-                                access_token: tokens.access_token,
-                                refresh_token: tokens.refresh_token,
-                                expires_at: now_secs() + tokens.expires_in.unwrap_or(3600),
-                                user,
-                            }),
-                            Err(e) => error.set(Some(e)),
-                        }
-                    });
-                }
+            if let Some(message) = parse_fragment(&hash).and_then(|tokens| tokens.error) {
+                error.set(Some(AppError::Auth(message)));
             }
         });
     }
 
     let onsubmit = {
-        let (email, password, error, busy, pending, session) = (
+        let (email, password, error, busy, session) = (
             email.clone(),
             password.clone(),
             error.clone(),
             busy.clone(),
-            pending.clone(),
             session.clone(),
         );
         Callback::from(move |e: SubmitEvent| {
@@ -129,49 +180,15 @@ pub fn login() -> Html {
             }
             busy.set(true);
             error.set(None);
-            let (email, password, error, busy, pending, session) = (
+            let (email, password, error, busy, session) = (
                 (*email).clone(),
                 (*password).clone(),
                 error.clone(),
                 busy.clone(),
-                pending.clone(),
                 session.clone(),
             );
             spawn_local(async move {
-                match session.sign_in(&email, &password).await {
-                    Ok(SignInStep::Done) => {}
-                    Ok(SignInStep::MfaRequired(step)) => pending.set(Some(step)),
-                    Err(e) => error.set(Some(e)),
-                }
-                busy.set(false);
-            });
-        })
-    };
-    let on_code = {
-        let (code, error, busy, pending, session) = (
-            code.clone(),
-            error.clone(),
-            busy.clone(),
-            pending.clone(),
-            session.clone(),
-        );
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            let Some(step) = (*pending).clone() else {
-                return;
-            };
-            let digits: String = code.chars().filter(char::is_ascii_digit).collect();
-            if digits.len() != 6 {
-                error.set(Some(AppError::Invalid(
-                    "Enter the 6-digit code from your authenticator app.".into(),
-                )));
-                return;
-            }
-            busy.set(true);
-            error.set(None);
-            let (error, busy, session) = (error.clone(), busy.clone(), session.clone());
-            spawn_local(async move {
-                if let Err(e) = session.complete_mfa(&step, &digits).await {
+                if let Err(e) = session.sign_in(&email, &password).await {
                     error.set(Some(e));
                 }
                 busy.set(false);
@@ -200,25 +217,13 @@ pub fn login() -> Html {
         Callback::from(move |v: String| state.set(v))
     };
 
-    if session.session().is_some() {
+    if session.signed_in() {
         return loading_view("Signing you in…");
     }
     html! {
         <section class="page narrow auth">
-            if pending.is_some() {
-                <h1>{ "Two-factor check" }</h1>
-                <p>{ "Enter the 6-digit code shown by your authenticator app." }</p>
-                <form onsubmit={on_code} novalidate=true>
-                    <TextField id="code" label="Authentication code" value={(*code).clone()}
-                        oninput={set(&code)} autocomplete="one-time-code" placeholder="123456" required=true />
-                    if let Some(e) = &*error { { error_view(e.clone(), None) } }
-                    <button type="submit" class="button" disabled={*busy}>
-                        { if *busy { "Checking…" } else { "Verify and sign in" } }
-                    </button>
-                    <button type="button" class="link" onclick={{ let pending = pending.clone(); Callback::from(move |_| pending.set(None)) }}>
-                        { "Use another account" }
-                    </button>
-                </form>
+            if session.needs_code() {
+                <CodeStep />
             } else {
                 <h1>{ "Sign in" }</h1>
                 <form {onsubmit} novalidate=true>
@@ -413,51 +418,23 @@ pub fn forgot_password() -> Html {
 }
 
 /// Choose a new password, from the recovery mail's link
-/// (`#access_token=…&refresh_token=…&type=recovery`).
+/// (`#access_token=…&refresh_token=…&type=recovery`: the app takes the session from the
+/// fragment before any page shows, and drops the tokens from the address bar). When the
+/// account has two-step sign-in on, the code comes first: a recovery link is only `aal1`.
 #[function_component(ResetPassword)]
 pub fn reset_password() -> Html {
     let ctx = use_app();
     let session = use_session();
-    let link_error = use_state(Option::<AppError>::default);
-    let checking = use_state(|| true);
+    let link_error = use_state(|| {
+        let hash = gloo::utils::window().location().hash().unwrap_or_default();
+        parse_fragment(&hash)
+            .and_then(|tokens| tokens.error)
+            .map(AppError::Auth)
+    });
     let password = use_state(String::new);
     let field_error = use_state(Option::<String>::default);
     let error = use_state(Option::<AppError>::default);
     let busy = use_state(bool::default);
-    {
-        let (api, session, link_error, checking) = (
-            ctx.api.clone(),
-            session.clone(),
-            link_error.clone(),
-            checking.clone(),
-        );
-        use_effect_on((), move |_| {
-            let hash = gloo::utils::window().location().hash().unwrap_or_default();
-            match parse_fragment(&hash) {
-                Some(tokens) if tokens.error.is_some() => {
-                    link_error.set(Some(AppError::Auth(tokens.error.unwrap_or_default())));
-                    checking.set(false);
-                }
-                Some(tokens) => spawn_local(async move {
-                    match auth::user_with_token(&api, &tokens.access_token).await {
-                        Ok(user) => {
-                            session.adopt(Session {
-                                access_token: tokens.access_token,
-                                refresh_token: tokens.refresh_token,
-                                expires_at: now_secs() + tokens.expires_in.unwrap_or(3600),
-                                user,
-                            });
-                            // Drop the tokens from the address bar.
-                            router::replace(&Route::ResetPassword.to_path());
-                        }
-                        Err(e) => link_error.set(Some(e)),
-                    }
-                    checking.set(false);
-                }),
-                None => checking.set(false),
-            }
-        });
-    }
     let onsubmit = {
         let (password, field_error, error, busy, api, ctx2) = (
             password.clone(),
@@ -502,16 +479,18 @@ pub fn reset_password() -> Html {
     };
     html! {
         <section class="page narrow auth">
-            <h1>{ "Choose a new password" }</h1>
-            if *checking {
-                { loading_view("Checking your link…") }
-            } else if let Some(e) = &*link_error {
+            if let Some(e) = &*link_error {
+                <h1>{ "Choose a new password" }</h1>
                 { error_view(e.clone(), None) }
                 { route_link(Route::ForgotPassword, "", "Ask for a new link") }
+            } else if session.needs_code() {
+                <CodeStep />
             } else if session.session().is_none() {
+                <h1>{ "Choose a new password" }</h1>
                 <p>{ "This page needs the link from the password-reset mail." }</p>
                 { route_link(Route::ForgotPassword, "", "Ask for a link") }
             } else {
+                <h1>{ "Choose a new password" }</h1>
                 <form {onsubmit} novalidate=true>
                     <TextField id="password" label="New password" kind="password" value={(*password).clone()}
                         {oninput} autocomplete="new-password" error={(*field_error).clone()} required=true

@@ -9,13 +9,13 @@ use crate::hooks::use_session;
 /// The landing page.
 #[function_component(Landing)]
 pub fn landing() -> Html {
-    let signed_in = use_session().session().is_some();
+    let signed_in = use_session().signed_in();
     let features = [
         ("Automate the busywork", "Schedule reports, exports, CSV imports and web calls; recurring tasks run on a cron schedule."),
         ("Watch every run", "Live progress, each attempt and its log, retries with backoff, cancellation at any time."),
         ("See your numbers", "Revenue, new users, conversion, orders and visits over any period, with trends against the one before."),
         ("Download the reports", "Reports as JSON, CSV, Excel or PDF, kept privately for you and downloaded through short-lived links."),
-        ("Secure by default", "Every row is checked by the database for who you are; two-factor sign-in with an authenticator app."),
+        ("Secure by default", "Every row is checked by the database for who you are; two-step sign-in with an authenticator app."),
         ("For teams", "Administrators manage people and roles and keep an eye on workers, queues and failures."),
     ];
     html! {

@@ -1,5 +1,5 @@
 //! `/settings`, `/settings/profile` (name, avatar, theme, time zone) and
-//! `/settings/security` (password, two-factor sign-in, other sessions).
+//! `/settings/security` (password, two-step sign-in, other sessions).
 
 use std::rc::Rc;
 
@@ -36,7 +36,7 @@ pub fn settings_index() -> Html {
                 </li>
                 <li class="card">
                     <h3>{ route_link(Route::SettingsSecurity, "", "Security") }</h3>
-                    <p>{ "Password, two-factor sign-in and your other sessions." }</p>
+                    <p>{ "Password, two-step sign-in and your other sessions." }</p>
                 </li>
             </ul>
         </section>
@@ -257,7 +257,7 @@ fn profile_form(props: &ProfileFormProps) -> Html {
     }
 }
 
-/// Password, two-factor sign-in, sessions.
+/// Password, two-step sign-in, sessions.
 #[function_component(SecuritySettings)]
 pub fn security_settings() -> Html {
     let ctx = use_app();
@@ -354,12 +354,14 @@ pub fn security_settings() -> Html {
                 reload.clone(),
             );
             spawn_local(async move {
-                match auth::challenge_and_verify(&ctx.api, None, &pending.id, &digits).await {
+                match auth::challenge_and_verify(&ctx.api, &pending.id, &digits).await {
                     Ok(upgraded) => {
                         ctx.api.set_session(Some(upgraded));
                         enrollment.set(None);
                         code.set(String::new());
-                        ctx.notify("Two-factor sign-in is on. You'll be asked for a code when you sign in.");
+                        ctx.notify(
+                            "Two-step sign-in is on. You'll be asked for a code when you sign in.",
+                        );
                         reload.emit(());
                     }
                     Err(e) => mfa_error.set(Some(e)),
@@ -367,21 +369,44 @@ pub fn security_settings() -> Html {
             });
         })
     };
+    // Removing a verified factor needs an `aal2` session (Auth refuses it with
+    // `insufficient_aal` otherwise); an unfinished enrolment may always go.
     let remove = {
-        let (ctx, reload) = (ctx.clone(), user.reload.clone());
-        move |factor_id: String| {
-            let (ctx, reload) = (ctx.clone(), reload.clone());
+        let (ctx, reload, mfa_error) = (ctx.clone(), user.reload.clone(), mfa_error.clone());
+        move |factor_id: String, verified: bool| {
+            let (ctx, reload, mfa_error) = (ctx.clone(), reload.clone(), mfa_error.clone());
             Callback::from(move |_| {
-                if !gloo::dialogs::confirm(
-                    "Remove this authenticator? Sign-in will no longer ask for a code.",
-                ) {
+                let aal2 = ctx.api.session().is_some_and(|s| s.is_aal2());
+                if verified && !aal2 {
+                    mfa_error.set(Some(AppError::MfaRequired));
                     return;
                 }
-                let (ctx, reload, id) = (ctx.clone(), reload.clone(), factor_id.clone());
+                if verified
+                    && !gloo::dialogs::confirm(
+                        "Turn off two-step sign-in? Signing in will no longer ask for a code.",
+                    )
+                {
+                    return;
+                }
+                let (ctx, reload, mfa_error, id) = (
+                    ctx.clone(),
+                    reload.clone(),
+                    mfa_error.clone(),
+                    factor_id.clone(),
+                );
+                mfa_error.set(None);
                 spawn_local(async move {
                     match auth::unenroll(&ctx.api, &id).await {
-                        Ok(()) => ctx.notify("The authenticator was removed."),
-                        Err(e) => ctx.notify_error(&e),
+                        Ok(()) => {
+                            // The session's user forgets the factor too.
+                            let _ = ctx.api.reload_user().await;
+                            ctx.notify(if verified {
+                                "Two-step sign-in is off."
+                            } else {
+                                "The unfinished set-up was removed."
+                            });
+                        }
+                        Err(e) => mfa_error.set(Some(e)),
                     }
                     reload.emit(());
                 });
@@ -445,24 +470,46 @@ pub fn security_settings() -> Html {
     };
     let view_factors = {
         let (start_enroll, remove) = (start_enroll.clone(), remove.clone());
+        let aal2 = session.session().is_some_and(|s| s.is_aal2());
         Callback::from(move |user: Rc<AuthUser>| {
             let factors = user.factors.clone().unwrap_or_default();
+            let on = user.has_verified_factor();
             html! {
                 <>
-                    if factors.is_empty() {
-                        <p>{ "Two-factor sign-in is off." }</p>
+                    if on {
+                        <p class="status-line"><span class="badge status-completed">{ "On" }</span>
+                            <strong>{ "Two-step sign-in is on" }</strong></p>
                     } else {
-                        <ul class="task-list">{ for factors.iter().map(|f| html! {
-                            <li>
-                                <strong>{ f.friendly_name.clone().unwrap_or_else(|| "Authenticator".into()) }</strong>
-                                <span class={classes!("badge", if f.status == "verified" { "status-completed" } else { "status-pending" })}>
-                                    { if f.status == "verified" { "Active" } else { "Not verified" } }
-                                </span>
-                                { crate::components::button("button secondary", "Remove", false, remove(f.id.clone())) }
-                            </li>
+                        <p>{ "Two-step sign-in is off." }</p>
+                    }
+                    if !factors.is_empty() {
+                        <ul class="task-list">{ for factors.iter().map(|f| {
+                            let verified = f.status == "verified";
+                            let name = f.friendly_name.clone().filter(|n| !n.trim().is_empty())
+                                .unwrap_or_else(|| "Authenticator app".into());
+                            let added = f.created_at.as_deref().and_then(crate::format::parse_time);
+                            html! {
+                                <li key={f.id.clone()} data-factor={f.status.clone()}>
+                                    <strong>{ name.clone() }</strong>
+                                    <span class={classes!("badge", if verified { "status-completed" } else { "status-pending" })}>
+                                        { if verified { "Active" } else { "Not finished" } }
+                                    </span>
+                                    if let Some(at) = added {
+                                        <span class="muted">{ "added " }{ crate::components::time_view(&at, at.date_naive().to_string()) }</span>
+                                    }
+                                    if verified && !aal2 {
+                                        <span class="muted">{ "Sign in with its code to turn it off." }</span>
+                                    } else {
+                                        <button type="button" class="button secondary" onclick={remove(f.id.clone(), verified)}
+                                            aria-label={format!("Remove {name}")}>
+                                            { if verified { "Turn off" } else { "Remove" } }
+                                        </button>
+                                    }
+                                </li>
+                            }
                         }) }</ul>
                     }
-                    if user.verified_totp().is_none() {
+                    if !on {
                         { crate::components::button("button", "Set up an authenticator app", false, start_enroll.clone()) }
                     }
                 </>
@@ -482,7 +529,7 @@ pub fn security_settings() -> Html {
                 { crate::components::submit("button", if *busy { "Saving…" } else { "Change password" }, *busy) }
             </form>
             <div class="card">
-                <h2>{ "Two-factor sign-in" }</h2>
+                <h2>{ "Two-step sign-in" }</h2>
                 <p class="muted">{ "Ask for a code from an authenticator app (TOTP) at every sign-in." }</p>
                 { remote_view(user.state.clone(), view_factors, user.reload.clone(), "Loading…") }
                 if let Some(pending) = &*enrollment {

@@ -10,7 +10,8 @@ use crate::services::decode::{self, FromJson, Missing, Object};
 use crate::services::http::{Api, ApiRequest};
 use crate::session::{now_secs, AuthUser, Session, SessionResponse};
 
-/// Signs in with email and password (does not store the session).
+/// Signs in with email and password (does not store the session). The session is `aal1`;
+/// its user is read from `/auth/v1/user`, whose factors say whether the code is needed.
 #[cfg(not(feature = "supabase-auth-client"))]
 pub async fn sign_in(api: &Api, email: &str, password: &str) -> Result<Session, AppError> {
     let response: SessionResponse = api
@@ -20,7 +21,7 @@ pub async fn sign_in(api: &Api, email: &str, password: &str) -> Result<Session, 
                 .json(&json!({ "email": email.trim(), "password": password })),
         )
         .await?;
-    Ok(response.into_session(now_secs()))
+    api.settle(response, None).await
 }
 
 /// Signs in through the `supabase-auth` crate (size measurement only; no JWT secret).
@@ -35,7 +36,7 @@ pub async fn sign_in(api: &Api, email: &str, password: &str) -> Result<Session, 
     let json = serde_json::to_value(&session).map_err(|e| AppError::Unexpected(e.to_string()))?;
     let response: SessionResponse =
         serde_json::from_value(json).map_err(|e| AppError::Unexpected(e.to_string()))?;
-    Ok(response.into_session(now_secs()))
+    api.settle(response, None).await
 }
 
 /// What sign-up gave.
@@ -62,7 +63,11 @@ pub async fn sign_up(
         )
         .await?;
     match response.row::<SessionResponse>() {
-        Ok(session) => Ok(SignUp::SignedIn(session.into_session(now_secs()))),
+        // A new account has no factor yet: its own user is all there is to know.
+        Ok(answer) => match answer.user().cloned() {
+            Some(user) => Ok(SignUp::SignedIn(answer.into_session(now_secs(), user))),
+            None => Ok(SignUp::SignedIn(api.settle(answer, None).await?)),
+        },
         Err(_) => Ok(SignUp::ConfirmEmail),
     }
 }
@@ -86,14 +91,19 @@ pub async fn user(api: &Api) -> Result<AuthUser, AppError> {
     api.row(ApiRequest::get(api.auth("user"))).await
 }
 
-/// The user of an access token that is not stored yet (recovery and OAuth links).
-pub async fn user_with_token(api: &Api, access_token: &str) -> Result<AuthUser, AppError> {
-    api.row(
-        ApiRequest::get(api.auth("user"))
-            .anonymous()
-            .header("Authorization", format!("Bearer {access_token}")),
-    )
-    .await
+/// The session of the tokens in a link's fragment (recovery, magic link, OAuth), with
+/// its user read from `/auth/v1/user`.
+pub async fn session_from_fragment(
+    api: &Api,
+    tokens: &FragmentTokens,
+) -> Result<Session, AppError> {
+    let user = api.user_of(&tokens.access_token).await?;
+    Ok(Session {
+        access_token: tokens.access_token.clone(),
+        refresh_token: tokens.refresh_token.clone(),
+        expires_at: now_secs() + tokens.expires_in.unwrap_or(3600),
+        user,
+    })
 }
 
 /// Changes the password of the signed-in user.
@@ -310,32 +320,25 @@ pub async fn enroll_totp(api: &Api, friendly_name: &str) -> Result<Enrollment, A
     .await
 }
 
-/// Challenges `factor_id` and verifies `code`: a session at `aal2`. `token` is the
-/// `aal1` access token of a sign-in that is not stored yet (`None`: the stored session).
+/// Challenges `factor_id` and verifies `code` with the stored session: the session at
+/// `aal2` (not stored yet).
 pub async fn challenge_and_verify(
     api: &Api,
-    token: Option<&str>,
     factor_id: &str,
     code: &str,
 ) -> Result<Session, AppError> {
-    let with_token = |request: ApiRequest| match token {
-        Some(token) => request
-            .anonymous()
-            .header("Authorization", format!("Bearer {token}")),
-        None => request,
-    };
     let challenge: Challenge = api
-        .row(with_token(ApiRequest::post(
+        .row(ApiRequest::post(
             api.auth(&format!("factors/{factor_id}/challenge")),
-        )))
-        .await?;
-    let session: SessionResponse = api
-        .row(with_token(
-            ApiRequest::post(api.auth(&format!("factors/{factor_id}/verify")))
-                .json(&json!({ "challenge_id": challenge.id, "code": code.trim() })),
         ))
         .await?;
-    Ok(session.into_session(now_secs()))
+    let answer: SessionResponse = api
+        .row(
+            ApiRequest::post(api.auth(&format!("factors/{factor_id}/verify")))
+                .json(&json!({ "challenge_id": challenge.id, "code": code.trim() })),
+        )
+        .await?;
+    api.settle(answer, api.session().map(|s| s.user)).await
 }
 
 /// Removes a factor.

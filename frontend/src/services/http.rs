@@ -18,7 +18,7 @@ use yew::Callback;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::services::decode::{self, FromJson};
-use crate::session::{self, RefreshDecision, Session, SessionResponse};
+use crate::session::{self, AuthUser, RefreshDecision, Session, SessionResponse};
 
 /// A request to one of the services.
 #[derive(Debug, Clone)]
@@ -274,8 +274,101 @@ impl Api {
                 self.refresh().await?;
                 continue;
             }
-            return Err(AppError::from_response(response.status, &response.body));
+            let error = AppError::from_response(response.status, &response.body);
+            return Err(if request.auth {
+                self.check_mfa(error, &response.body).await
+            } else {
+                error
+            });
         }
+    }
+
+    /// A refusal of an `aal1` session may mean the user has turned on two-step sign-in
+    /// since this session's user was read (on another device, say): the database then
+    /// answers `mfa_required` (or a plain 42501, or nothing at all). The user is read
+    /// again; when it has a verified factor now, the session needs the code (the guard
+    /// takes the user to the code step) and the error says so.
+    async fn check_mfa(&self, error: AppError, body: &str) -> AppError {
+        let suspect = matches!(error, AppError::MfaRequired | AppError::Forbidden);
+        let aal1 = self.session().is_some_and(|s| !s.is_aal2());
+        if !suspect || !aal1 || self.reload_user().await.is_err() {
+            return error;
+        }
+        match self.session() {
+            Some(session) if session.needs_code() => AppError::MfaRequired,
+            // `mfa_required` without a factor to verify (an administrator who must set
+            // one up first): the database's own words say what to do.
+            _ if error == AppError::MfaRequired => AppError::database_words(body),
+            _ => error,
+        }
+    }
+
+    /// The user of `access_token`, read from `/auth/v1/user` (with its factors).
+    pub async fn user_of(&self, access_token: &str) -> Result<AuthUser, AppError> {
+        let request = ApiRequest::get(self.auth("user"))
+            .anonymous()
+            .header("Authorization", format!("Bearer {access_token}"));
+        let response = self.fetch(&request).await?;
+        if (200..300).contains(&response.status) {
+            response.row()
+        } else {
+            Err(AppError::from_response(response.status, &response.body))
+        }
+    }
+
+    /// The session of an Auth token answer (sign-in, code, refresh). Unless the token is
+    /// `aal2` already, its user is read from `/auth/v1/user`: the user's verified factors
+    /// decide whether the session still needs the code ([`session::assurance`]), and an
+    /// answer may come without its user. When that read fails, `fallback` (if any) is
+    /// the user.
+    pub async fn settle(
+        &self,
+        answer: SessionResponse,
+        fallback: Option<AuthUser>,
+    ) -> Result<Session, AppError> {
+        let now = session::now_secs();
+        if let Some(user) = answer
+            .user()
+            .filter(|_| session::token_aal(answer.access_token()).as_deref() == Some("aal2"))
+        {
+            let user = user.clone();
+            return Ok(answer.into_session(now, user));
+        }
+        let user = match (self.user_of(answer.access_token()).await, fallback) {
+            (Ok(user), _) => user,
+            (Err(_), Some(user)) => user,
+            (Err(error), None) => return Err(error),
+        };
+        Ok(answer.into_session(now, user))
+    }
+
+    /// Reads the signed-in user again and keeps it in the session (a session restored at
+    /// page load, an `mfa_required` answer): so the guard sees factors added elsewhere.
+    pub async fn reload_user(&self) -> Result<(), AppError> {
+        let Some(current) = self.session() else {
+            return Ok(());
+        };
+        if session::refresh_decision(current.expires_at, session::now_secs())
+            == RefreshDecision::RefreshNow
+        {
+            // A refresh reads the user of an `aal1` token anyway.
+            return self.refresh().await.map(drop);
+        }
+        let user = match self.user_of(&current.access_token).await {
+            Ok(user) => user,
+            Err(AppError::SessionExpired) => return self.refresh().await.map(drop),
+            Err(error) => return Err(error),
+        };
+        // Unless the session changed meanwhile (signed out, refreshed).
+        if let Some(now) = self
+            .session()
+            .filter(|s| s.access_token == current.access_token)
+        {
+            if now.user != user {
+                self.set_session(Some(Session { user, ..now }));
+            }
+        }
+        Ok(())
     }
 
     /// Sends and parses the JSON answer: one boxed future for every answer type, so the
@@ -340,8 +433,11 @@ impl Api {
             .json(&serde_json::json!({ "refresh_token": current.refresh_token }));
         let response = self.fetch(&request).await?;
         if (200..300).contains(&response.status) {
-            let fresh: SessionResponse = response.row()?;
-            let fresh = fresh.into_session(session::now_secs());
+            let answer: SessionResponse = response.row()?;
+            // The old refresh token is spent: keep the new tokens even when the user
+            // can't be read again just now.
+            let fallback = answer.user().cloned().or(Some(current.user));
+            let fresh = self.settle(answer, fallback).await?;
             self.set_session(Some(fresh.clone()));
             Ok(fresh)
         } else {
