@@ -11,3 +11,4 @@ mod helpers;
 mod otel;
 mod pooler;
 mod queue;
+mod ssrf;
