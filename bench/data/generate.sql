@@ -25,7 +25,7 @@ select format(
             case when g %% 10 between 6 and 7 then ((g * 7919) %% 50000) / 100.0 else 0 end,
             now() - ((g - 1)::float8 / %s) * (%s * interval '1 day'),
             jsonb_build_object('volume', %L)
-       from generate_series(%s, %s) g$f$,
+       from generate_series(%s::bigint, %s) g$f$,
   :'owner', :events, :days, :'tag', lo, least(lo + 999999, :events))
   from generate_series(1, :events, 1000000) lo
 \gexec
@@ -58,7 +58,7 @@ select format(
             c.at, c.at + interval '2 seconds', c.at + interval '1 second', c.at + interval '2 seconds',
             case t.status when 'failed' then 'The server answered 503 Service Unavailable' end,
             c.at
-       from generate_series(%s, %s) g
+       from generate_series(%s::bigint, %s) g
        left join volume_owners o on o.n = g %% %s
       cross join lateral (select now() - ((g * 7907) %% 31536000) * interval '1 second' as at) c
       cross join lateral (
