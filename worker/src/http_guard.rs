@@ -45,7 +45,22 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
 }
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
+    let seg = ip.segments();
+    let first = seg[0];
+    // Forms that embed an IPv4 address and may reach it: IPv4-compatible `::a.b.c.d`
+    // (deprecated, some stacks still route it), IPv4-translated `::ffff:0:a.b.c.d`, and
+    // 6to4 `2002:aabb:ccdd::/16` — judged by the IPv4 address they carry.
+    let embedded =
+        |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
+    if seg[..6] == [0; 6] && !(ip.is_unspecified() || ip.is_loopback()) {
+        return is_public_v4(embedded(seg[6], seg[7]));
+    }
+    if seg[..4] == [0; 4] && seg[4] == 0xffff && seg[5] == 0 {
+        return is_public_v4(embedded(seg[6], seg[7]));
+    }
+    if first == 0x2002 {
+        return is_public_v4(embedded(seg[1], seg[2]));
+    }
     !(ip.is_unspecified()
         || ip.is_loopback()
         || ip.is_multicast()
@@ -61,9 +76,9 @@ pub fn refused_url(url: &Url) -> Option<String> {
         url::Host::Ipv4(v4) => IpAddr::V4(v4),
         url::Host::Ipv6(v6) => IpAddr::V6(v6),
         url::Host::Domain(name) => {
-            if name.eq_ignore_ascii_case("localhost")
-                || name.to_ascii_lowercase().ends_with(".localhost")
-            {
+            // `localhost.` (a fully qualified name) is the same name.
+            let bare = name.trim_end_matches('.').to_ascii_lowercase();
+            if bare == "localhost" || bare.ends_with(".localhost") {
                 return Some(refusal(name));
             }
             return None;
@@ -148,11 +163,21 @@ mod tests {
             "fd00::1",
             "fe80::1",
             "::ffff:127.0.0.1",
+            "::7f00:1",
+            "::ffff:0:7f00:1",
+            "::ffff:0:a9fe:a9fe",
+            "2002:7f00:1::",
+            "2002:c0a8:101::1",
             "224.0.0.1",
         ] {
             assert!(!is_public(ip.parse().expect("ip")), "{ip}");
         }
-        for ip in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111"] {
+        for ip in [
+            "93.184.216.34",
+            "1.1.1.1",
+            "2606:4700:4700::1111",
+            "2002:5db8:d822::1",
+        ] {
             assert!(is_public(ip.parse().expect("ip")), "{ip}");
         }
     }
@@ -167,6 +192,8 @@ mod tests {
         assert!(refused("http://[::1]/").is_some());
         assert!(refused("http://localhost:8080/").is_some());
         assert!(refused("http://api.localhost/").is_some());
+        assert!(refused("http://localhost./").is_some());
+        assert!(refused("http://API.LocalHost./").is_some());
         assert!(refused("http://169.254.169.254/latest/meta-data").is_some());
         assert_eq!(refused("https://example.com/"), None);
         assert_eq!(refused("https://93.184.216.34/"), None);
