@@ -162,8 +162,8 @@ select results_eq(
 
 select is((select file_size_limit from storage.buckets where id = 'reports'), 52428800::bigint,
           'the reports bucket accepts files up to 50 MiB');
-select is((select file_size_limit from storage.buckets where id = 'imports'), 10485760::bigint,
-          'the imports bucket accepts files up to 10 MiB');
+select is((select file_size_limit from storage.buckets where id = 'imports'), 52428800::bigint,
+          'the imports bucket accepts files up to 50 MiB (a million-row CSV)');
 select is((select file_size_limit from storage.buckets where id = 'avatars'), 2097152::bigint,
           'the avatars bucket accepts files up to 2 MiB');
 select is((select allowed_mime_types from storage.buckets where id = 'imports'),

@@ -1447,7 +1447,7 @@ async fn oversize_malformed_and_mistyped_bodies_get_clear_errors() {
         probe("REST: 51 MiB streamed without Content-Length", raw("POST", "/rest/v1/tasks", &alice, "application/json", streamed(limit + 1)), Expect::Status(413)),
         probe("Storage: Content-Length over 50 MiB", declared(&format!("/storage/v1/object/reports/{BOB_ID}/big.json"), SERVICE_KEY, "application/json"), Expect::Storage("413", "Payload too large")),
         probe("Storage: 51 MiB streamed into reports (service key)", raw("POST", &format!("/storage/v1/object/reports/{BOB_ID}/big.json"), SERVICE_KEY, "application/json", streamed(limit + 1)), Expect::Storage("413", "Payload too large")),
-        probe("Storage: 10 MiB + 1 into imports (its bucket limit)", raw("POST", &format!("/storage/v1/object/imports/{ALICE_ID}/big.csv"), &alice, "text/csv", vec![b'x'; 10 * 1024 * 1024 + 1]), Expect::Storage("413", "Payload too large")),
+        probe("Storage: 50 MiB + 1 into imports (its bucket limit)", raw("POST", &format!("/storage/v1/object/imports/{ALICE_ID}/big.csv"), &alice, "text/csv", vec![b'x'; 50 * 1024 * 1024 + 1]), Expect::Storage("413", "Payload too large")),
         probe("Storage: 2 MiB + 1 into avatars (its bucket limit)", raw("POST", &format!("/storage/v1/object/avatars/{ALICE_ID}/big.png"), &alice, "image/png", vec![0u8; 2 * 1024 * 1024 + 1]), Expect::Storage("413", "Payload too large")),
         probe("REST: truncated JSON", raw("POST", "/rest/v1/tasks", &alice, "application/json", "{\"title\":"), Expect::Rest(400, "PGRST102")),
         probe("REST: JSON nested 200 deep", raw("POST", "/rest/v1/tasks", &alice, "application/json", format!("{}{}", "[".repeat(200), "]".repeat(200))), Expect::Rest(400, "PGRST102")),

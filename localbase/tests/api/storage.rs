@@ -729,7 +729,7 @@ async fn buckets_are_read_by_users_and_managed_by_the_service_key() {
     assert_eq!(anon, json!([]));
     let (status, imports) = send_json(&app, get("/storage/v1/bucket/imports", Some(&alice))).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(imports["file_size_limit"], 10485760);
+    assert_eq!(imports["file_size_limit"], 52428800);
     assert_eq!(imports["public"], false);
 
     let (status, body) = send_json(
