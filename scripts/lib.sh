@@ -130,7 +130,7 @@ pg_start() {
     as_pg_owner "$PG_BIN/initdb" -D "$dir" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
   fi
   as_pg_owner "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c wal_level=logical -c max_connections=300 -c shared_buffers=128MB" \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c wal_level=logical -c max_replication_slots=40 -c max_wal_senders=40 -c max_connections=300 -c shared_buffers=128MB" \
     start >/dev/null || { cat "$dir/server.log" >&2; die "PostgreSQL did not start (log above)"; }
 }
 

@@ -10,6 +10,7 @@ pub mod config;
 pub mod gateway;
 pub mod jwt;
 pub mod pg;
+pub mod realtime;
 pub mod request;
 pub mod rest;
 pub mod state;
@@ -27,6 +28,7 @@ pub fn app(state: AppState) -> Router {
     let services = Router::new()
         .nest("/auth/v1", auth::router())
         .nest("/rest/v1", rest::router())
-        .nest("/storage/v1", storage::router());
+        .nest("/storage/v1", storage::router())
+        .nest("/realtime/v1", realtime::router(&state));
     gateway::wrap(services, &state).with_state(state)
 }

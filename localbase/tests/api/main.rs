@@ -5,5 +5,6 @@ mod attacks;
 mod auth;
 mod gateway;
 mod helpers;
+mod realtime;
 mod rest;
 mod storage;
