@@ -26,6 +26,8 @@ use tokio_util::sync::CancellationToken;
 /// Upstream's `max_record_bytes`: larger rows are sent with their long values left out.
 const MAX_RECORD_BYTES: usize = 1024 * 1024;
 const API_ROLES: [&str; 3] = crate::request::API_ROLES;
+/// How many pooled connections one change's RLS checks may use at once.
+const CHECK_CONNECTIONS: usize = 4;
 
 /// Reads the stream until `stop` or the engine is gone, handling each change in order.
 pub async fn run(
@@ -455,7 +457,15 @@ pub async fn deliver(
             .filter(|(k, _)| pk.contains(k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let seen = visible_to(engine, change, &pk_input, &pk, &distinct_callers).await;
+        // Up to CHECK_CONNECTIONS transactions side by side: each check is two round trips.
+        let per = distinct_callers.len().div_ceil(CHECK_CONNECTIONS).max(1);
+        let checks = distinct_callers
+            .chunks(per)
+            .map(|group| visible_to(engine, change, &pk_input, &pk, group));
+        let mut seen = HashMap::new();
+        for part in futures_util::future::join_all(checks).await {
+            seen.extend(part);
+        }
         candidates.retain(|&i| seen.get(&callers[i]).copied().unwrap_or(false));
     }
 
