@@ -143,7 +143,7 @@ pub async fn create_user(
     let email = users::validate_email(params.email.as_deref().unwrap_or(""))?;
     let hash = match params.password.as_deref().filter(|p| !p.is_empty()) {
         Some(password) => {
-            users::check_password(password, state.config.auth.minimum_password_length)?;
+            super::password::check_strength(&state, password).await?;
             Some(users::hash_password(password).await?)
         }
         None => None,
@@ -285,7 +285,7 @@ pub async fn update_user(
         .await?
         .ok_or_else(user_not_found)?;
     if let Some(password) = params.password.as_deref().filter(|p| !p.is_empty()) {
-        users::check_password(password, state.config.auth.minimum_password_length)?;
+        super::password::check_strength(&state, password).await?;
         let hash = users::hash_password(password).await?;
         sqlx::query(
             "update auth.users set encrypted_password = $2, updated_at = now() where id = $1",

@@ -65,13 +65,11 @@ impl AuthError {
             ..Self::bad_request(error, description)
         }
     }
-    pub fn weak_password(min: usize) -> Self {
+    /// GoTrue's 422 `weak_password` with the reasons (`length`, `characters`, `pwned`).
+    pub fn weak_password(reasons: Vec<&'static str>, msg: impl Into<String>) -> Self {
         AuthError {
-            reasons: Some(vec!["length"]),
-            ..Self::unprocessable(
-                "weak_password",
-                format!("Password should be at least {min} characters."),
-            )
+            reasons: Some(reasons),
+            ..Self::unprocessable("weak_password", msg)
         }
     }
     /// A 500: the cause is logged, never sent.
@@ -238,9 +236,11 @@ pub fn object_or_empty(value: Option<Value>) -> Value {
 pub fn rate_limit(state: &AppState, client: &ClientInfo, bucket: Bucket) -> Result<(), AuthError> {
     let limits = &state.config.auth.rate_limits;
     let (limit, window) = match bucket {
-        Bucket::SignIn => (limits.sign_in_sign_ups, limits.sign_in_window_secs),
+        Bucket::SignIn | Bucket::Signup | Bucket::User => {
+            (limits.sign_in_sign_ups, limits.sign_in_window_secs)
+        }
         Bucket::Refresh => (limits.token_refresh, limits.token_refresh_window_secs),
-        Bucket::Verify => (
+        Bucket::Verify | Bucket::Challenge => (
             limits.token_verifications,
             limits.token_verifications_window_secs,
         ),
@@ -260,6 +260,44 @@ pub fn rate_limit(state: &AppState, client: &ClientInfo, bucket: Bucket) -> Resu
         }
         _ => AuthError::too_many("over_request_rate_limit", "Request rate limit reached"),
     })
+}
+
+/// Counts a request against an account's limit for `bucket`: `account` is an email address
+/// (lower-cased here; whether it has a user does not matter) or a user id. Mails to one address
+/// are spaced by `email_max_frequency_secs`, answered as GoTrue answers its `max_frequency`.
+pub fn rate_limit_account(
+    state: &AppState,
+    bucket: Bucket,
+    account: &str,
+) -> Result<(), AuthError> {
+    let limits = &state.config.auth.rate_limits;
+    let (limit, window) = match bucket {
+        Bucket::SignIn => (limits.sign_in_per_account, limits.sign_in_window_secs),
+        Bucket::Verify | Bucket::Challenge => (
+            limits.token_verifications_per_account,
+            limits.token_verifications_window_secs,
+        ),
+        Bucket::Email => (1, limits.email_max_frequency_secs),
+        Bucket::Refresh | Bucket::Signup | Bucket::User => return Ok(()),
+    };
+    if bucket == Bucket::Email && window == 0 {
+        return Ok(());
+    }
+    let key = format!("account:{}", account.trim().to_lowercase());
+    match state.config.auth.limiter.check(bucket, &key, limit, window) {
+        Ok(()) => Ok(()),
+        Err(left) if bucket == Bucket::Email => Err(AuthError::too_many(
+            "over_email_send_rate_limit",
+            format!(
+                "For security purposes, you can only request this after {} seconds.",
+                left.as_secs()
+            ),
+        )),
+        Err(_) => Err(AuthError::too_many(
+            "over_request_rate_limit",
+            "Request rate limit reached",
+        )),
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! `POST /factors/{id}/verify` (→ the session upgraded to `aal2`), `DELETE /factors/{id}`.
 //! SHA-1, 6 digits, 30-second steps, one step of clock skew either way, as GoTrue.
 
-use super::error::{parse_body, rate_limit, AuthError, ClientInfo};
+use super::error::{parse_body, rate_limit, rate_limit_account, AuthError, ClientInfo};
 use super::ratelimit::Bucket;
 use super::session;
 use super::users::{self, Caller};
@@ -189,6 +189,9 @@ pub async fn challenge(
     client: ClientInfo,
 ) -> Result<Json<Value>, AuthError> {
     let caller = users::authenticate(&state, &headers).await?;
+    // GoTrue limits challenges and verifications together (`[auth.rate_limit]`
+    // token_verifications locally).
+    rate_limit(&state, &client, Bucket::Challenge)?;
     let factor = owned_factor(&state, &caller, &id).await?;
     let challenge_id = Uuid::new_v4();
     let ip = client.inet().unwrap_or_else(|| "0.0.0.0".to_owned());
@@ -232,6 +235,7 @@ pub async fn verify(
     let caller = users::authenticate(&state, &headers).await?;
     let params: VerifyParams = parse_body(&body)?;
     rate_limit(&state, &client, Bucket::Verify)?;
+    rate_limit_account(&state, Bucket::Verify, &caller.user.id.to_string())?;
     let factor = owned_factor(&state, &caller, &id).await?;
     let session_id = caller.session_id.ok_or_else(|| {
         AuthError::forbidden(

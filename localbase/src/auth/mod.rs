@@ -29,6 +29,7 @@ mod admin;
 mod error;
 mod mail;
 mod mfa;
+mod password;
 mod ratelimit;
 mod session;
 mod settings;

@@ -1,20 +1,29 @@
-//! Fixed-window request counters per client IP, in memory (GoTrue keeps its per-IP limits
-//! in memory too).
+//! Fixed-window request counters per client IP and per account (an email address or a user
+//! id), in memory (GoTrue keeps its per-IP limits in memory too).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// What is being limited.
+/// What is being limited. Like GoTrue's limiters, each bucket counts on its own, even where
+/// two share a setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Bucket {
+    /// Password sign-ins (`/token?grant_type=password`).
     SignIn,
+    /// `POST /signup`.
+    Signup,
+    /// `PUT /user`.
+    User,
     Refresh,
+    /// `/verify` and MFA verify.
     Verify,
+    /// MFA challenges.
+    Challenge,
     Email,
 }
 
-/// Per (bucket, IP): when the current window started and how many requests it has seen.
+/// Per (bucket, IP or `account:<id>`): when the current window started and how many requests it has seen.
 type Windows = HashMap<(Bucket, String), (Instant, u32)>;
 
 /// Shared counters: cloning shares them.
@@ -30,8 +39,20 @@ impl std::fmt::Debug for RateLimiter {
 }
 
 impl RateLimiter {
-    /// Counts one request from `ip`; false when the window's `limit` is already used up.
-    pub fn allow(&self, bucket: Bucket, ip: &str, limit: u32, window_secs: u64) -> bool {
+    /// Counts one request from `key` (an IP or an account); false when the window's `limit` is
+    /// already used up.
+    pub fn allow(&self, bucket: Bucket, key: &str, limit: u32, window_secs: u64) -> bool {
+        self.check(bucket, key, limit, window_secs).is_ok()
+    }
+
+    /// Like [`RateLimiter::allow`], telling how long until the window ends when refused.
+    pub fn check(
+        &self,
+        bucket: Bucket,
+        key: &str,
+        limit: u32,
+        window_secs: u64,
+    ) -> Result<(), Duration> {
         let now = Instant::now();
         let window = Duration::from_secs(window_secs.max(1));
         let mut windows = match self.windows.lock() {
@@ -41,15 +62,15 @@ impl RateLimiter {
         if windows.len() > 10_000 {
             windows.retain(|_, (start, _)| now.duration_since(*start) < window);
         }
-        let entry = windows.entry((bucket, ip.to_owned())).or_insert((now, 0));
+        let entry = windows.entry((bucket, key.to_owned())).or_insert((now, 0));
         if now.duration_since(entry.0) >= window {
             *entry = (now, 0);
         }
         if entry.1 >= limit {
-            return false;
+            return Err(window.saturating_sub(now.duration_since(entry.0)));
         }
         entry.1 += 1;
-        true
+        Ok(())
     }
 }
 
@@ -66,5 +87,10 @@ mod tests {
         // Other IPs and other buckets have their own counters.
         assert!(limiter.allow(Bucket::SignIn, "5.6.7.8", 2, 60));
         assert!(limiter.allow(Bucket::Email, "1.2.3.4", 2, 60));
+        assert!(limiter.check(Bucket::Email, "account:a", 1, 60).is_ok());
+        let left = limiter
+            .check(Bucket::Email, "account:a", 1, 60)
+            .expect_err("the second mail waits");
+        assert!(left.as_secs() <= 60 && left.as_secs() >= 59);
     }
 }

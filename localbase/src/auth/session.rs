@@ -1,7 +1,7 @@
 //! Sessions: `auth.sessions` + `auth.refresh_tokens` + `auth.mfa_amr_claims`, the access
 //! token's claims, `POST /token` (password and refresh-token grants) and `POST /logout`.
 
-use super::error::{parse_body, rate_limit, AuthError, ClientInfo};
+use super::error::{parse_body, rate_limit, rate_limit_account, AuthError, ClientInfo};
 use super::ratelimit::Bucket;
 use super::users::{self, UserRow, INSTANCE_ID};
 use crate::AppState;
@@ -246,6 +246,8 @@ async fn password_grant(
             "missing email or phone",
         ));
     }
+    // Counted per address whether or not it has an account.
+    rate_limit_account(state, Bucket::SignIn, &email)?;
     let mut tx = state.db.begin().await?;
     let Some(user) = users::find_by_email(&mut tx, email.trim()).await? else {
         // Spend the time a real check takes, so timing does not tell which addresses exist.
@@ -253,10 +255,10 @@ async fn password_grant(
         return Err(invalid());
     };
     // The password is checked before the ban so the answer never tells a stranger whether an
-    // account exists.
-    if !users::verify_password(&password, user.encrypted_password.as_deref()).await?
-        || user.deleted_at.is_some()
-    {
+    // account exists; a user without a password (magic link only) costs a bcrypt check too.
+    let hash = user.encrypted_password.as_deref().filter(|h| !h.is_empty());
+    let matches = users::verify_password(&password, Some(hash.unwrap_or(DUMMY_HASH))).await?;
+    if !matches || hash.is_none() || user.deleted_at.is_some() {
         return Err(invalid());
     }
     if user.banned {

@@ -9,7 +9,9 @@ use axum::Json;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
-/// Requests allowed per client IP in each fixed window (`[auth.rate_limit]`).
+/// Requests allowed per client IP in each fixed window (`[auth.rate_limit]`), and per account
+/// (an email address, known or not, or a user id) so that spreading guesses over many
+/// addresses does not help either.
 #[derive(Debug, Clone)]
 pub struct RateLimits {
     /// Password sign-ins and sign-ups per `sign_in_window_secs` (CLI: 30 per 5 minutes).
@@ -24,6 +26,15 @@ pub struct RateLimits {
     /// Mails (`/recover`, `/otp`, `/magiclink`) per `email_window_secs` (CLI: 2 per hour).
     pub email_sent: u32,
     pub email_window_secs: u64,
+    /// Password sign-ins per email address per `sign_in_window_secs`, whichever IPs they come
+    /// from (counted for unknown addresses too, so the answer never tells which exist).
+    pub sign_in_per_account: u32,
+    /// Code verifications (`/verify` with an email, MFA verify) per address or user per
+    /// `token_verifications_window_secs`.
+    pub token_verifications_per_account: u32,
+    /// `[auth.email] max_frequency`: seconds before another mail goes to the same address
+    /// (CLI: 1 s).
+    pub email_max_frequency_secs: u64,
 }
 
 impl Default for RateLimits {
@@ -37,6 +48,9 @@ impl Default for RateLimits {
             token_verifications_window_secs: 300,
             email_sent: 2,
             email_window_secs: 3600,
+            sign_in_per_account: 30,
+            token_verifications_per_account: 30,
+            email_max_frequency_secs: 1,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `POST /signup`, `GET /user`, `PUT /user`.
 
 use super::error::{object_or_empty, parse_body, rate_limit, AuthError, ClientInfo};
+use super::password;
 use super::ratelimit::Bucket;
 use super::session;
 use super::users::{self, INSTANCE_ID};
@@ -93,7 +94,7 @@ pub async fn signup(
             "Signups not allowed for this instance",
         ));
     }
-    rate_limit(&state, &client, Bucket::SignIn)?;
+    rate_limit(&state, &client, Bucket::Signup)?;
     if params.email.as_deref().unwrap_or("").is_empty()
         && params.phone.as_deref().is_some_and(|p| !p.is_empty())
     {
@@ -126,7 +127,7 @@ pub async fn signup(
             "Signup requires a valid password",
         ));
     }
-    users::check_password(&password, state.config.auth.minimum_password_length)?;
+    password::check_strength(&state, &password).await?;
 
     let mut tx = state.db.begin().await?;
     if users::find_by_email(&mut tx, &email).await?.is_some() {
@@ -191,8 +192,11 @@ struct UpdateParams {
 pub async fn update_user(
     State(state): State<AppState>,
     headers: HeaderMap,
+    client: ClientInfo,
     body: Bytes,
 ) -> Result<Json<Value>, AuthError> {
+    // GoTrue limits `PUT /user` per IP with sign-ups and OTPs.
+    rate_limit(&state, &client, Bucket::User)?;
     let caller = users::authenticate(&state, &headers).await?;
     let params: UpdateParams = parse_body(&body)?;
     let user = caller.user;
@@ -218,7 +222,7 @@ pub async fn update_user(
         ));
     }
     if let Some(password) = params.password.as_deref() {
-        users::check_password(password, state.config.auth.minimum_password_length)?;
+        password::check_strength(&state, password).await?;
         if users::verify_password(password, user.encrypted_password.as_deref()).await? {
             return Err(AuthError::unprocessable(
                 "same_password",

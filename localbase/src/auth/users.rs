@@ -265,20 +265,6 @@ pub fn validate_email(email: &str) -> Result<String, AuthError> {
     Ok(email.to_lowercase())
 }
 
-/// Refuses passwords GoTrue refuses: shorter than the minimum, longer than bcrypt takes.
-pub fn check_password(password: &str, minimum: usize) -> Result<(), AuthError> {
-    if password.chars().count() < minimum {
-        return Err(AuthError::weak_password(minimum));
-    }
-    if password.len() > 72 {
-        return Err(AuthError::unprocessable(
-            "validation_failed",
-            "Password cannot be longer than 72 characters",
-        ));
-    }
-    Ok(())
-}
-
 /// bcrypt with cost 10 (GoTrue's), off the async threads.
 pub async fn hash_password(password: &str) -> Result<String, AuthError> {
     let password = password.to_owned();
@@ -468,12 +454,5 @@ mod tests {
     fn metadata_merges_and_null_removes() {
         let merged = merge_metadata(json!({"a": 1, "b": 2}), &json!({"b": null, "c": 3}));
         assert_eq!(merged, json!({"a": 1, "c": 3}));
-    }
-
-    #[test]
-    fn passwords_shorter_than_the_minimum_are_weak() {
-        let err = check_password("short", 8).expect_err("too short");
-        assert_eq!(err.error_code, "weak_password");
-        assert!(check_password("long-enough", 8).is_ok());
     }
 }

@@ -6,7 +6,9 @@
 //! `hex(sha224(email + code))`; only the hash is stored (`auth.users.recovery_token`,
 //! `confirmation_token`).
 
-use super::error::{object_or_empty, parse_body, rate_limit, AuthError, ClientInfo};
+use super::error::{
+    object_or_empty, parse_body, rate_limit, rate_limit_account, AuthError, ClientInfo,
+};
 use super::mail;
 use super::ratelimit::Bucket;
 use super::session;
@@ -111,6 +113,7 @@ pub async fn recover(
     let params: RecoverParams = parse_body(&body)?;
     let email = users::validate_email(params.email.as_deref().unwrap_or(""))?;
     rate_limit(&state, &client, Bucket::Email)?;
+    rate_limit_account(&state, Bucket::Email, &email)?;
     let mut conn = state.db.acquire().await?;
     if let Some(user) = users::find_by_email(&mut conn, &email).await? {
         let redirect = redirect_target(&state.config, query.get("redirect_to").map(String::as_str));
@@ -182,6 +185,8 @@ pub async fn otp(
                 .ok_or_else(|| AuthError::internal("new user vanished"))?
         }
     };
+    // Mails to one address are spaced out (GoTrue's `max_frequency`).
+    rate_limit_account(&state, Bucket::Email, &email)?;
     let redirect = redirect_target(&state.config, query.get("redirect_to").map(String::as_str));
     send_link(
         &state,
@@ -330,6 +335,7 @@ pub async fn verify_post(
                         "Only an email address or phone number should be provided on verify",
                     )
                 })?;
+            rate_limit_account(&state, Bucket::Verify, &email)?;
             token_hash(email.trim(), token.trim())
         }
         (None, None) => {
