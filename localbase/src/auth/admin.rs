@@ -406,10 +406,7 @@ pub async fn delete_factor(
     .fetch_optional(&mut *tx)
     .await?;
     let (factor_id, friendly_name, factor_type, status) = deleted.ok_or_else(not_found)?;
-    sqlx::query("update auth.sessions set aal = 'aal1', factor_id = null, updated_at = now() where factor_id = $1")
-        .bind(factor_id)
-        .execute(&mut *tx)
-        .await?;
+    super::session::downgrade_sessions_of_factor(&mut tx, factor_id).await?;
     tx.commit().await?;
     Ok(Json(json!({
         "id": factor_id,

@@ -232,17 +232,25 @@ pub fn object_or_empty(value: Option<Value>) -> Value {
     }
 }
 
-/// Counts a request against the IP's limit for `bucket`.
+/// Counts a request against the IP's limit for `bucket`. Every bucket has its own counter, as
+/// each of GoTrue's limiters does (`internal/api/apilimiter`), even where two share a setting.
 pub fn rate_limit(state: &AppState, client: &ClientInfo, bucket: Bucket) -> Result<(), AuthError> {
     let limits = &state.config.auth.rate_limits;
     let (limit, window) = match bucket {
-        Bucket::SignIn | Bucket::Signup | Bucket::User => {
+        // `sign_in_sign_ups` is GOTRUE_RATE_LIMIT_OTP in the CLI: sign-ups, OTP/magic-link/
+        // recovery requests and `PUT /user`.
+        Bucket::Signup | Bucket::User | Bucket::Otp => {
             (limits.sign_in_sign_ups, limits.sign_in_window_secs)
         }
-        Bucket::Refresh => (limits.token_refresh, limits.token_refresh_window_secs),
-        Bucket::Verify | Bucket::Challenge => (
+        Bucket::SignIn => (limits.sign_in_per_account, limits.sign_in_window_secs),
+        Bucket::Token => (limits.token_refresh, limits.token_refresh_window_secs),
+        Bucket::Verify => (
             limits.token_verifications,
             limits.token_verifications_window_secs,
+        ),
+        Bucket::Challenge | Bucket::FactorVerify => (
+            limits.mfa_challenge_and_verify,
+            limits.mfa_challenge_and_verify_window_secs,
         ),
         Bucket::Email => (limits.email_sent, limits.email_window_secs),
     };
@@ -255,8 +263,9 @@ pub fn rate_limit(state: &AppState, client: &ClientInfo, bucket: Bucket) -> Resu
         return Ok(());
     }
     Err(match bucket {
+        // GoTrue's `EmailRateLimitExceeded` (internal/api/mail.go).
         Bucket::Email => {
-            AuthError::too_many("over_email_send_rate_limit", "Email rate limit exceeded")
+            AuthError::too_many("over_email_send_rate_limit", "email rate limit exceeded")
         }
         _ => AuthError::too_many("over_request_rate_limit", "Request rate limit reached"),
     })
@@ -273,12 +282,14 @@ pub fn rate_limit_account(
     let limits = &state.config.auth.rate_limits;
     let (limit, window) = match bucket {
         Bucket::SignIn => (limits.sign_in_per_account, limits.sign_in_window_secs),
-        Bucket::Verify | Bucket::Challenge => (
+        Bucket::Verify | Bucket::FactorVerify => (
             limits.token_verifications_per_account,
             limits.token_verifications_window_secs,
         ),
         Bucket::Email => (1, limits.email_max_frequency_secs),
-        Bucket::Refresh | Bucket::Signup | Bucket::User => return Ok(()),
+        Bucket::Token | Bucket::Signup | Bucket::User | Bucket::Otp | Bucket::Challenge => {
+            return Ok(())
+        }
     };
     if bucket == Bucket::Email && window == 0 {
         return Ok(());

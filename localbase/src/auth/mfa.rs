@@ -189,8 +189,7 @@ pub async fn challenge(
     client: ClientInfo,
 ) -> Result<Json<Value>, AuthError> {
     let caller = users::authenticate(&state, &headers).await?;
-    // GoTrue limits challenges and verifications together (`[auth.rate_limit]`
-    // token_verifications locally).
+    // GoTrue: `limiterOpts.FactorChallenge`, at `MFA.RateLimitChallengeAndVerify` per minute.
     rate_limit(&state, &client, Bucket::Challenge)?;
     let factor = owned_factor(&state, &caller, &id).await?;
     let challenge_id = Uuid::new_v4();
@@ -234,8 +233,8 @@ pub async fn verify(
 ) -> Result<Json<Value>, AuthError> {
     let caller = users::authenticate(&state, &headers).await?;
     let params: VerifyParams = parse_body(&body)?;
-    rate_limit(&state, &client, Bucket::Verify)?;
-    rate_limit_account(&state, Bucket::Verify, &caller.user.id.to_string())?;
+    rate_limit(&state, &client, Bucket::FactorVerify)?;
+    rate_limit_account(&state, Bucket::FactorVerify, &caller.user.id.to_string())?;
     let factor = owned_factor(&state, &caller, &id).await?;
     let session_id = caller.session_id.ok_or_else(|| {
         AuthError::forbidden(
@@ -337,10 +336,7 @@ pub async fn unenroll(
         .execute(&mut *tx)
         .await?;
     if factor.status == "verified" {
-        sqlx::query("update auth.sessions set aal = 'aal1', factor_id = null, updated_at = now() where factor_id = $1")
-            .bind(factor.id)
-            .execute(&mut *tx)
-            .await?;
+        session::downgrade_sessions_of_factor(&mut tx, factor.id).await?;
     }
     tx.commit().await?;
     Ok(Json(json!({ "id": factor.id })))

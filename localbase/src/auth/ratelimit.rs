@@ -9,17 +9,24 @@ use std::time::{Duration, Instant};
 /// two share a setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Bucket {
-    /// Password sign-ins (`/token?grant_type=password`).
+    /// Password sign-ins per email address (localbase's own addition; GoTrue counts them per IP
+    /// only, in `Token`).
     SignIn,
-    /// `POST /signup`.
+    /// `POST /token`, both grants (GoTrue's `limiterOpts.Token`).
+    Token,
+    /// `POST /signup` (`limiterOpts.Signups`).
     Signup,
-    /// `PUT /user`.
+    /// `PUT /user` (`limiterOpts.User`).
     User,
-    Refresh,
-    /// `/verify` and MFA verify.
+    /// `POST /recover`, `/otp`, `/magiclink` (`limiterOpts.Recover`, `Otp`, `MagicLink`).
+    Otp,
+    /// `GET/POST /verify` (`limiterOpts.Verify`).
     Verify,
-    /// MFA challenges.
+    /// `POST /factors/{id}/challenge` (`limiterOpts.FactorChallenge`).
     Challenge,
+    /// `POST /factors/{id}/verify` (`limiterOpts.FactorVerify`).
+    FactorVerify,
+    /// Mails sent (`limiterOpts.Email`), and the spacing of mails to one address.
     Email,
 }
 

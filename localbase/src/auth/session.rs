@@ -79,6 +79,28 @@ pub async fn add_amr_claim(
     Ok(())
 }
 
+/// GoTrue's `DowngradeSessionsToAAL1` (internal/models/factor.go): the sessions a removed TOTP
+/// factor raised lose their `totp` AMR claim and go back to `aal1`.
+pub async fn downgrade_sessions_of_factor(
+    conn: &mut PgConnection,
+    factor_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "delete from auth.mfa_amr_claims where authentication_method = 'totp' \
+           and session_id in (select id from auth.sessions where factor_id = $1)",
+    )
+    .bind(factor_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "update auth.sessions set aal = 'aal1', factor_id = null, updated_at = now() where factor_id = $1",
+    )
+    .bind(factor_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 pub async fn insert_refresh_token(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -141,7 +163,7 @@ pub async fn access_token(
     let aal = aal.and_then(|(a,)| a).unwrap_or_else(|| "aal1".to_owned());
     let amr: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
         "select authentication_method, updated_at from auth.mfa_amr_claims where session_id = $1 \
-          order by updated_at desc, authentication_method",
+          order by floor(extract(epoch from updated_at)) desc, created_at, id",
     )
     .bind(session_id)
     .fetch_all(&mut *conn)
@@ -214,7 +236,14 @@ pub async fn token(
     client: ClientInfo,
     body: Bytes,
 ) -> Result<Json<Value>, AuthError> {
-    match query.get("grant_type").map(String::as_str).unwrap_or("") {
+    let grant_type = query.get("grant_type").map(String::as_str).unwrap_or("");
+    if !matches!(grant_type, "password" | "refresh_token") {
+        return Err(AuthError::oauth("unsupported_grant_type", ""));
+    }
+    // GoTrue (`Token` in internal/api/token.go): one per-IP limiter for both grants,
+    // `rate_limit.token_refresh`, counted before the grant runs.
+    rate_limit(&state, &client, Bucket::Token)?;
+    match grant_type {
         "password" => password_grant(&state, &client, parse_body(&body)?)
             .await
             .map(Json),
@@ -230,7 +259,6 @@ async fn password_grant(
     client: &ClientInfo,
     params: PasswordGrant,
 ) -> Result<Value, AuthError> {
-    rate_limit(state, client, Bucket::SignIn)?;
     let invalid = || AuthError::bad_request("invalid_credentials", "Invalid login credentials");
     let password = params.password.unwrap_or_default();
     let email = params.email.unwrap_or_default();
@@ -302,7 +330,6 @@ async fn refresh_grant(
             "refresh_token required",
         ));
     }
-    rate_limit(state, client, Bucket::Refresh)?;
     let not_found = || {
         AuthError::bad_request(
             "refresh_token_not_found",

@@ -9,20 +9,27 @@ use axum::Json;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
-/// Requests allowed per client IP in each fixed window (`[auth.rate_limit]`), and per account
-/// (an email address, known or not, or a user id) so that spreading guesses over many
-/// addresses does not help either.
+/// Requests allowed per client IP in each fixed window (`[auth.rate_limit]` and GoTrue's
+/// `GOTRUE_RATE_LIMIT_*` / `GOTRUE_MFA_RATE_LIMIT_CHALLENGE_AND_VERIFY`), and per account (an
+/// email address, known or not, or a user id) so that spreading guesses over many IPs does not
+/// help either. Every value can be set from the environment as
+/// `LOCALBASE_AUTH_RATE_LIMIT_<FIELD>` (upper case, e.g. `LOCALBASE_AUTH_RATE_LIMIT_TOKEN_REFRESH=5`).
 #[derive(Debug, Clone)]
 pub struct RateLimits {
-    /// Password sign-ins and sign-ups per `sign_in_window_secs` (CLI: 30 per 5 minutes).
+    /// Sign-ups, `/recover`, `/otp`, `/magiclink` and `PUT /user`, each counted on its own, per
+    /// `sign_in_window_secs` (CLI: 30 per 5 minutes).
     pub sign_in_sign_ups: u32,
     pub sign_in_window_secs: u64,
-    /// Refresh-token grants per `token_refresh_window_secs` (CLI: 150 per 5 minutes).
+    /// `POST /token`, password and refresh-token grants together, per
+    /// `token_refresh_window_secs` (CLI: 150 per 5 minutes).
     pub token_refresh: u32,
     pub token_refresh_window_secs: u64,
-    /// One-time token verifications (`/verify`, MFA verify) per window (CLI: 30 per 5 minutes).
+    /// `/verify` per window (CLI: 30 per 5 minutes).
     pub token_verifications: u32,
     pub token_verifications_window_secs: u64,
+    /// MFA challenges, and MFA verifications, each per window (GoTrue: 15 per minute).
+    pub mfa_challenge_and_verify: u32,
+    pub mfa_challenge_and_verify_window_secs: u64,
     /// Mails (`/recover`, `/otp`, `/magiclink`) per `email_window_secs` (CLI: 2 per hour).
     pub email_sent: u32,
     pub email_window_secs: u64,
@@ -46,12 +53,78 @@ impl Default for RateLimits {
             token_refresh_window_secs: 300,
             token_verifications: 30,
             token_verifications_window_secs: 300,
+            mfa_challenge_and_verify: 15,
+            mfa_challenge_and_verify_window_secs: 60,
             email_sent: 2,
             email_window_secs: 3600,
             sign_in_per_account: 30,
             token_verifications_per_account: 30,
             email_max_frequency_secs: 1,
         }
+    }
+}
+
+impl RateLimits {
+    /// The defaults, each overridden by `LOCALBASE_AUTH_RATE_LIMIT_<FIELD>` when that is set to
+    /// a number (anything else is logged and ignored).
+    pub fn from_env() -> Self {
+        Self::default().with_overrides(|name| std::env::var(name).ok())
+    }
+
+    /// The limits with every field that `lookup` gives a number for replaced.
+    pub fn with_overrides(mut self, lookup: impl Fn(&str) -> Option<String>) -> Self {
+        fn set<T: std::str::FromStr>(
+            field: &mut T,
+            name: &str,
+            lookup: &dyn Fn(&str) -> Option<String>,
+        ) {
+            let var = format!("LOCALBASE_AUTH_RATE_LIMIT_{}", name.to_uppercase());
+            if let Some(value) = lookup(&var) {
+                match value.trim().parse() {
+                    Ok(parsed) => *field = parsed,
+                    Err(_) => tracing::warn!(%var, %value, "auth: not a number, the default stays"),
+                }
+            }
+        }
+        let l = &lookup;
+        set(&mut self.sign_in_sign_ups, "sign_in_sign_ups", l);
+        set(&mut self.sign_in_window_secs, "sign_in_window_secs", l);
+        set(&mut self.token_refresh, "token_refresh", l);
+        set(
+            &mut self.token_refresh_window_secs,
+            "token_refresh_window_secs",
+            l,
+        );
+        set(&mut self.token_verifications, "token_verifications", l);
+        set(
+            &mut self.token_verifications_window_secs,
+            "token_verifications_window_secs",
+            l,
+        );
+        set(
+            &mut self.mfa_challenge_and_verify,
+            "mfa_challenge_and_verify",
+            l,
+        );
+        set(
+            &mut self.mfa_challenge_and_verify_window_secs,
+            "mfa_challenge_and_verify_window_secs",
+            l,
+        );
+        set(&mut self.email_sent, "email_sent", l);
+        set(&mut self.email_window_secs, "email_window_secs", l);
+        set(&mut self.sign_in_per_account, "sign_in_per_account", l);
+        set(
+            &mut self.token_verifications_per_account,
+            "token_verifications_per_account",
+            l,
+        );
+        set(
+            &mut self.email_max_frequency_secs,
+            "email_max_frequency_secs",
+            l,
+        );
+        self
     }
 }
 
@@ -72,7 +145,7 @@ pub struct AuthSettings {
     pub additional_redirect_urls: Vec<String>,
     /// `enable_signup = false` turns `/signup` off.
     pub disable_signup: bool,
-    /// Per-IP request limits.
+    /// Request limits per IP and per account (from the environment, see [`RateLimits`]).
     pub rate_limits: RateLimits,
     /// The counters behind `rate_limits`, in memory, shared by every clone of this config.
     pub limiter: RateLimiter,
@@ -92,7 +165,7 @@ impl Default for AuthSettings {
                 "http://localhost:8080".to_owned(),
             ],
             disable_signup: false,
-            rate_limits: RateLimits::default(),
+            rate_limits: RateLimits::from_env(),
             limiter: RateLimiter::default(),
             mailbox_enabled: true,
         }
@@ -171,4 +244,23 @@ pub async fn authorize(Query(query): Query<HashMap<String, String>>) -> AuthErro
         "validation_failed",
         format!("Unsupported provider: {reason}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limits_come_from_the_environment_when_set() {
+        let limits = RateLimits::default().with_overrides(|name| match name {
+            "LOCALBASE_AUTH_RATE_LIMIT_TOKEN_REFRESH" => Some("5".to_owned()),
+            "LOCALBASE_AUTH_RATE_LIMIT_EMAIL_WINDOW_SECS" => Some(" 60 ".to_owned()),
+            "LOCALBASE_AUTH_RATE_LIMIT_EMAIL_SENT" => Some("many".to_owned()),
+            _ => None,
+        });
+        assert_eq!(limits.token_refresh, 5);
+        assert_eq!(limits.email_window_secs, 60);
+        assert_eq!(limits.email_sent, 2, "a non-number keeps the default");
+        assert_eq!(limits.sign_in_sign_ups, 30);
+    }
 }

@@ -132,6 +132,7 @@ struct FactorRow {
     status: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    phone: Option<String>,
     last_challenged_at: Option<DateTime<Utc>>,
 }
 
@@ -145,7 +146,7 @@ pub async fn user_json(conn: &mut PgConnection, user: &UserRow) -> Result<Value,
     .fetch_all(&mut *conn)
     .await?;
     let factors: Vec<FactorRow> = sqlx::query_as(
-        "select id, friendly_name, factor_type, status, created_at, updated_at, last_challenged_at \
+        "select id, friendly_name, factor_type, status, created_at, updated_at, phone, last_challenged_at \
            from auth.mfa_factors where user_id = $1 order by created_at, id",
     )
     .bind(user.id)
@@ -205,16 +206,19 @@ pub async fn user_json(conn: &mut PgConnection, user: &UserRow) -> Result<Value,
         let factors: Vec<Value> = factors
             .into_iter()
             .map(|f| {
+                // GoTrue's `models.Factor`: `friendly_name` omitted when empty, `phone` a
+                // plain string, `last_challenged_at` always present.
                 let mut factor = json!({
                     "id": f.id,
-                    "friendly_name": f.friendly_name.unwrap_or_default(),
-                    "factor_type": f.factor_type,
-                    "status": f.status,
                     "created_at": timestamp(&f.created_at),
                     "updated_at": timestamp(&f.updated_at),
+                    "status": f.status,
+                    "factor_type": f.factor_type,
+                    "phone": f.phone.unwrap_or_default(),
+                    "last_challenged_at": ts_or_null(&f.last_challenged_at),
                 });
-                if let Some(t) = f.last_challenged_at {
-                    factor["last_challenged_at"] = json!(timestamp(&t));
+                if let Some(name) = f.friendly_name.filter(|n| !n.is_empty()) {
+                    factor["friendly_name"] = json!(name);
                 }
                 factor
             })

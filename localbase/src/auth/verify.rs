@@ -110,6 +110,8 @@ pub async fn recover(
     client: ClientInfo,
     body: Bytes,
 ) -> Result<Json<Value>, AuthError> {
+    // GoTrue: `limitHandler(limiterOpts.Recover)` before anything else.
+    rate_limit(&state, &client, Bucket::Otp)?;
     let params: RecoverParams = parse_body(&body)?;
     let email = users::validate_email(params.email.as_deref().unwrap_or(""))?;
     rate_limit(&state, &client, Bucket::Email)?;
@@ -150,6 +152,8 @@ pub async fn otp(
     client: ClientInfo,
     body: Bytes,
 ) -> Result<Json<Value>, AuthError> {
+    // GoTrue: `limitHandler(limiterOpts.Otp)` (`MagicLink` for `/magiclink`, same rate).
+    rate_limit(&state, &client, Bucket::Otp)?;
     let params: OtpParams = parse_body(&body)?;
     if params.email.as_deref().unwrap_or("").is_empty()
         && params.phone.as_deref().is_some_and(|p| !p.is_empty())

@@ -96,14 +96,14 @@ pub fn claims(token: &str) -> Value {
 }
 
 /// The app with some settings changed (the rate-limit counters start afresh).
-fn reconfigure(app: &mut TestApp, change: impl FnOnce(&mut localbase::Config)) {
+pub fn reconfigure(app: &mut TestApp, change: impl FnOnce(&mut localbase::Config)) {
     let mut config = (*app.state.config).clone();
     config.auth.limiter = Default::default();
     change(&mut config);
     app.state.config = Arc::new(config);
 }
 
-fn error_code(body: &Value) -> &str {
+pub fn error_code(body: &Value) -> &str {
     body["error_code"].as_str().unwrap_or_default()
 }
 
@@ -604,7 +604,7 @@ async fn logout_scopes_end_the_right_sessions() {
     assert!(alive(&bob).await, "another user's session is untouched");
 }
 
-async fn mailbox(app: &TestApp, email: &str) -> Vec<Value> {
+pub async fn mailbox(app: &TestApp, email: &str) -> Vec<Value> {
     let (status, body) = send_json(
         app,
         request(
@@ -771,7 +771,7 @@ async fn recovery_mails_a_code_and_a_link_that_both_open_a_session() {
     );
 }
 
-fn totp_code(secret: &str) -> String {
+pub fn totp_code(secret: &str) -> String {
     let bytes = totp_rs::Secret::Encoded(secret.to_owned())
         .to_bytes()
         .expect("base32");
@@ -1247,8 +1247,9 @@ async fn banned_users_cannot_sign_in_or_refresh() {
 #[tokio::test]
 async fn rate_limits_engage_per_ip() {
     let mut app = TestApp::seeded().await;
+    // `/token` counts against `token_refresh` (GoTrue's one `Token` limiter for every grant).
     reconfigure(&mut app, |c| {
-        c.auth.rate_limits.sign_in_sign_ups = 2;
+        c.auth.rate_limits.token_refresh = 2;
         c.auth.rate_limits.email_sent = 1;
     });
     let attempt = |ip: &str| {
@@ -1484,7 +1485,7 @@ async fn raw_http_status(base: &str, path: &str, headers: &[(&str, &str)], body:
 #[tokio::test]
 async fn served_rate_limits_count_the_socket_address_not_forwarded_headers() {
     let mut app = TestApp::seeded().await;
-    reconfigure(&mut app, |c| c.auth.rate_limits.sign_in_sign_ups = 2);
+    reconfigure(&mut app, |c| c.auth.rate_limits.token_refresh = 2);
     let base = app.serve().await;
     let body = json!({"email": ALICE.0, "password": "wrong-password"}).to_string();
     let mut statuses = Vec::new();

@@ -3,6 +3,7 @@
 
 mod attacks;
 mod auth;
+mod auth_hardening;
 mod gateway;
 mod helpers;
 mod realtime;
