@@ -303,7 +303,15 @@ async fn password_grant(
         .bind(user.id)
         .execute(&mut *tx)
         .await?;
-    let response = session_response(&mut tx, state, user.id, session_id, &refresh_token).await?;
+    let mut response =
+        session_response(&mut tx, state, user.id, session_id, &refresh_token).await?;
+    // GoTrue signs in with a password that today's rules would refuse, and says so in the
+    // session (`weak_password`, what supabase-js returns as `data.weakPassword`).
+    if let Err(weak) = super::password::check_strength(state, &password).await {
+        if let Some(reasons) = weak.reasons {
+            response["weak_password"] = json!({ "message": weak.msg, "reasons": reasons });
+        }
+    }
     tx.commit().await?;
     Ok(response)
 }

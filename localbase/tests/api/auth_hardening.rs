@@ -135,10 +135,24 @@ async fn passwords_follow_system_settings_and_refuse_leaked_ones_everywhere() {
         .await
         .expect("update the setting");
 
-    // The seeded accounts keep working.
+    // The seeded accounts keep working, their passwords judged strong.
     for (email, password) in [ALICE, BOB, ("admin@taskdeck.dev", "Admin-pass-123")] {
-        sign_in(&app, email, password).await;
+        let session = sign_in(&app, email, password).await;
+        assert!(session.get("weak_password").is_none(), "{session}");
     }
+    // A password set before the rules tightened still signs in, flagged as GoTrue flags it.
+    sqlx::query(
+        "update auth.users set encrypted_password = extensions.crypt('iloveyou', extensions.gen_salt('bf')) \
+          where email = 'dan@example.com'",
+    )
+    .execute(&app.db.pool)
+    .await
+    .expect("an old password");
+    let session = sign_in(&app, "dan@example.com", "iloveyou").await;
+    assert_eq!(
+        session["weak_password"],
+        json!({"message": PWNED, "reasons": ["pwned"]})
+    );
 
     // A password change.
     let alice = access(&sign_in(&app, ALICE.0, ALICE.1).await);
