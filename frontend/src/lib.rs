@@ -16,6 +16,7 @@ pub mod format;
 pub mod guard;
 pub mod hooks;
 pub mod pages;
+pub mod realtime;
 pub mod router;
 pub mod services;
 pub mod session;

@@ -1,3 +1,4 @@
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use domain::{ExecutionLog, LogLevel, Task, TaskExecution, TaskStatus};
@@ -26,7 +27,11 @@ use crate::router;
 
 use crate::error::AppError;
 use crate::format;
-use crate::hooks::{use_app, use_load, Remote};
+use crate::hooks::{
+    paused_note_view, use_app, use_catch_up, use_coalesced, use_load, use_realtime, Remote,
+};
+use crate::realtime::{Binding, Change, Feed};
+use crate::services::decode::FromJson;
 use crate::services::{executions, tasks};
 
 /// The delay before the `n`-th poll of an unfinished task: 1 s, 2 s, … up to 5 s. A pending
@@ -54,6 +59,36 @@ pub fn produced_file(task: &Task) -> Option<(String, String)> {
         .and_then(Value::as_str)
         .unwrap_or("reports");
     (bucket == "reports" && !path.is_empty()).then(|| (bucket.to_owned(), path.to_owned()))
+}
+
+/// The newer of the loaded task and the one a change brought (by `updated_at`).
+pub fn newest(loaded: &Rc<Task>, live: Option<&Rc<Task>>) -> Rc<Task> {
+    match live {
+        Some(live) if live.id == loaded.id && live.updated_at >= loaded.updated_at => live.clone(),
+        _ => loaded.clone(),
+    }
+}
+
+/// The loaded log lines with the ones changes brought (lines of task `id` at `level` and
+/// above), in insertion order (by id), each once.
+pub fn merged_logs(
+    loaded: &Rc<Vec<ExecutionLog>>,
+    live: &BTreeMap<i64, ExecutionLog>,
+    id: Uuid,
+    level: LogLevel,
+) -> Rc<Vec<ExecutionLog>> {
+    let mut extra = live
+        .values()
+        .filter(|l| l.task_id == id && l.level >= level)
+        .peekable();
+    if extra.peek().is_none() {
+        return loaded.clone();
+    }
+    let mut lines = BTreeMap::new();
+    for line in loaded.iter().chain(extra) {
+        lines.insert(line.id, line.clone());
+    }
+    Rc::new(lines.into_values().collect())
 }
 
 /// One task: fields, progress, attempts, log; live while it runs (`id` from the URL).
@@ -91,14 +126,69 @@ fn task_view(props: &TaskViewProps) -> Html {
     let busy = use_state(bool::default);
     let polls = use_state(u32::default);
 
-    // Live updates while pending or running, backing off from 1 s to 5 s; and after a
-    // cancel until the worker has closed the attempt (its final log lines come then).
-    let current = task.state.ready().cloned();
+    // Changes as they are committed: the task's row and new log lines are shown as they
+    // come, an attempt's change reads the attempts again.
+    let live_task = use_mut_ref(|| None::<Rc<Task>>);
+    let live_logs = use_mut_ref(BTreeMap::<i64, ExecutionLog>::new);
+    let redraw = use_force_update();
+    let reload_attempts = use_coalesced(attempts.reload.clone(), 100);
+    let on_change = {
+        let (live_task, live_logs, reload_task) =
+            (live_task.clone(), live_logs.clone(), task.reload.clone());
+        Callback::from(move |change: Change| match change.table.as_str() {
+            "tasks" => match Task::from_json(&change.record) {
+                Ok(t) if !change.is_delete() => {
+                    *live_task.borrow_mut() = Some(Rc::new(t));
+                    redraw.force_update();
+                }
+                _ => reload_task.emit(()),
+            },
+            "execution_logs" => {
+                if let Ok(line) = ExecutionLog::from_json(&change.record) {
+                    live_logs.borrow_mut().insert(line.id, line);
+                    redraw.force_update();
+                }
+            }
+            _ => reload_attempts.emit(()),
+        })
+    };
+    let feed = use_realtime(
+        vec![
+            Binding::new("tasks", format!("id=eq.{id}")),
+            Binding::new("task_executions", format!("task_id=eq.{id}")),
+            Binding::new("execution_logs", format!("task_id=eq.{id}")),
+        ],
+        on_change,
+    );
+    {
+        let reloads = (
+            task.reload.clone(),
+            attempts.reload.clone(),
+            logs.reload.clone(),
+        );
+        use_catch_up(
+            feed,
+            Callback::from(move |()| {
+                reloads.0.emit(());
+                reloads.1.emit(());
+                reloads.2.emit(());
+            }),
+        );
+    }
+
+    // Polling only while changes do not come live: while pending or running, backing off
+    // from 1 s to 5 s; and after a cancel until the worker has closed the attempt (its
+    // final log lines come then).
+    let current = task
+        .state
+        .ready()
+        .map(|loaded| newest(loaded, live_task.borrow().as_ref()));
     let attempt_open = attempts.state.ready().is_some_and(|list| {
         list.iter()
             .any(|e| e.status == domain::ExecutionStatus::Running)
     });
     let active = current.as_ref().is_some_and(|t| !t.status.is_terminal()) || attempt_open;
+    let polling = active && feed != Feed::Live;
     let updated_at = current.as_ref().map(|t| t.updated_at);
     // When a pending task may start: a retry's backoff, or its schedule.
     let due_at = current
@@ -116,10 +206,10 @@ fn task_view(props: &TaskViewProps) -> Html {
             logs.reload.clone(),
         );
         let polls = polls.clone();
-        use_effect_on((active, *polls, due_at), move |(active, n, due_at)| {
+        use_effect_on((polling, *polls, due_at), move |(polling, n, due_at)| {
             let n = *n;
             let due_in = due_at.map(|at| (at - format::now()).num_milliseconds());
-            let timer = active.then(|| {
+            let timer = polling.then(|| {
                 Timeout::new(poll_delay_ms(n, due_in), move || {
                     reloads.0.emit(());
                     reloads.1.emit(());
@@ -186,9 +276,13 @@ fn task_view(props: &TaskViewProps) -> Html {
                 </section>
             }
         }
-        Remote::Ready(task) => task.clone(),
+        Remote::Ready(loaded) => newest(loaded, live_task.borrow().as_ref()),
     };
     let t: &Task = &task_view;
+    let logs_state = match &logs.state {
+        Remote::Ready(rows) => Remote::Ready(merged_logs(rows, &live_logs.borrow(), id, *level)),
+        other => other.clone(),
+    };
     let file = produced_file(t);
     let view_attempts = Callback::from(|rows: Rc<Vec<TaskExecution>>| {
         if rows.is_empty() {
@@ -258,6 +352,7 @@ fn task_view(props: &TaskViewProps) -> Html {
                     { priority_badge_view(t.priority) }
                     if active { <span class="live" aria-live="polite">{ "Live" }</span> }
                 </div>
+                { paused_note_view(feed) }
                 { progress_bar_view(t.progress) }
                 if let Some(error) = t.error_message.clone().or_else(|| t.last_error.clone()) {
                     <p class="alert error">{ error }</p>
@@ -288,7 +383,7 @@ fn task_view(props: &TaskViewProps) -> Html {
                     </select>
                 </div>
             </div>
-            { remote_view(logs.state.clone(), view_logs, logs.reload.clone(), "Loading…") }
+            { remote_view(logs_state, view_logs, logs.reload.clone(), "Loading…") }
         </section>
     }
 }
