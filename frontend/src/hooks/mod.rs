@@ -7,7 +7,7 @@ mod session;
 
 pub use effect::use_effect_on;
 pub use load::{use_load, Loader, Remote};
-pub use realtime::{paused_note_view, use_catch_up, use_coalesced, use_realtime};
+pub use realtime::{paused_note_view, use_catch_up, use_coalesced, use_live_reload, use_realtime};
 pub use session::{use_session, SessionHandle};
 
 use yew::prelude::*;

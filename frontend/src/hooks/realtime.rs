@@ -90,3 +90,23 @@ pub fn paused_note_view(feed: Feed) -> Html {
         Html::default()
     }
 }
+
+/// A page whose data is read again on any change of `bindings` (coalesced over `ms`), once
+/// whenever the channel becomes live, and every `fallback_ms` while it is paused.
+#[hook]
+pub fn use_live_reload(
+    bindings: Vec<Binding>,
+    reload: Callback<()>,
+    ms: u64,
+    fallback_ms: u32,
+) -> Feed {
+    let coalesced = use_coalesced(reload.clone(), ms);
+    let feed = use_realtime(bindings, Callback::from(move |_| coalesced.emit(())));
+    use_catch_up(feed, reload.clone());
+    use_effect_on(feed == Feed::Paused, move |paused| {
+        let poll = paused
+            .then(|| gloo::timers::callback::Interval::new(fallback_ms, move || reload.emit(())));
+        move || drop(poll)
+    });
+    feed
+}

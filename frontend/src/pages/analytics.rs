@@ -203,6 +203,21 @@ pub fn reports_page() -> Html {
     let loader = use_load(*page, |api, page| async move {
         reports::list(&api, page, 20).await
     });
+    // A report appears when its task finishes.
+    let feed = crate::hooks::use_live_reload(
+        ctx.state
+            .session
+            .as_ref()
+            .map(|s| s.user.id)
+            .map(|uid| {
+                crate::realtime::Binding::new("analytics_reports", format!("user_id=eq.{uid}"))
+            })
+            .into_iter()
+            .collect(),
+        loader.reload.clone(),
+        150,
+        5000,
+    );
     let again = |report: &AnalyticsReport| {
         let (ctx, busy) = (ctx.clone(), busy.clone());
         let report = report.clone();
@@ -280,6 +295,7 @@ pub fn reports_page() -> Html {
                 <h1>{ "Reports" }</h1>
                 { route_link(Route::Analytics, "button secondary", "← Analytics") }
             </header>
+            { crate::hooks::paused_note_view(feed) }
             { body }
         </section>
     }

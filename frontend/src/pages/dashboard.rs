@@ -29,6 +29,16 @@ pub fn dashboard() -> Html {
         analytics::metrics(&api, range, &CARD_METRICS).await
     });
     let recent = use_load((), |api, ()| async move { tasks::recent(&api, 6).await });
+    let feed = crate::hooks::use_live_reload(
+        session
+            .user_id()
+            .map(|uid| crate::realtime::Binding::new("tasks", format!("user_id=eq.{uid}")))
+            .into_iter()
+            .collect(),
+        recent.reload.clone(),
+        150,
+        5000,
+    );
     let name = session
         .profile()
         .and_then(|p| p.name)
@@ -81,6 +91,7 @@ pub fn dashboard() -> Html {
                 <h2>{ "Recent tasks" }</h2>
                 { route_link(Route::Tasks, "", "All tasks →") }
             </div>
+            { crate::hooks::paused_note_view(feed) }
             { remote_view(recent.state, view_recent, recent.reload, "Loading your tasks…") }
         </section>
     }

@@ -30,6 +30,13 @@ pub fn admin_system() -> Html {
         tasks::recent_failures(&api, 10).await
     });
     let settings = use_load((), |api, ()| async move { admin::settings(&api).await });
+    // Queue counts follow every task change, read again at most once a second.
+    crate::hooks::use_live_reload(
+        vec![crate::realtime::Binding::all("tasks")],
+        overview.reload.clone(),
+        1000,
+        10_000,
+    );
     {
         let (w, o) = (workers.reload.clone(), overview.reload.clone());
         use_effect_on((), move |_| {

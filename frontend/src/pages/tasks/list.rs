@@ -141,6 +141,19 @@ pub fn task_list() -> Html {
     let loader = use_load((*filter).clone(), |api, filter| async move {
         tasks::list(&api, &filter).await
     });
+    // The user's tasks change in place as the worker runs them; a new one shows on top.
+    let feed = crate::hooks::use_live_reload(
+        ctx.state
+            .session
+            .as_ref()
+            .map(|s| s.user.id)
+            .map(|uid| crate::realtime::Binding::new("tasks", format!("user_id=eq.{uid}")))
+            .into_iter()
+            .collect(),
+        loader.reload.clone(),
+        150,
+        5000,
+    );
 
     let update = |change: fn(&mut TaskFilter, String)| {
         let filter = filter.clone();
@@ -223,6 +236,7 @@ pub fn task_list() -> Html {
                 <h1>{ "Tasks" }</h1>
                 { route_link(Route::NewTask, "button", "New task") }
             </header>
+            { crate::hooks::paused_note_view(feed) }
             <form class="filters" onsubmit={on_search} role="search">
                 <div class="field">
                     <label for="f-search">{ "Title contains" }</label>
