@@ -6,6 +6,7 @@
 //! chromedriver's logs to `target/e2e/`.
 
 mod helpers;
+mod live;
 
 use std::time::Duration;
 
