@@ -112,7 +112,7 @@ select is_definer('public', 'admin_set_role', array['uuid', 'text']::name[], 'ad
 select is_definer('public', 'admin_set_active', array['uuid', 'boolean']::name[],
                   'admin_set_active(uuid, boolean) is SECURITY DEFINER');
 select is_definer('public', 'admin_overview', array[]::name[], 'admin_overview() is SECURITY DEFINER');
-select isnt_definer('public', 'analytics_metrics', array['date', 'date', 'text[]', 'uuid']::name[],
+select isnt_definer('public', 'analytics_metrics', array['date', 'date', 'text[]', 'uuid', 'text']::name[],
                     'analytics_metrics is SECURITY INVOKER, so RLS on business_events decides what it counts');
 
 select ok((select coalesce('search_path=""' = any (proconfig), false) from pg_proc where oid = 'public.is_admin()'::regprocedure),
@@ -145,7 +145,7 @@ select is_empty(
      where p.pronamespace = 'public'::regnamespace
        and p.oid::regprocedure::text <> all (array[
          'is_admin()', 'cancel_task(uuid)', 'retry_task(uuid)',
-         'analytics_metrics(date,date,text[],uuid)', 'admin_list_users(text,integer,integer)',
+         'analytics_metrics(date,date,text[],uuid,text)', 'admin_list_users(text,integer,integer)',
          'admin_set_role(uuid,text)', 'admin_set_active(uuid,boolean)', 'admin_overview()',
          'my_sessions()', 'revoke_my_session(uuid)', 'verify_audit_chain()'])$$,
   'public exposes no function beyond the known RPCs (a new one needs its own tests)'

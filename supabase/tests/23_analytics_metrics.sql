@@ -5,7 +5,7 @@
 --     orders, revenue, visits and conversions in the range, taken as postgres;
 --   * passing owner = bob's id as alice yields zero totals (RLS on business_events, the
 --     function is SECURITY INVOKER), while an admin passing owner = bob gets bob's numbers;
---   * the shape: {"metrics": {<name>: {total, trend, change, dataPoints}}, "generatedAt"},
+--   * the shape: {"metrics": {<name>: {total, trend, change, dataPoints}}, "timeZone", "generatedAt"},
 --     one data point per day of the range, in order, summing to the total; change is the
 --     percentage against the previous period of equal length, and trend follows it;
 --   * bad inputs raise P0001 with a readable message; anon cannot call it (42501).
@@ -63,23 +63,26 @@ end
 $$;
 
 -- The range: the 29 days up to yesterday; the previous period: the 29 days before it.
--- Direct counts as postgres, for comparison.
+-- Direct counts as postgres, for comparison. Days are local days: alice's in her preferred
+-- zone (the seed gives her Europe/Paris), bob's as the admin sees them (no preference: UTC).
 create temp table expected as
-with r as (select current_date - 29 as s, current_date - 1 as e)
+with r as (select current_date - 29 as s, current_date - 1 as e),
+     z as (select (r.s::timestamp at time zone 'Europe/Paris') as lo, ((r.e + 1)::timestamp at time zone 'Europe/Paris') as hi,
+                  ((r.s - 29)::timestamp at time zone 'Europe/Paris') as prev_lo from r)
 select r.s, r.e,
        count(*) filter (where b.user_id = '22222222-2222-4222-8222-222222222222' and b.event_type = 'order'
-                          and b.occurred_at >= r.s::timestamptz and b.occurred_at < (r.e + 1)::timestamptz)::int as alice_orders,
+                          and b.occurred_at >= z.lo and b.occurred_at < z.hi)::int as alice_orders,
        round(coalesce(sum(b.amount) filter (where b.user_id = '22222222-2222-4222-8222-222222222222' and b.event_type = 'order'
-                          and b.occurred_at >= r.s::timestamptz and b.occurred_at < (r.e + 1)::timestamptz), 0), 2) as alice_revenue,
+                          and b.occurred_at >= z.lo and b.occurred_at < z.hi), 0), 2) as alice_revenue,
        count(*) filter (where b.user_id = '22222222-2222-4222-8222-222222222222' and b.event_type = 'visit'
-                          and b.occurred_at >= r.s::timestamptz and b.occurred_at < (r.e + 1)::timestamptz)::int as alice_visits,
+                          and b.occurred_at >= z.lo and b.occurred_at < z.hi)::int as alice_visits,
        count(*) filter (where b.user_id = '22222222-2222-4222-8222-222222222222' and b.event_type = 'conversion'
-                          and b.occurred_at >= r.s::timestamptz and b.occurred_at < (r.e + 1)::timestamptz)::int as alice_conversions,
+                          and b.occurred_at >= z.lo and b.occurred_at < z.hi)::int as alice_conversions,
        count(*) filter (where b.user_id = '22222222-2222-4222-8222-222222222222' and b.event_type = 'order'
-                          and b.occurred_at >= (r.s - 29)::timestamptz and b.occurred_at < r.s::timestamptz)::int as alice_prev_orders,
+                          and b.occurred_at >= z.prev_lo and b.occurred_at < z.lo)::int as alice_prev_orders,
        count(*) filter (where b.user_id = '33333333-3333-4333-8333-333333333333' and b.event_type = 'order'
                           and b.occurred_at >= r.s::timestamptz and b.occurred_at < (r.e + 1)::timestamptz)::int as bob_orders
-  from r cross join public.business_events b
+  from r cross join z cross join public.business_events b
  group by r.s, r.e;
 grant select on expected to public;
 
@@ -123,8 +126,8 @@ select is((select (m #>> '{metrics,orders,total}')::int from answer where who = 
 -- ---------------------------------------------------------------------------------------
 -- Shape
 -- ---------------------------------------------------------------------------------------
-select set_eq($$select jsonb_object_keys(m) from answer where who = 'alice'$$, array['metrics', 'generatedAt'],
-              'the answer has metrics and generatedAt');
+select set_eq($$select jsonb_object_keys(m) from answer where who = 'alice'$$, array['metrics', 'timeZone', 'generatedAt'],
+              'the answer has metrics, timeZone and generatedAt');
 select ok((select m ->> 'generatedAt' ~ '^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$' from answer where who = 'alice'),
           'generatedAt is an ISO 8601 UTC timestamp');
 select set_eq($$select jsonb_object_keys(m -> 'metrics') from answer where who = 'alice'$$, array['orders', 'revenue', 'conversion'],
