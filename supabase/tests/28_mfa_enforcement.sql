@@ -277,7 +277,8 @@ select results_eq(
 -- alice at aal2: what she had before
 -- ---------------------------------------------------------------------------------------
 select pg_temp.login_as('alice', 'aal2');
-select is((public.analytics_metrics(current_date - 29, current_date, array['orders']) #>> '{metrics,orders,total}')::int,
+select is((public.analytics_metrics(current_date - 29, current_date, array['orders'],
+                                    time_zone => current_setting('TimeZone')) #>> '{metrics,orders,total}')::int,
           (select alice_orders_30d from fixture),
           'analytics_metrics counts all of alice''s orders at aal2');
 select set_eq($$select id from public.profiles$$, $$values ('22222222-2222-4222-8222-222222222222'::uuid)$$,
