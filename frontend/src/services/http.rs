@@ -239,6 +239,11 @@ impl Api {
         self.0.session.borrow().clone()
     }
 
+    /// The signed-in user's id: the owner filter of "my …" lists.
+    pub fn user_id(&self) -> Option<uuid::Uuid> {
+        self.0.session.borrow().as_ref().map(|s| s.user.id)
+    }
+
     /// Replaces the session: kept in localStorage and announced to the app.
     pub fn set_session(&self, session: Option<Session>) {
         session::store(session.as_ref());

@@ -73,6 +73,8 @@ pub struct TaskFilter {
     pub page: u64,
     /// Rows per page.
     pub page_size: u64,
+    /// Every user's tasks instead of the caller's own (admins only; RLS shows others nothing).
+    pub everyone: bool,
 }
 
 impl Default for TaskFilter {
@@ -85,6 +87,7 @@ impl Default for TaskFilter {
             sort: TaskSort::default(),
             page: 0,
             page_size: 20,
+            everyone: false,
         }
     }
 }
@@ -92,9 +95,15 @@ impl Default for TaskFilter {
 /// The columns the list shows.
 pub const LIST_COLUMNS: &str = "id,user_id,title,type,status,priority,progress,created_at,updated_at,attempts,max_attempts,scheduled_at,completed_at";
 
-/// The PostgREST query of the task list (pure, so it is tested).
-pub fn list_query(filter: &TaskFilter) -> Query {
+/// The PostgREST query of the task list (pure, so it is tested). `owner` is the caller: the
+/// explicit `user_id` filter (besides the policies) lets PostgreSQL walk that user's slice of
+/// `(user_id, created_at, id)` instead of every user's rows. Ties are broken by id in the
+/// sort's direction, so one index serves both directions.
+pub fn list_query(filter: &TaskFilter, owner: Option<Uuid>) -> Query {
     let mut query = Query::table("tasks").select(LIST_COLUMNS);
+    if let Some(owner) = owner.filter(|_| !filter.everyone) {
+        query = query.eq("user_id", owner);
+    }
     if let Some(status) = filter.status {
         query = query.eq("status", status);
     }
@@ -108,15 +117,15 @@ pub fn list_query(filter: &TaskFilter) -> Query {
         query = query.contains("title", &filter.search);
     }
     query = match filter.sort {
-        TaskSort::Newest => query.order("created_at", false),
-        TaskSort::Oldest => query.order("created_at", true),
+        TaskSort::Newest => query.order("created_at", false).order("id", false),
+        TaskSort::Oldest => query.order("created_at", true).order("id", true),
         TaskSort::Priority => query
             .order("priority_rank", true)
-            .order("created_at", false),
-        TaskSort::Title => query.order("title", true),
+            .order("created_at", false)
+            .order("id", false),
+        TaskSort::Title => query.order("title", true).order("id", true),
     };
     query
-        .order("id", true)
         .limit(filter.page_size)
         .offset(filter.page * filter.page_size)
 }
@@ -126,7 +135,7 @@ pub fn list_query(filter: &TaskFilter) -> Query {
 pub async fn list(api: &Api, filter: &TaskFilter) -> Result<Page<Task>, AppError> {
     let response = api
         .send(
-            ApiRequest::get(api.rest(&list_query(filter).to_path()))
+            ApiRequest::get(api.rest(&list_query(filter, api.user_id()).to_path()))
                 .header("Prefer", "count=exact"),
         )
         .await?;
@@ -149,6 +158,9 @@ pub async fn list(api: &Api, filter: &TaskFilter) -> Result<Page<Task>, AppError
         .auth(token)
         .select(LIST_COLUMNS)
         .exact_count();
+    if let Some(owner) = api.user_id().filter(|_| !filter.everyone) {
+        builder = builder.eq("user_id", owner.to_string());
+    }
     if let Some(status) = filter.status {
         builder = builder.eq("status", status.as_str());
     }
@@ -189,11 +201,15 @@ pub async fn list(api: &Api, filter: &TaskFilter) -> Result<Page<Task>, AppError
     Ok(Page { rows, total })
 }
 
-/// The most recent tasks.
+/// The caller's most recent tasks.
 pub async fn recent(api: &Api, limit: u64) -> Result<Vec<Task>, AppError> {
-    let query = Query::table("tasks")
-        .select(LIST_COLUMNS)
+    let mut query = Query::table("tasks").select(LIST_COLUMNS);
+    if let Some(owner) = api.user_id() {
+        query = query.eq("user_id", owner);
+    }
+    let query = query
         .order("created_at", false)
+        .order("id", false)
         .limit(limit);
     api.rows(ApiRequest::get(api.rest(&query.to_path()))).await
 }
@@ -266,13 +282,27 @@ mod tests {
             sort: TaskSort::Priority,
             page: 2,
             page_size: 10,
+            everyone: false,
         };
-        let path = list_query(&filter).to_path();
+        let me = Uuid::from_u128(7);
+        let path = list_query(&filter, Some(me)).to_path();
         assert!(path.starts_with("tasks?select=id,user_id,title,type,status"));
-        assert!(path.contains("&status=eq.failed&type=eq.http_request&title=ilike.*ping*"));
+        assert!(path.contains(&format!(
+            "&user_id=eq.{me}&status=eq.failed&type=eq.http_request&title=ilike.*ping*"
+        )));
         assert!(
-            path.ends_with("&order=priority_rank.asc,created_at.desc,id.asc&limit=10&offset=20")
+            path.ends_with("&order=priority_rank.asc,created_at.desc,id.desc&limit=10&offset=20")
         );
+        // An admin's "everyone" view has no owner filter; the policies decide.
+        let everyone = list_query(
+            &TaskFilter {
+                everyone: true,
+                ..filter
+            },
+            Some(me),
+        )
+        .to_path();
+        assert!(!everyone.contains("user_id=eq."));
     }
 
     #[wasm_bindgen_test]

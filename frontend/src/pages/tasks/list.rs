@@ -49,6 +49,7 @@ pub struct TaskQuery {
     q: Option<String>,
     sort: Option<String>,
     page: Option<u64>,
+    who: Option<String>,
 }
 
 impl TaskQuery {
@@ -62,6 +63,7 @@ impl TaskQuery {
             q: param("q"),
             sort: param("sort"),
             page: param("page").and_then(|page| page.parse().ok()),
+            who: param("who"),
         }
     }
 }
@@ -75,6 +77,7 @@ pub fn filter_from_query(query: &TaskQuery) -> TaskFilter {
         search: query.q.clone().unwrap_or_default(),
         sort: TaskSort::parse(query.sort.as_deref().unwrap_or_default()),
         page: query.page.unwrap_or(0),
+        everyone: query.who.as_deref() == Some("all"),
         ..TaskFilter::default()
     }
 }
@@ -96,6 +99,9 @@ pub fn query_pairs(filter: &TaskFilter) -> Vec<(&'static str, String)> {
     }
     if filter.sort != TaskSort::default() {
         pairs.push(("sort", filter.sort.as_str().to_owned()));
+    }
+    if filter.everyone {
+        pairs.push(("who", "all".to_owned()));
     }
     if filter.page > 0 {
         pairs.push(("page", filter.page.to_string()));
@@ -136,6 +142,7 @@ pub fn task_list() -> Html {
     use_effect_on((*filter).clone(), move |filter| {
         router::replace(&tasks_address(filter));
     });
+    let is_admin = ctx.state.is_admin();
     let selected = use_state(Vec::<Uuid>::new);
     let busy = use_state(bool::default);
     let loader = use_load((*filter).clone(), |api, filter| async move {
@@ -147,7 +154,10 @@ pub fn task_list() -> Html {
             .session
             .as_ref()
             .map(|s| s.user.id)
-            .map(|uid| crate::realtime::Binding::new("tasks", format!("user_id=eq.{uid}")))
+            .map(|uid| match filter.everyone {
+                true => crate::realtime::Binding::all("tasks"),
+                false => crate::realtime::Binding::new("tasks", format!("user_id=eq.{uid}")),
+            })
             .into_iter()
             .collect(),
         loader.reload.clone(),
@@ -245,6 +255,15 @@ pub fn task_list() -> Html {
                         { crate::components::submit("button secondary", "Search", false) }
                     </div>
                 </div>
+                if is_admin {
+                    <div class="field">
+                        <label for="f-who">{ "Whose" }</label>
+                        <select id="f-who" onchange={update(|f, v| f.everyone = v == "all")}>
+                            <option value="" selected={!filter.everyone}>{ "Mine" }</option>
+                            <option value="all" selected={filter.everyone}>{ "Everyone's" }</option>
+                        </select>
+                    </div>
+                }
                 <div class="field">
                     <label for="f-status">{ "Status" }</label>
                     <select id="f-status" ~value={filter.status.map(TaskStatus::as_str).unwrap_or("")} onchange={update(|f, v| f.status = v.parse().ok())}>
@@ -297,6 +316,7 @@ fn view_page(
         let filtered = **filter
             != TaskFilter {
                 page: filter.page,
+                everyone: filter.everyone,
                 ..TaskFilter::default()
             };
         return html! {
