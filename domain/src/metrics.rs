@@ -60,6 +60,10 @@ pub struct AnalyticsResult {
     pub metrics: BTreeMap<Metric, MetricSeries>,
     /// When the numbers were computed.
     pub generated_at: DateTime<Utc>,
+    /// The IANA zone whose days the series are (`"Asia/Jakarta"`); absent from results
+    /// of databases before the time-zone-aware `analytics_metrics`, which counted UTC days.
+    #[serde(default)]
+    pub time_zone: Option<String>,
 }
 
 impl AnalyticsResult {

@@ -389,6 +389,13 @@ fn check_csv(csv: &str, metrics: &Value, start: &str, end: &str) -> Result<()> {
         days == 14 && count == 3 * days,
         "{count} rows for {days} days"
     );
+    let (totals, zone) = totals
+        .split_once("\n\n")
+        .context("the CSV has no time zone section")?;
+    ensure!(
+        zone.starts_with("time_zone,generated_at\n"),
+        "zone section: {zone}"
+    );
     let mut totals_lines = totals.lines();
     ensure!(totals_lines.next() == Some("metric,total,change_percent,trend"));
     for line in totals_lines.filter(|l| !l.is_empty()) {

@@ -411,6 +411,7 @@ impl FromJson for AnalyticsResult {
         Ok(AnalyticsResult {
             metrics,
             generated_at: time(row, "generatedAt")?,
+            time_zone: opt_text(row, "timeZone"),
         })
     }
 }

@@ -1,5 +1,7 @@
-//! CSV: one `date,metric,value` row per day and metric, then, after a blank line, a
-//! totals section `metric,total,change_percent,trend`.
+//! CSV: one `date,metric,value` row per day and metric (dates are local days of the
+//! report's zone), then, after a blank line, a totals section
+//! `metric,total,change_percent,trend`, then, after another, `time_zone,generated_at`.
+//! Numbers are plain, with `.` as the decimal point.
 
 use super::Report;
 
@@ -44,6 +46,22 @@ pub fn render(report: &Report) -> Result<Vec<u8>, String> {
         }
         writer.flush().map_err(|e| e.to_string())?;
     }
+    out.extend_from_slice(b"\n");
+    {
+        let mut writer = ::csv::Writer::from_writer(&mut out);
+        writer
+            .write_record(["time_zone", "generated_at"])
+            .map_err(|e| e.to_string())?;
+        writer
+            .write_record([
+                report.time_zone.clone(),
+                report
+                    .generated_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ])
+            .map_err(|e| e.to_string())?;
+        writer.flush().map_err(|e| e.to_string())?;
+    }
     Ok(out)
 }
 
@@ -52,10 +70,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rows_then_totals() {
+    fn rows_then_totals_then_zone() {
         let text =
             String::from_utf8(render(&super::super::tests::sample()).expect("csv")).expect("utf8");
-        let (rows, totals) = text.split_once("\n\n").expect("two sections");
+        let sections: Vec<&str> = text.split("\n\n").collect();
+        let [rows, totals, zone] = sections[..] else {
+            panic!("three sections: {text}");
+        };
+        assert_eq!(
+            zone.lines().collect::<Vec<_>>(),
+            [
+                "time_zone,generated_at",
+                "Asia/Jakarta,2024-04-01T08:00:00Z"
+            ]
+        );
         let rows: Vec<&str> = rows.lines().collect();
         assert_eq!(rows[0], "date,metric,value");
         assert_eq!(rows[1], "2024-03-01,revenue,1000");

@@ -8,6 +8,16 @@ pub mod csv;
 pub mod pdf;
 pub mod xlsx;
 
+/// "Days in Asia/Jakarta time, generated 2024-04-01 08:00 UTC": the line every format
+/// carries under its title.
+pub fn zone_line(report: &Report) -> String {
+    format!(
+        "Days in {} time, generated {}",
+        report.time_zone,
+        report.generated_at.format("%Y-%m-%d %H:%M UTC")
+    )
+}
+
 /// What every format shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
@@ -17,6 +27,8 @@ pub struct Report {
     pub range: DateRange,
     /// When the numbers were computed.
     pub generated_at: DateTime<Utc>,
+    /// The IANA zone whose local days the dates are (the task owner's).
+    pub time_zone: String,
     /// The series, in the order the task asked for them.
     pub series: Vec<(Metric, MetricSeries)>,
 }
@@ -34,6 +46,7 @@ impl Report {
             title: title.to_owned(),
             range,
             generated_at: result.generated_at,
+            time_zone: result.time_zone.clone().unwrap_or_else(|| "UTC".to_owned()),
             series: metrics
                 .iter()
                 .filter_map(|metric| result.series(*metric).map(|s| (*metric, s.clone())))
@@ -143,6 +156,7 @@ pub(crate) mod tests {
             generated_at: DateTime::parse_from_rfc3339("2024-04-01T08:00:00Z")
                 .expect("time")
                 .with_timezone(&Utc),
+            time_zone: "Asia/Jakarta".into(),
             series: vec![
                 (
                     Metric::Revenue,

@@ -238,15 +238,7 @@ pub fn render(report: &Report) -> Vec<u8> {
         Font::Regular,
         0.0,
     );
-    layout.paragraph(
-        &format!(
-            "Generated {}",
-            report.generated_at.format("%Y-%m-%d %H:%M UTC")
-        ),
-        9.0,
-        Font::Regular,
-        0.4,
-    );
+    layout.paragraph(&super::zone_line(report), 9.0, Font::Regular, 0.4);
     layout.gap(14.0);
 
     layout.paragraph("Totals", 13.0, Font::Bold, 0.0);

@@ -33,14 +33,7 @@ fn build(report: &Report) -> Result<Vec<u8>, XlsxError> {
             report.range.end.format("%Y-%m-%d")
         ),
     )?;
-    summary.write_string(
-        2,
-        0,
-        format!(
-            "Generated {}",
-            report.generated_at.format("%Y-%m-%d %H:%M UTC")
-        ),
-    )?;
+    summary.write_string(2, 0, super::zone_line(report))?;
     for (col, header) in ["Metric", "Total", "Change", "Trend"].iter().enumerate() {
         summary.write_string_with_format(4, col as u16, *header, &bold)?;
     }

@@ -117,7 +117,12 @@ async fn analytics_report_as_csv_has_daily_rows_and_totals() {
     let (_app, _id, object, _) = run_report("csv", &["revenue", "orders", "conversion"]).await;
     assert_eq!(object.content_type, "text/csv");
     let text = String::from_utf8(object.bytes).expect("utf8");
-    let (rows, totals) = text.split_once("\n\n").expect("two sections");
+    let sections: Vec<&str> = text.split("\n\n").collect();
+    let [rows, totals, zone] = sections[..] else {
+        panic!("three sections: {text}");
+    };
+    // The test user has no zone preference: UTC days.
+    assert!(zone.starts_with("time_zone,generated_at\nUTC,"), "{zone}");
     let mut reader = csv::Reader::from_reader(rows.as_bytes());
     assert_eq!(
         reader.headers().expect("header"),
@@ -216,10 +221,66 @@ async fn analytics_report_as_pdf_is_a_readable_document() {
         "+100.0 %",
         "Daily values",
         "2024-03-02",
+        "Days in UTC time, generated ",
         "page 1 of 1",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in {text:?}");
     }
+}
+
+#[tokio::test]
+async fn a_report_counts_the_owners_local_days_and_names_the_zone() {
+    let (app, storage, deps) = storage_app().await;
+    sqlx::query(
+        "update public.profiles set preferences = preferences || '{\"timezone\": \"Asia/Jakarta\"}'
+          where id = $1",
+    )
+    .bind(app.user_id)
+    .execute(&app.pool)
+    .await
+    .expect("zone preference");
+    // 18:30 UTC on 1 March is 01:30 on 2 March in Jakarta (UTC+7); 16:59 UTC is still 1 March.
+    sqlx::query(
+        "insert into public.business_events (user_id, event_type, amount, occurred_at) values
+           ($1, 'order', 10, '2024-03-01 18:30Z'), ($1, 'order', 5, '2024-03-01 16:59Z'),
+           ($1, 'order', 7, '2024-03-03 17:00Z')",
+    )
+    .bind(app.user_id)
+    .execute(&app.pool)
+    .await
+    .expect("events");
+    let id = app
+        .task()
+        .title("Jakarta report")
+        .kind("analytics_report", report_params("csv", &["revenue"]))
+        .insert()
+        .await;
+    drain(&deps).await;
+    let row = task_row(&app.pool, id).await;
+    assert_eq!(row.status, "completed", "{:?}", row.error_message);
+    let object = storage
+        .get(&format!("reports/{}/{id}/report.csv", app.user_id))
+        .expect("uploaded");
+    let text = String::from_utf8(object.bytes).expect("utf8");
+    let sections: Vec<&str> = text.split("\n\n").collect();
+    let [rows, totals, zone] = sections[..] else {
+        panic!("three sections: {text}");
+    };
+    // 17:00 UTC on 3 March is 4 March in Jakarta: outside the range.
+    assert_eq!(
+        rows.lines().collect::<Vec<_>>(),
+        [
+            "date,metric,value",
+            "2024-03-01,revenue,5",
+            "2024-03-02,revenue,10",
+            "2024-03-03,revenue,0"
+        ]
+    );
+    assert!(totals.contains("revenue,15,"), "{totals}");
+    assert!(
+        zone.starts_with("time_zone,generated_at\nAsia/Jakarta,"),
+        "{zone}"
+    );
 }
 
 #[tokio::test]
