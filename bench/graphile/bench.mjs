@@ -2,20 +2,29 @@
 // it on the same database, with the same N and concurrency, and compares).
 //
 //   DATABASE_URL=postgres://… node bench.mjs --tasks 5000 --concurrency 8 \
-//     [--latency-tasks 200] [--gap-ms 20]
+//     [--latency-tasks 200] [--gap-ms 20] [--local-queue-size 500] [--handshake]
 //
 // Graphile Worker installs (or upgrades) its own schema, `graphile_worker`, in that database.
 // 1. Throughput: adds N no-op jobs in one `addJobs` call (one statement), then starts a
-//    worker (`run`, `concurrency`, `noHandleSignals`, default `pollInterval`, no local queue,
-//    no completion batching: the library's defaults) and times from the call to `run` until
-//    the last job's row is gone (graphile records a success by deleting the job).
+//    worker (`run`, `concurrency`, `noHandleSignals`, default `pollInterval`) and times from
+//    the call to `run` until the last job's row is gone (graphile records a success by
+//    deleting the job). Default mode: no local queue, no completion batching (the library's
+//    defaults). Batched mode (`--local-queue-size S`, S > 1): graphile-worker 0.17's batching
+//    (https://worker.graphile.org/docs/performance#batching), `preset: { worker: {
+//    localQueue: { size: S }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } }`: the pool
+//    fetches and locks up to S jobs per query and serves its workers from them, and the
+//    completions (failures) that arrive in the same tick are written in one statement.
 // 2. Pickup latency: M times, adds one job (`addJob`) into the idle worker and measures, in
 //    this process, the time from the add call to the start of the task function; waits for
 //    the job to complete and `--gap-ms` more, then the next.
+// With `--handshake` (bench.rs): prints {"event":"ready"} just before the call to `run` and
+// {"event":"drained"} after the drain, and each time waits for one line on stdin, so that
+// the caller can read the PostgreSQL server's CPU at those two points.
 // Prints one JSON line on stdout: {"tasks_per_sec", "pickup_p50_ms", "pickup_p99_ms", …};
 // anything else goes to stderr.
 
 import { EventEmitter } from "node:events";
+import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Logger, makeWorkerUtils, run } from "graphile-worker";
 
@@ -28,6 +37,8 @@ function parseArgs(argv) {
     concurrency: 8,
     latencyTasks: 200,
     gapMs: 20,
+    localQueueSize: 0,
+    handshake: false,
   };
   const names = {
     "--database-url": ["databaseUrl", String],
@@ -35,8 +46,13 @@ function parseArgs(argv) {
     "--concurrency": ["concurrency", Number],
     "--latency-tasks": ["latencyTasks", Number],
     "--gap-ms": ["gapMs", Number],
+    "--local-queue-size": ["localQueueSize", Number],
   };
   for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--handshake") {
+      args.handshake = true;
+      continue;
+    }
     let [flag, value] = argv[i].split("=", 2);
     const spec = names[flag];
     if (!spec) throw new Error(`unknown argument ${argv[i]}`);
@@ -48,7 +64,21 @@ function parseArgs(argv) {
   for (const key of ["tasks", "concurrency", "latencyTasks"]) {
     if (!Number.isInteger(args[key]) || args[key] < 1) throw new Error(`--${key} must be a positive integer`);
   }
+  if (!Number.isInteger(args.localQueueSize) || args.localQueueSize < 0) {
+    throw new Error("--local-queue-size must be 0 (off) or a positive integer");
+  }
   return args;
+}
+
+// The handshake with bench.rs: an event line on stdout, then one line on stdin.
+function handshake(enabled) {
+  if (!enabled) return async () => {};
+  const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+  return async (event) => {
+    console.log(JSON.stringify({ event }));
+    const { done } = await lines.next();
+    if (done) throw new Error(`stdin closed while waiting after ${event}`);
+  };
 }
 
 function percentile(sorted, p) {
@@ -66,6 +96,11 @@ const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
+  const step = handshake(args.handshake);
+  const batched = args.localQueueSize > 1;
+  const mode = batched
+    ? `batched: localQueue size ${args.localQueueSize}, completeJobBatchDelay 0, failJobBatchDelay 0`
+    : "default: no local queue, no completion batching";
   const common = {
     connectionString: args.databaseUrl,
     logger,
@@ -124,9 +159,19 @@ async function main() {
       },
     };
 
+    await step("ready");
     const started = nowMs();
     runner = await run({
       ...common,
+      ...(batched && {
+        preset: {
+          worker: {
+            localQueue: { size: args.localQueueSize },
+            completeJobBatchDelay: 0,
+            failJobBatchDelay: 0,
+          },
+        },
+      }),
       concurrency: args.concurrency,
       noHandleSignals: true,
       events,
@@ -138,9 +183,10 @@ async function main() {
     while ((await remaining()) > 0) await sleep(1);
     const seconds = (nowMs() - started) / 1000;
     const tasksPerSec = args.tasks / seconds;
+    await step("drained");
     console.error(
       `graphile-worker: ${args.tasks} jobs added in ${addMs.toFixed(0)} ms (one addJobs call); ` +
-        `drained in ${seconds.toFixed(2)} s = ${tasksPerSec.toFixed(0)} jobs/s (concurrency ${args.concurrency})`,
+        `drained in ${seconds.toFixed(2)} s = ${tasksPerSec.toFixed(0)} jobs/s (concurrency ${args.concurrency}; ${mode})`,
     );
 
     // 2. Pickup latency into the idle worker.
@@ -180,6 +226,7 @@ async function main() {
         pickup_max_ms: latencies[latencies.length - 1],
         tasks: args.tasks,
         concurrency: args.concurrency,
+        mode,
         latency_tasks: latencies.length,
         seconds,
         add_ms: addMs,
