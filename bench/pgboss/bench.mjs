@@ -66,11 +66,17 @@ function parseArgs(argv) {
 // The handshake with bench.rs: an event line on stdout, then one line on stdin.
 function handshake(enabled) {
   if (!enabled) return async () => {};
-  const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+  const reader = createInterface({ input: process.stdin });
+  const lines = reader[Symbol.asyncIterator]();
   return async (event) => {
     console.log(JSON.stringify({ event }));
     const { done } = await lines.next();
     if (done) throw new Error(`stdin closed while waiting after ${event}`);
+    // The last step: an open stdin would keep node running.
+    if (event === "drained") {
+      reader.close();
+      process.stdin.destroy();
+    }
   };
 }
 

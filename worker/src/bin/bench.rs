@@ -1,27 +1,43 @@
-//! `bench`: the Taskdeck worker against graphile-worker 0.17 on one database, with no-op
-//! tasks.
+//! `bench`: the Taskdeck worker against graphile-worker 0.17 (default and batched) and
+//! pg-boss 10 (batched) on one database, with no-op tasks, and the Taskdeck worker at 1, 2
+//! and 4 processes and behind PgBouncer in transaction mode.
 //!
 //! 0. History: seeds the database with finished tasks, their executions and logs (as many
 //!    as `--tasks` unless `--history` says otherwise), as in a database in use; they stay
 //!    through the rounds and are removed at the end (see `seed_history` for why).
-//! 1. Taskdeck throughput: inserts N tasks (one statement), then starts a worker in this
-//!    process (`--concurrency` slots) and times from its start until the N-th task is
+//! 1. Taskdeck throughput, in this process: inserts N tasks (one statement), then starts a
+//!    worker (`--concurrency` slots) and times from its start until the N-th task is
 //!    completed. Every task still goes through the whole attempt: its `task_executions`
-//!    row, its log line (two for a retry) and its final status.
+//!    row, its log line (two for a retry) and its final status; checked after each drain.
 //! 2. Taskdeck pickup latency: into the idle worker, M times: inserts one task, measures
 //!    (in this process) the time from the insert call to the start of the handler, waits
 //!    for the task to complete and `--gap-ms` more.
-//! 3. graphile-worker: runs `node bench/graphile/bench.mjs` (after `npm ci` there if its
-//!    `node_modules` is missing) on the same database with the same N, concurrency, M and
-//!    gap: one `addJobs` batch drained by `run`, then M serial `addJob`s.
+//! 3. Taskdeck at P worker processes (`--processes 1,2,4`): N tasks inserted, then P copies
+//!    of this binary (`bench --child-worker NAME`, hidden), each with its own pool and
+//!    `--concurrency` slots, drain them together; aggregate tasks/s from the parent's "go"
+//!    to the moment the children's completion counts add up to N (see `processes_round`).
+//! 4. Taskdeck behind PgBouncer in transaction mode: one such child process with
+//!    `WORKER_TRANSACTION_POOLER` semantics (`--transaction-pooler`: unnamed statements,
+//!    polling), connected through a PgBouncer this binary starts (`--pgbouncer-pool-size`
+//!    server connections; PgBouncer's own CPU is printed apart).
+//! 5. graphile-worker, default and batched: `node bench/graphile/bench.mjs` (after `npm ci`
+//!    there if its `node_modules` is missing) with the same N, concurrency, M and gap; the
+//!    batched run with `--local-queue-size` (`localQueue`, `completeJobBatchDelay: 0`,
+//!    `failJobBatchDelay: 0`).
+//! 6. pg-boss 10: `node bench/pgboss/bench.mjs` (same `npm ci`), `--concurrency` workers
+//!    each fetching `--pgboss-batch-size` jobs per fetch (`batchSize`); no pickup latency
+//!    (pg-boss polls, at least every 0.5 s).
 //!
-//! It prints both throughputs, their ratio (Taskdeck / graphile), both pickup p50/p99, the
-//! PostgreSQL server's CPU seconds (Taskdeck's drain, its whole round, graphile's whole run;
-//! when the server runs on this machine, as with `scripts/bench`), and whether the targets
-//! are met (ratio ≥ 1.5, p50 ≤ 5 ms, p99 ≤ 20 ms); with `--rounds R`,
-//! both run R times, alternately, and the table shows the medians (the ratio: the median
-//! of the rounds' ratios). The Taskdeck phases use a throwaway user (deleted at the end,
-//! with its tasks) and refuse to run when other tasks are queued. `scripts/bench` does all of it on a throwaway cluster:
+//! For each: tasks/s, the PostgreSQL server's CPU seconds per 1,000 tasks of the drain
+//! (utime + stime of the postmaster and all its processes, live and reaped, from
+//! `/proc/<pid>/stat` before and after; the node scripts stop at both points, `--handshake`,
+//! so the reading brackets their drain only) and pickup p50/p99 where measured. With
+//! `--rounds R` all of them run R times, in turn, and the table shows the medians (a ratio:
+//! the median of the rounds' ratios). It prints whether the targets are met (Taskdeck at one
+//! process ≥ graphile-worker batched, pickup p50 ≤ 3 ms and p99 ≤ 8 ms, 2 processes ≥ 90 %
+//! of 1 process); `--check` exits 2 on a miss. The Taskdeck phases use a throwaway user
+//! (deleted at the end, with its tasks) and refuse to run when other tasks are queued.
+//! `scripts/bench` does all of it on a throwaway cluster:
 //!
 //! ```text
 //! scripts/bench                                  # N=5000, concurrency 8, 3 rounds
@@ -29,8 +45,10 @@
 //! ```
 
 use std::collections::HashMap;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -39,26 +57,30 @@ use async_trait::async_trait;
 use clap::Parser;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 use worker::handlers::{HandlerContext, HandlerRegistry, TaskHandler};
 use worker::runner::{run_with_deps, RunOptions};
 use worker::{Deps, TaskError};
 
-/// Throughput ratio Taskdeck / graphile-worker the issue asks for.
-const TARGET_RATIO: f64 = 1.5;
+/// Throughput ratio Taskdeck (one process) / graphile-worker batched the issue asks for.
+const TARGET_RATIO: f64 = 1.0;
 /// Pickup latency targets, in milliseconds.
-const TARGET_P50_MS: f64 = 5.0;
-const TARGET_P99_MS: f64 = 20.0;
+const TARGET_P50_MS: f64 = 3.0;
+const TARGET_P99_MS: f64 = 8.0;
+/// Throughput of 2 worker processes / 1 process the issue asks for.
+const TARGET_SCALING: f64 = 0.9;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "bench",
-    about = "Throughput and pickup latency of the Taskdeck worker, compared with graphile-worker 0.17"
+    about = "Throughput, PostgreSQL CPU and pickup latency of the Taskdeck worker, compared with \
+             graphile-worker 0.17 (default and batched) and pg-boss 10"
 )]
 struct Args {
-    /// Database with Taskdeck's schema (or DATABASE_URL). graphile-worker installs its own
-    /// schema, `graphile_worker`, in it.
+    /// Database with Taskdeck's schema (or DATABASE_URL). graphile-worker and pg-boss
+    /// install their own schemas, `graphile_worker` and `pgboss`, in it.
     #[arg(long, env = "DATABASE_URL")]
     database_url: String,
     /// Tasks for the throughput runs.
@@ -70,27 +92,54 @@ struct Args {
     /// Milliseconds between a latency task's completion and the next insert.
     #[arg(long, default_value_t = 20)]
     gap_ms: u64,
-    /// Worker slots (both workers).
+    /// Worker slots (every worker; each Taskdeck process of a multi-process run has as many).
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
     /// Poll only (no LISTEN) for the Taskdeck worker.
     #[arg(long)]
     poll_only: bool,
-    /// Run the Taskdeck worker as behind a pooler in transaction mode
+    /// Run the in-process Taskdeck worker as behind a pooler in transaction mode
     /// (`WORKER_TRANSACTION_POOLER`: each query unnamed in its own transaction; poll only),
-    /// here on a direct connection: what that mode costs the database.
+    /// here on a direct connection: what that mode costs the database. (The PgBouncer run
+    /// uses that mode anyway.)
     #[arg(long)]
     transaction_pooler: bool,
     /// Poll interval of the Taskdeck worker in milliseconds (graphile keeps its default).
     #[arg(long, default_value_t = 1000)]
     poll_ms: u64,
-    /// Measure Taskdeck only.
+    /// Taskdeck worker process counts to measure (each process its own pool and
+    /// `--concurrency` slots), comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
+    processes: Vec<usize>,
+    /// Skip the multi-process runs.
+    #[arg(long)]
+    skip_processes: bool,
+    /// Skip the run through PgBouncer.
+    #[arg(long)]
+    skip_pgbouncer: bool,
+    /// Server connections PgBouncer may open to the database (`default_pool_size`,
+    /// `max_db_connections`); default: `--concurrency`.
+    #[arg(long)]
+    pgbouncer_pool_size: Option<u32>,
+    /// Skip graphile-worker (both modes).
     #[arg(long)]
     skip_graphile: bool,
     /// Directory of the graphile-worker script (`bench.mjs`, `package-lock.json`).
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench/graphile"))]
     graphile_dir: PathBuf,
-    /// Rounds (Taskdeck, then graphile-worker, each round); the table shows the medians.
+    /// graphile-worker's `localQueue.size` in its batched mode.
+    #[arg(long, default_value_t = 500)]
+    graphile_local_queue: usize,
+    /// Skip pg-boss.
+    #[arg(long)]
+    skip_pgboss: bool,
+    /// Directory of the pg-boss script (`bench.mjs`, `package-lock.json`).
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench/pgboss"))]
+    pgboss_dir: PathBuf,
+    /// pg-boss `batchSize` of each of its `--concurrency` workers.
+    #[arg(long, default_value_t = 100)]
+    pgboss_batch_size: usize,
+    /// Rounds (every system in turn, each round); the table shows the medians.
     /// More rounds steady the figures on a busy machine.
     #[arg(long, default_value_t = 1)]
     rounds: usize,
@@ -102,6 +151,10 @@ struct Args {
     /// empty database (see `seed_history`).
     #[arg(long)]
     history: Option<i64>,
+    /// Internal: run as one worker process of a multi-process run under this worker name
+    /// (see `child_worker`).
+    #[arg(long, hide = true)]
+    child_worker: Option<String>,
 }
 
 /// Does nothing but note when it started, by task id.
@@ -135,19 +188,79 @@ fn load_average() -> String {
         .unwrap_or_else(|_| "n/a".to_owned())
 }
 
-/// What one worker measured.
-#[derive(Debug, Clone, Deserialize)]
+/// What one run of one system measured.
+#[derive(Debug, Clone, Default, Deserialize)]
 struct Figures {
     tasks_per_sec: f64,
-    pickup_p50_ms: f64,
-    pickup_p99_ms: f64,
+    /// `None` where the system's pickup is not measured.
     #[serde(default)]
-    graphile_worker: Option<String>,
+    pickup_p50_ms: Option<f64>,
+    #[serde(default)]
+    pickup_p99_ms: Option<f64>,
+    /// PostgreSQL CPU seconds per 1,000 tasks of the drain, when it could be read.
+    #[serde(skip)]
+    cpu_per_1000: Option<f64>,
+    /// The peer's version (from its JSON line).
+    #[serde(default, alias = "graphile_worker", alias = "pg_boss")]
+    version: Option<String>,
+}
+
+/// The systems and modes measured, in the order of a round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum System {
+    /// The Taskdeck worker in this process (the one with the pickup latency).
+    Taskdeck,
+    /// The Taskdeck worker in that many child processes.
+    Processes(usize),
+    /// One Taskdeck child process through PgBouncer in transaction mode.
+    PgBouncer,
+    GraphileDefault,
+    GraphileBatched,
+    PgBoss,
+}
+
+/// Every round's figures, by system, in the order they were first measured.
+#[derive(Default)]
+struct Results(Vec<(System, Vec<Figures>)>);
+
+impl Results {
+    fn push(&mut self, system: System, figures: Figures) {
+        match self.0.iter_mut().find(|(s, _)| *s == system) {
+            Some((_, rounds)) => rounds.push(figures),
+            None => self.0.push((system, vec![figures])),
+        }
+    }
+
+    fn rounds(&self, system: System) -> &[Figures] {
+        self.0
+            .iter()
+            .find(|(s, _)| *s == system)
+            .map_or(&[], |(_, rounds)| rounds.as_slice())
+    }
+
+    /// The median over the rounds of the ratio `a / b` (throughput), each round comparing
+    /// the two under the same load; `None` when either was not measured.
+    fn ratio(&self, a: System, b: System) -> Option<f64> {
+        let mut ratios: Vec<f64> = self
+            .rounds(a)
+            .iter()
+            .zip(self.rounds(b))
+            .map(|(a, b)| a.tasks_per_sec / b.tasks_per_sec)
+            .collect();
+        if ratios.is_empty() {
+            return None;
+        }
+        ratios.sort_by(f64::total_cmp);
+        Some(percentile(&ratios, 50.0))
+    }
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut args = Args::parse();
+    if let Some(name) = args.child_worker.clone() {
+        return child_worker(&args, &name).await;
+    }
     args.poll_only |= args.transaction_pooler;
     println!(
         "bench: N={} tasks, concurrency {}, {} serial tasks for pickup (gap {} ms); {} CPUs, load average {}",
@@ -175,8 +288,22 @@ async fn main() -> anyhow::Result<()> {
         "the database has {others} pending or running tasks: the bench worker would take them; \
          use an empty Taskdeck database (scripts/bench makes one)"
     );
+    // Started once for every round (stopped when dropped).
+    let pgbouncer = if args.skip_pgbouncer {
+        None
+    } else {
+        let size = args
+            .pgbouncer_pool_size
+            .unwrap_or(u32::try_from(args.concurrency).unwrap_or(8));
+        Some(PgBouncer::start(&args.database_url, size).await?)
+    };
     let history = seed_history(&pool, args.history.unwrap_or(args.tasks)).await?;
-    let outcome = rounds(&args, &pool).await;
+    // On SIGINT or SIGTERM the rounds stop and everything below still runs (the history and
+    // PgBouncer are removed; child processes are killed when dropped).
+    let outcome = tokio::select! {
+        outcome = rounds(&args, &pool, pgbouncer.as_ref()) => outcome,
+        signal = interrupted() => Err(anyhow::anyhow!("interrupted ({signal})")),
+    };
     if let Some(user) = history {
         sqlx::query("delete from auth.users where id = $1")
             .bind(user)
@@ -184,26 +311,30 @@ async fn main() -> anyhow::Result<()> {
             .await
             .context("removing the bench's history")?;
     }
-    let (ours, theirs) = outcome?;
+    let results = outcome?;
     pool.close().await;
-    if args.skip_graphile {
-        return Ok(());
-    }
-    // The ratio is the median of the rounds' ratios: each round compares the two workers
-    // under the same load.
-    let mut ratios: Vec<f64> = ours
-        .iter()
-        .zip(&theirs)
-        .map(|(ours, theirs)| ours.tasks_per_sec / theirs.tasks_per_sec)
-        .collect();
-    ratios.sort_by(f64::total_cmp);
-    let ratio = percentile(&ratios, 50.0);
-    let met = report(&args, &median(&ours), &median(&theirs), ratio);
+    drop(pgbouncer);
+    let met = report(&args, &results);
     println!("load average at the end: {}", load_average());
     if args.check && !met {
         std::process::exit(2);
     }
     Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM, with the signal's name.
+async fn interrupted() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut terminate) => tokio::select! {
+            _ = tokio::signal::ctrl_c() => "SIGINT",
+            _ = terminate.recv() => "SIGTERM",
+        },
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            "SIGINT"
+        }
+    }
 }
 
 /// A database in use holds finished tasks, with their executions and logs: `count` of them,
@@ -267,10 +398,13 @@ async fn seed_history(pool: &sqlx::PgPool, count: i64) -> anyhow::Result<Option<
     Ok(Some(user))
 }
 
-/// The rounds: Taskdeck then graphile-worker, `--rounds` times.
-async fn rounds(args: &Args, pool: &sqlx::PgPool) -> anyhow::Result<(Vec<Figures>, Vec<Figures>)> {
-    let mut ours = Vec::with_capacity(args.rounds);
-    let mut theirs = Vec::with_capacity(args.rounds);
+/// The rounds: each system in turn, `--rounds` times.
+async fn rounds(
+    args: &Args,
+    pool: &sqlx::PgPool,
+    pgbouncer: Option<&PgBouncer>,
+) -> anyhow::Result<Results> {
+    let mut results = Results::default();
     for round in 1..=args.rounds.max(1) {
         if args.rounds > 1 {
             println!(
@@ -280,27 +414,108 @@ async fn rounds(args: &Args, pool: &sqlx::PgPool) -> anyhow::Result<(Vec<Figures
             );
         }
         let cpu = postgres_cpu(pool).await;
-        ours.push(taskdeck_round(args, pool).await?);
+        results.push(System::Taskdeck, taskdeck_round(args, pool).await?);
         print_postgres_cpu("taskdeck: the whole round", cpu, pool).await;
-        if !args.skip_graphile {
-            println!(
-                "graphile-worker: same database, same N and concurrency (load average {})",
-                load_average()
-            );
-            let cpu = postgres_cpu(pool).await;
-            theirs.push(graphile(args).await?);
-            // Its connections closed with node: let the server reap their processes.
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            print_postgres_cpu("graphile-worker: the whole run", cpu, pool).await;
-            if args.rounds > 1 {
-                println!(
-                    "round {round}: ratio Taskdeck / graphile-worker {:.2}",
-                    ours[round - 1].tasks_per_sec / theirs[round - 1].tasks_per_sec
-                );
+        if !args.skip_processes {
+            for &processes in &args.processes {
+                let figures =
+                    processes_round(args, pool, processes, &args.database_url, false, None).await?;
+                results.push(System::Processes(processes), figures);
             }
         }
+        if let Some(pgbouncer) = pgbouncer {
+            let figures =
+                processes_round(args, pool, 1, &pgbouncer.url, true, Some(pgbouncer)).await?;
+            results.push(System::PgBouncer, figures);
+        }
+        if !args.skip_graphile {
+            for (system, local_queue) in [
+                (System::GraphileDefault, 0),
+                (System::GraphileBatched, args.graphile_local_queue),
+            ] {
+                let label = if local_queue > 1 {
+                    "graphile-worker batched"
+                } else {
+                    "graphile-worker default"
+                };
+                let peer_args = vec![
+                    "--latency-tasks".to_owned(),
+                    args.latency_tasks.to_string(),
+                    "--gap-ms".to_owned(),
+                    args.gap_ms.to_string(),
+                    "--local-queue-size".to_owned(),
+                    local_queue.to_string(),
+                ];
+                let figures = node_peer(
+                    args,
+                    pool,
+                    label,
+                    &args.graphile_dir,
+                    "graphile-worker",
+                    &peer_args,
+                )
+                .await?;
+                results.push(system, figures);
+            }
+        }
+        if !args.skip_pgboss {
+            let peer_args = vec![
+                "--batch-size".to_owned(),
+                args.pgboss_batch_size.to_string(),
+            ];
+            let figures = node_peer(
+                args,
+                pool,
+                "pg-boss",
+                &args.pgboss_dir,
+                "pg-boss",
+                &peer_args,
+            )
+            .await?;
+            results.push(System::PgBoss, figures);
+        }
+        if args.rounds > 1 {
+            let last = |system| results.rounds(system).last().map(|f| f.tasks_per_sec);
+            let ratio = |a, b| match (last(a), last(b)) {
+                (Some(a), Some(b)) => format!("{:.2}", a / b),
+                _ => "n/a".to_owned(),
+            };
+            println!(
+                "round {round}: Taskdeck / graphile-worker batched {}, / default {}, / pg-boss {}; \
+                 2 processes / 1 process {}",
+                ratio(System::Taskdeck, System::GraphileBatched),
+                ratio(System::Taskdeck, System::GraphileDefault),
+                ratio(System::Taskdeck, System::PgBoss),
+                ratio(System::Processes(2), System::Processes(1)),
+            );
+        }
     }
-    Ok((ours, theirs))
+    Ok(results)
+}
+
+/// Linux reports CPU times in USER_HZ clock ticks, 100 per second.
+const TICKS_PER_SEC: f64 = 100.0;
+
+/// Fields of /proc/<pid>/stat after the command name: the state is field 3.
+fn stat_fields(stat: &str) -> Vec<&str> {
+    stat.rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default()
+}
+
+/// The sum of the given (1-based) fields of a /proc/<pid>/stat line.
+fn stat_sum(stat: &str, numbers: &[usize]) -> Option<u64> {
+    let fields = stat_fields(stat);
+    numbers
+        .iter()
+        .map(|n| fields.get(n - 3)?.parse::<u64>().ok())
+        .sum()
+}
+
+/// CPU seconds (utime + stime) process `pid` has used so far, from /proc.
+fn process_cpu(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    Some(stat_sum(&stat, &[14, 15])? as f64 / TICKS_PER_SEC)
 }
 
 /// CPU seconds the PostgreSQL server behind `pool` has used so far (the postmaster, its live
@@ -309,21 +524,6 @@ async fn rounds(args: &Args, pool: &sqlx::PgPool) -> anyhow::Result<(Vec<Figures
 /// of a measured phase must stay open until its end or be reaped: a process that exited but
 /// was not yet reaped is not counted.
 async fn postgres_cpu(pool: &sqlx::PgPool) -> Option<f64> {
-    // Linux reports these in USER_HZ clock ticks, 100 per second.
-    const TICKS_PER_SEC: f64 = 100.0;
-    // Fields of /proc/<pid>/stat after the command name: the state is field 3.
-    fn fields(stat: &str) -> Vec<&str> {
-        stat.rsplit_once(')')
-            .map(|(_, rest)| rest.split_whitespace().collect())
-            .unwrap_or_default()
-    }
-    fn sum(stat: &str, numbers: &[usize]) -> Option<u64> {
-        let fields = fields(stat);
-        numbers
-            .iter()
-            .map(|n| fields.get(n - 3)?.parse::<u64>().ok())
-            .sum()
-    }
     let dir: String = sqlx::query_scalar("select current_setting('data_directory')")
         .fetch_one(pool)
         .await
@@ -337,7 +537,7 @@ async fn postgres_cpu(pool: &sqlx::PgPool) -> Option<f64> {
         .ok()?;
     let postmaster = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // utime, stime, and the same of the children it reaped.
-    let mut ticks = sum(&postmaster, &[14, 15, 16, 17])?;
+    let mut ticks = stat_sum(&postmaster, &[14, 15, 16, 17])?;
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
         let name = entry.file_name();
         if !name
@@ -350,8 +550,12 @@ async fn postgres_cpu(pool: &sqlx::PgPool) -> Option<f64> {
             continue;
         };
         // Field 4: the parent.
-        if fields(&stat).get(1).and_then(|p| p.parse::<u32>().ok()) == Some(pid) {
-            ticks += sum(&stat, &[14, 15]).unwrap_or(0);
+        if stat_fields(&stat)
+            .get(1)
+            .and_then(|p| p.parse::<u32>().ok())
+            == Some(pid)
+        {
+            ticks += stat_sum(&stat, &[14, 15]).unwrap_or(0);
         }
     }
     Some(ticks as f64 / TICKS_PER_SEC)
@@ -364,24 +568,31 @@ async fn print_postgres_cpu(what: &str, before: Option<f64>, pool: &sqlx::PgPool
     }
 }
 
-/// Each figure's median over the rounds.
+/// PostgreSQL CPU seconds per 1,000 tasks between two readings, when both could be made.
+fn per_1000(before: Option<f64>, after: Option<f64>, tasks: i64) -> Option<f64> {
+    Some((after? - before?) / tasks as f64 * 1000.0)
+}
+
+/// Each figure's median over the rounds (of the rounds that have it).
 fn median(rounds: &[Figures]) -> Figures {
-    let pick = |field: fn(&Figures) -> f64| {
-        let mut values: Vec<f64> = rounds.iter().map(field).collect();
+    let pick = |field: fn(&Figures) -> Option<f64>| {
+        let mut values: Vec<f64> = rounds.iter().filter_map(field).collect();
         values.sort_by(f64::total_cmp);
-        percentile(&values, 50.0)
+        (!values.is_empty()).then(|| percentile(&values, 50.0))
     };
     Figures {
-        tasks_per_sec: pick(|f| f.tasks_per_sec),
+        tasks_per_sec: pick(|f| Some(f.tasks_per_sec)).unwrap_or(f64::NAN),
         pickup_p50_ms: pick(|f| f.pickup_p50_ms),
         pickup_p99_ms: pick(|f| f.pickup_p99_ms),
-        graphile_worker: rounds.iter().find_map(|f| f.graphile_worker.clone()),
+        cpu_per_1000: pick(|f| f.cpu_per_1000),
+        version: rounds.iter().find_map(|f| f.version.clone()),
     }
 }
 
-/// One Taskdeck round with a throwaway user (deleted afterwards, with its tasks).
-async fn taskdeck_round(args: &Args, pool: &sqlx::PgPool) -> anyhow::Result<Figures> {
-    // The same start every round: no dead rows left by the previous one.
+/// A throwaway user for one round's tasks (deleted afterwards with `delete_user`, which
+/// deletes its tasks with it), after a vacuum: the same start every round, no dead rows left
+/// by the previous one.
+async fn bench_user(pool: &sqlx::PgPool) -> anyhow::Result<Uuid> {
     sqlx::raw_sql("vacuum analyze public.tasks, public.task_executions, public.execution_logs")
         .execute(pool)
         .await
@@ -396,11 +607,61 @@ async fn taskdeck_round(args: &Args, pool: &sqlx::PgPool) -> anyhow::Result<Figu
     .execute(pool)
     .await
     .context("cannot create the bench user (is this a Taskdeck database?)")?;
-    let result = taskdeck(args, pool, user).await;
+    Ok(user)
+}
+
+async fn delete_user(pool: &sqlx::PgPool, user: Uuid) -> anyhow::Result<()> {
     sqlx::query("delete from auth.users where id = $1")
         .bind(user)
         .execute(pool)
-        .await?;
+        .await
+        .context("deleting the bench user")?;
+    Ok(())
+}
+
+/// N no-op tasks of `user`, in one statement; returns the milliseconds it took.
+async fn insert_tasks(pool: &sqlx::PgPool, user: Uuid, tasks: i64) -> anyhow::Result<f64> {
+    let inserting = Instant::now();
+    sqlx::query(
+        "insert into public.tasks (user_id, title, type, parameters)
+         select $1, 'bench ' || n, 'cleanup', '{}' from generate_series(1, $2) n",
+    )
+    .bind(user)
+    .bind(tasks)
+    .execute(pool)
+    .await
+    .context("queueing the bench tasks")?;
+    Ok(inserting.elapsed().as_secs_f64() * 1000.0)
+}
+
+/// The condition the comparison rests on: every one of `user`'s `tasks` tasks is completed
+/// and wrote its completed execution row and (at least) its log line. Returns the
+/// executions and log lines counted.
+async fn check_written(pool: &sqlx::PgPool, user: Uuid, tasks: i64) -> anyhow::Result<(i64, i64)> {
+    let (done, executions, logs): (i64, i64, i64) = sqlx::query_as(
+        "select (select count(*) from public.tasks where user_id = $1 and status = 'completed'),
+                (select count(*) from public.task_executions e join public.tasks t on t.id = e.task_id
+                  where t.user_id = $1 and e.status = 'completed'),
+                (select count(*) from public.execution_logs l join public.tasks t on t.id = l.task_id
+                  where t.user_id = $1)",
+    )
+    .bind(user)
+    .fetch_one(pool)
+    .await?;
+    anyhow::ensure!(
+        done == tasks && executions == tasks && logs >= tasks,
+        "after the drain: {done} completed tasks, {executions} completed executions and {logs} log \
+         lines, expected {tasks} of each"
+    );
+    Ok((executions, logs))
+}
+
+/// One Taskdeck round in this process with a throwaway user (deleted afterwards, with its
+/// tasks).
+async fn taskdeck_round(args: &Args, pool: &sqlx::PgPool) -> anyhow::Result<Figures> {
+    let user = bench_user(pool).await?;
+    let result = taskdeck(args, pool, user).await;
+    delete_user(pool, user).await?;
     result
 }
 
@@ -434,16 +695,7 @@ async fn taskdeck(args: &Args, pool: &sqlx::PgPool, user: Uuid) -> anyhow::Resul
     };
 
     // 1. Throughput: N tasks queued, then a worker starts and drains them.
-    let inserting = Instant::now();
-    sqlx::query(
-        "insert into public.tasks (user_id, title, type, parameters)
-         select $1, 'bench ' || n, 'cleanup', '{}' from generate_series(1, $2) n",
-    )
-    .bind(user)
-    .bind(args.tasks)
-    .execute(pool)
-    .await?;
-    let insert_ms = inserting.elapsed().as_secs_f64() * 1000.0;
+    let insert_ms = insert_tasks(pool, user, args.tasks).await?;
     let stop = CancellationToken::new();
     let cpu = postgres_cpu(pool).await;
     let started = Instant::now();
@@ -457,22 +709,7 @@ async fn taskdeck(args: &Args, pool: &sqlx::PgPool, user: Uuid) -> anyhow::Resul
     let seconds = started.elapsed().as_secs_f64();
     let tasks_per_sec = args.tasks as f64 / seconds;
     let cpu_after_drain = postgres_cpu(pool).await;
-    let (done, executions, logs): (i64, i64, i64) = sqlx::query_as(
-        "select (select count(*) from public.tasks where user_id = $1 and status = 'completed'),
-                (select count(*) from public.task_executions e join public.tasks t on t.id = e.task_id
-                  where t.user_id = $1 and e.status = 'completed'),
-                (select count(*) from public.execution_logs l join public.tasks t on t.id = l.task_id
-                  where t.user_id = $1)",
-    )
-    .bind(user)
-    .fetch_one(pool)
-    .await?;
-    anyhow::ensure!(
-        done == args.tasks && executions == args.tasks && logs >= args.tasks,
-        "after the drain: {done} completed tasks, {executions} completed executions and {logs} log \
-         lines, expected {} of each",
-        args.tasks
-    );
+    let (executions, logs) = check_written(pool, user, args.tasks).await?;
     println!(
         "taskdeck: {} tasks queued in {insert_ms:.0} ms (one insert); drained in {seconds:.2} s = {tasks_per_sec:.0} tasks/s \
          (concurrency {}, {}; {executions} execution rows, {logs} log rows written)",
@@ -486,10 +723,11 @@ async fn taskdeck(args: &Args, pool: &sqlx::PgPool, user: Uuid) -> anyhow::Resul
             "LISTEN"
         }
     );
-    if let (Some(before), Some(after)) = (cpu, cpu_after_drain) {
+    let cpu_per_1000 = per_1000(cpu, cpu_after_drain, args.tasks);
+    if let Some(per_1000) = cpu_per_1000 {
         println!(
-            "taskdeck: the drain: PostgreSQL CPU {:.2} s",
-            after - before
+            "taskdeck: the drain: PostgreSQL CPU {:.2} s ({per_1000:.3} s per 1000 tasks)",
+            per_1000 * args.tasks as f64 / 1000.0
         );
     }
 
@@ -546,16 +784,17 @@ async fn taskdeck(args: &Args, pool: &sqlx::PgPool, user: Uuid) -> anyhow::Resul
     db_clock.sort_by(f64::total_cmp);
     let figures = Figures {
         tasks_per_sec,
-        pickup_p50_ms: percentile(&latencies, 50.0),
-        pickup_p99_ms: percentile(&latencies, 99.0),
-        graphile_worker: None,
+        pickup_p50_ms: Some(percentile(&latencies, 50.0)),
+        pickup_p99_ms: Some(percentile(&latencies, 99.0)),
+        cpu_per_1000,
+        version: None,
     };
     println!(
         "taskdeck: pickup (insert call → handler start) over {} serial inserts: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms \
          (database clock, created_at → started_at: p50 {:.1} ms, p99 {:.1} ms)",
         latencies.len(),
-        figures.pickup_p50_ms,
-        figures.pickup_p99_ms,
+        percentile(&latencies, 50.0),
+        percentile(&latencies, 99.0),
         latencies.last().copied().unwrap_or(f64::NAN),
         percentile(&db_clock, 50.0),
         percentile(&db_clock, 99.0),
@@ -617,70 +856,550 @@ async fn wait_ready(pool: &sqlx::PgPool, worker_name: &str, poll_only: bool) -> 
     }
 }
 
-/// Runs the graphile-worker script and parses its JSON line.
-async fn graphile(args: &Args) -> anyhow::Result<Figures> {
-    let dir = args.graphile_dir.as_path();
+/// Runs a node peer (`bench.mjs` in `dir`, after `npm ci` there when
+/// `node_modules/<package>` is missing) with the same N and concurrency plus `extra`, and
+/// `--handshake`: the script stops just before its drain and just after it, each time until
+/// it reads a line on stdin, and the PostgreSQL CPU is read at those two points. Returns the
+/// figures of its last JSON line.
+async fn node_peer(
+    args: &Args,
+    pool: &sqlx::PgPool,
+    label: &str,
+    dir: &Path,
+    package: &str,
+    extra: &[String],
+) -> anyhow::Result<Figures> {
     anyhow::ensure!(
         dir.join("bench.mjs").is_file(),
-        "{} has no bench.mjs (--graphile-dir)",
+        "{} has no bench.mjs (--graphile-dir / --pgboss-dir)",
         dir.display()
     );
     if !dir
-        .join("node_modules/graphile-worker/package.json")
+        .join("node_modules")
+        .join(package)
+        .join("package.json")
         .is_file()
     {
-        println!("graphile-worker: npm ci in {}", dir.display());
-        run_checked(
-            Command::new("npm")
-                .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-                .current_dir(dir),
-            "npm ci (are Node 20 and npm installed?)",
-        )?;
+        println!("{label}: npm ci in {}", dir.display());
+        let status = tokio::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(dir)
+            .status()
+            .await
+            .context(
+                "cannot run npm (are Node 20 and npm installed? scripts/bench installs them)",
+            )?;
+        anyhow::ensure!(
+            status.success(),
+            "npm ci in {} failed ({status})",
+            dir.display()
+        );
     }
-    let output = Command::new("node")
-        .arg(Path::new("bench.mjs"))
+    println!(
+        "{label}: same database, same N and concurrency (load average {})",
+        load_average()
+    );
+    let whole_run = postgres_cpu(pool).await;
+    let mut child = tokio::process::Command::new("node")
+        .arg("bench.mjs")
         .args(["--tasks", &args.tasks.to_string()])
         .args(["--concurrency", &args.concurrency.to_string()])
-        .args(["--latency-tasks", &args.latency_tasks.to_string()])
-        .args(["--gap-ms", &args.gap_ms.to_string()])
+        .args(extra)
+        .arg("--handshake")
         .env("DATABASE_URL", &args.database_url)
         .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
-        .output()
-        .context("cannot run node (is Node 20 installed?)")?;
+        .kill_on_drop(true)
+        .spawn()
+        .context("cannot run node (is Node 20 installed? scripts/bench installs it)")?;
+    let mut stdin = child.stdin.take().context("node's stdin")?;
+    let mut lines = BufReader::new(child.stdout.take().context("node's stdout")?).lines();
+    let (mut before, mut after, mut figures) = (None, None, None);
+    while let Some(line) = lines.next_line().await? {
+        let Ok(value) = serde_json::from_str::<Value>(&line) else {
+            println!("{label}: {line}");
+            continue;
+        };
+        match value.get("event").and_then(Value::as_str) {
+            Some("ready") => before = postgres_cpu(pool).await,
+            Some("drained") => after = postgres_cpu(pool).await,
+            Some(other) => anyhow::bail!("{label}: unknown event {other}"),
+            None => {
+                figures = Some(
+                    serde_json::from_value::<Figures>(value)
+                        .with_context(|| format!("cannot parse the {label} figures: {line}"))?,
+                );
+                continue;
+            }
+        }
+        // Closed with the end of the run: node may also wait for it.
+        stdin.write_all(b"go\n").await?;
+        stdin.flush().await?;
+    }
+    drop(stdin);
+    let status = child.wait().await?;
     anyhow::ensure!(
-        output.status.success(),
-        "node bench.mjs failed ({})",
-        output.status
+        status.success(),
+        "{label}: node bench.mjs failed ({status})"
     );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let line = stdout
-        .lines()
-        .rev()
-        .find(|line| line.trim_start().starts_with('{'))
-        .context("node bench.mjs printed no JSON line")?;
-    serde_json::from_str(line).with_context(|| format!("cannot parse the graphile figures: {line}"))
+    let mut figures =
+        figures.with_context(|| format!("{label}: bench.mjs printed no JSON line"))?;
+    figures.cpu_per_1000 = per_1000(before, after, args.tasks);
+    if let Some(per_1000) = figures.cpu_per_1000 {
+        println!(
+            "{label}: the drain: PostgreSQL CPU {:.2} s ({per_1000:.3} s per 1000 jobs)",
+            per_1000 * args.tasks as f64 / 1000.0
+        );
+    }
+    // Its connections closed with node: let the server reap their processes.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    print_postgres_cpu(&format!("{label}: the whole run"), whole_run, pool).await;
+    Ok(figures)
 }
 
-fn run_checked(command: &mut Command, what: &str) -> anyhow::Result<()> {
-    let status = command
-        .status()
-        .with_context(|| format!("cannot start {what}"))?;
-    anyhow::ensure!(status.success(), "{what} failed ({status})");
+/// What a child worker process says on stdout, one JSON object a line.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum ChildLine {
+    Event { event: String },
+    Completed { completed: u64 },
+}
+
+/// One Taskdeck drain by `processes` worker processes: N tasks are queued, then that many
+/// copies of this binary start (`--child-worker NAME`, see `child_worker`), each with its own
+/// pool of `--concurrency` + 4 connections to `database_url` and `--concurrency` slots (as
+/// many replicas of one deployment would be configured). Each connects and says "ready"; the
+/// parent reads the PostgreSQL CPU, starts the clock and says "go" to all; each child then
+/// reports its completion count whenever it changes (it polls its own counter every
+/// millisecond); when the counts add up to N the clock stops, the CPU is read again (the
+/// children's connections still open) and the children are told to stop. A process of its
+/// own for every worker, rather than more workers in this process, so that nothing (runtime,
+/// allocator, statement cache) is shared among them but the database. Through PgBouncer
+/// (`pgbouncer`), `transaction_pooler` is set and PgBouncer's own CPU is printed apart.
+async fn processes_round(
+    args: &Args,
+    pool: &sqlx::PgPool,
+    processes: usize,
+    database_url: &str,
+    transaction_pooler: bool,
+    pgbouncer: Option<&PgBouncer>,
+) -> anyhow::Result<Figures> {
+    let user = bench_user(pool).await?;
+    let result = processes_drain(
+        args,
+        pool,
+        user,
+        processes,
+        database_url,
+        transaction_pooler,
+        pgbouncer,
+    )
+    .await;
+    delete_user(pool, user).await?;
+    result
+}
+
+async fn processes_drain(
+    args: &Args,
+    pool: &sqlx::PgPool,
+    user: Uuid,
+    processes: usize,
+    database_url: &str,
+    transaction_pooler: bool,
+    pgbouncer: Option<&PgBouncer>,
+) -> anyhow::Result<Figures> {
+    anyhow::ensure!(processes >= 1, "--processes: counts must be at least 1");
+    let label = if pgbouncer.is_some() {
+        "taskdeck through PgBouncer (transaction mode)".to_owned()
+    } else if processes == 1 {
+        "taskdeck, 1 worker process".to_owned()
+    } else {
+        format!("taskdeck, {processes} worker processes")
+    };
+    let insert_ms = insert_tasks(pool, user, args.tasks).await?;
+    let exe = std::env::current_exe().context("cannot find this binary to start the workers")?;
+    let tag = &user.simple().to_string()[..8];
+    let names: Vec<String> = (1..=processes)
+        .map(|n| format!("bench-{tag}-p{n}"))
+        .collect();
+    let mut children = Vec::with_capacity(processes);
+    let (lines_tx, mut lines_rx) = tokio::sync::mpsc::unbounded_channel::<(usize, String)>();
+    for (index, name) in names.iter().enumerate() {
+        let mut command = tokio::process::Command::new(&exe);
+        command
+            .args(["--child-worker", name])
+            .args(["--database-url", database_url])
+            .args(["--concurrency", &args.concurrency.to_string()])
+            .args(["--poll-ms", &args.poll_ms.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        if transaction_pooler {
+            command.arg("--transaction-pooler");
+        }
+        if args.poll_only {
+            command.arg("--poll-only");
+        }
+        let mut child = command
+            .spawn()
+            .with_context(|| format!("cannot start {}", exe.display()))?;
+        let stdout = child.stdout.take().context("a worker's stdout")?;
+        let stdin = child.stdin.take().context("a worker's stdin")?;
+        let lines_tx = lines_tx.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if lines_tx.send((index, line)).is_err() {
+                    break;
+                }
+            }
+            // End of output: the process exited.
+            let _ = lines_tx.send((index, String::new()));
+        });
+        children.push((child, stdin));
+    }
+    drop(lines_tx);
+
+    // Every child connected and ready.
+    let mut ready = 0;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while ready < processes {
+        let (index, line) = tokio::time::timeout_at(deadline, lines_rx.recv())
+            .await
+            .context("the worker processes were not ready within 30 s")?
+            .context("the worker processes stopped")?;
+        match serde_json::from_str::<ChildLine>(&line) {
+            Ok(ChildLine::Event { event }) if event == "ready" => ready += 1,
+            _ => anyhow::bail!("worker process {} before its start: {line:?}", index + 1),
+        }
+    }
+    let cpu = postgres_cpu(pool).await;
+    let pgbouncer_cpu = pgbouncer.and_then(PgBouncer::cpu);
+    let started = Instant::now();
+    for (_, stdin) in &mut children {
+        stdin.write_all(b"go\n").await?;
+        stdin.flush().await?;
+    }
+    let mut counts = vec![0u64; processes];
+    let target = u64::try_from(args.tasks).unwrap_or(0);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
+    while counts.iter().sum::<u64>() < target {
+        let (index, line) = tokio::time::timeout_at(deadline, lines_rx.recv())
+            .await
+            .with_context(|| format!("{label}: the drain of {} tasks took over 600 s", args.tasks))?
+            .context("the worker processes stopped")?;
+        match serde_json::from_str::<ChildLine>(&line) {
+            Ok(ChildLine::Completed { completed }) => counts[index] = completed,
+            _ => anyhow::bail!(
+                "worker process {} during the drain: {line:?} (stopped early?)",
+                index + 1
+            ),
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let cpu_after = postgres_cpu(pool).await;
+    let pgbouncer_cpu_after = pgbouncer.and_then(PgBouncer::cpu);
+    for (_, stdin) in &mut children {
+        stdin.write_all(b"stop\n").await?;
+        stdin.flush().await?;
+    }
+    for (index, (child, _)) in children.iter_mut().enumerate() {
+        let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+            .await
+            .with_context(|| format!("worker process {} did not stop within 30 s", index + 1))??;
+        anyhow::ensure!(
+            status.success(),
+            "worker process {} failed ({status})",
+            index + 1
+        );
+    }
+    let (executions, logs) = check_written(pool, user, args.tasks).await?;
+    sqlx::query("delete from public.workers where id = any($1)")
+        .bind(&names)
+        .execute(pool)
+        .await?;
+    let tasks_per_sec = args.tasks as f64 / seconds;
+    let cpu_per_1000 = per_1000(cpu, cpu_after, args.tasks);
+    println!(
+        "{label}: {} tasks queued in {insert_ms:.0} ms; drained in {seconds:.2} s = {tasks_per_sec:.0} tasks/s \
+         ({processes} × concurrency {}, {}; per process {counts:?}; {executions} execution rows, {logs} log rows written)",
+        args.tasks,
+        args.concurrency,
+        if transaction_pooler {
+            "transaction-pooler mode"
+        } else if args.poll_only {
+            "poll only"
+        } else {
+            "LISTEN"
+        }
+    );
+    if let Some(per_1000) = cpu_per_1000 {
+        println!(
+            "{label}: the drain: PostgreSQL CPU {:.2} s ({per_1000:.3} s per 1000 tasks){}",
+            per_1000 * args.tasks as f64 / 1000.0,
+            match (pgbouncer_cpu, pgbouncer_cpu_after) {
+                (Some(before), Some(after)) => format!("; PgBouncer CPU {:.2} s", after - before),
+                _ => String::new(),
+            }
+        );
+    }
+    Ok(Figures {
+        tasks_per_sec,
+        pickup_p50_ms: None,
+        pickup_p99_ms: None,
+        cpu_per_1000,
+        version: None,
+    })
+}
+
+/// A worker process of `processes_round` (`bench --child-worker NAME`): connects its own
+/// pool, says `{"event":"ready"}`, waits for "go" on stdin, then runs the worker with the
+/// no-op handler and prints `{"completed":n}` whenever its completion count changes, until
+/// "stop" (or the end of stdin); then stops the worker gracefully.
+async fn child_worker(args: &Args, name: &str) -> anyhow::Result<()> {
+    let pool = worker::runner::pool_options(u32::try_from(args.concurrency).unwrap_or(4) + 4)
+        .connect_with(worker::runner::connect_options(
+            &args.database_url,
+            args.transaction_pooler,
+        )?)
+        .await
+        .context("worker process: cannot connect")?;
+    let deps = Deps::new(pool.clone(), name.to_owned())
+        .with_transaction_pooler(args.transaction_pooler)
+        .with_handlers(HandlerRegistry::empty().with(
+            "cleanup",
+            Noop {
+                started: Arc::default(),
+            },
+        ));
+    let metrics = deps.metrics.clone();
+    let options = RunOptions {
+        concurrency: args.concurrency,
+        poll_interval: Duration::from_millis(args.poll_ms),
+        listen: !(args.poll_only || args.transaction_pooler),
+        shutdown_timeout: Duration::from_secs(10),
+        metrics_addr: None,
+    };
+    let mut stdin = BufReader::new(tokio::io::stdin()).lines();
+    println!("{}", json!({ "event": "ready" }));
+    match stdin.next_line().await? {
+        Some(line) if line.trim() == "go" => {}
+        other => anyhow::bail!("worker process {name}: expected go on stdin, got {other:?}"),
+    }
+    let stop = CancellationToken::new();
+    let mut worker = tokio::spawn(run_with_deps(deps, options, stop.clone()));
+    let mut ticker = tokio::time::interval(Duration::from_millis(1));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut reported = 0;
+    loop {
+        tokio::select! {
+            line = stdin.next_line() => match line {
+                Ok(Some(line)) if line.trim() != "stop" => {}
+                _ => break,
+            },
+            _ = ticker.tick() => {
+                let completed = metrics.completed.get();
+                if completed != reported {
+                    println!("{}", json!({ "completed": completed }));
+                    reported = completed;
+                }
+                if worker.is_finished() {
+                    break;
+                }
+            }
+        }
+    }
+    stop.cancel();
+    (&mut worker)
+        .await
+        .context("worker process: the worker panicked")?
+        .context("worker process: the worker stopped")?;
+    // Its `workers` row: the parent removes it.
+    pool.close().await;
     Ok(())
 }
 
-/// Prints the comparison; `true` when every target is met.
-fn report(args: &Args, ours: &Figures, theirs: &Figures, ratio: f64) -> bool {
-    let version = theirs.graphile_worker.as_deref().unwrap_or("0.17");
-    let mark = |ok: bool| if ok { "met" } else { "MISSED" };
-    let ratio_ok = ratio >= TARGET_RATIO;
-    let p50_ok = ours.pickup_p50_ms <= TARGET_P50_MS;
-    let p99_ok = ours.pickup_p99_ms <= TARGET_P99_MS;
-    let graphile = format!("graphile-worker {version}");
+/// PgBouncer in transaction mode in front of the bench database, in a directory of its own
+/// under the temp dir; stopped and removed when dropped. As root it runs as `postgres` (it
+/// refuses to run as root), as the worker's pooler test does.
+struct PgBouncer {
+    child: std::process::Child,
+    dir: PathBuf,
+    /// The bench database through PgBouncer.
+    url: String,
+}
+
+impl PgBouncer {
+    async fn start(database_url: &str, pool_size: u32) -> anyhow::Result<Self> {
+        let binary = pgbouncer_binary()?;
+        let url = url::Url::parse(database_url).context("DATABASE_URL is not a URL")?;
+        let database = url.path().trim_start_matches('/').to_owned();
+        anyhow::ensure!(!database.is_empty(), "DATABASE_URL names no database");
+        let host = url.host_str().unwrap_or("127.0.0.1").to_owned();
+        let port = url.port().unwrap_or(5432);
+        let user = if url.username().is_empty() {
+            "postgres"
+        } else {
+            url.username()
+        };
+        let password = url
+            .password()
+            .map(|p| format!(" password={p}"))
+            .unwrap_or_default();
+        let listen_port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .context("no free port for PgBouncer")?
+            .port();
+        let dir = std::env::temp_dir().join(format!(
+            "taskdeck-bench-pgbouncer-{}-{listen_port}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))?;
+        // No `ignore_startup_parameters`: in the transaction-pooler mode the worker sends no
+        // startup parameter PgBouncer refuses.
+        let config = format!(
+            "[databases]\n\
+             {database} = host={host} port={port} dbname={database} user={user}{password}\n\
+             \n\
+             [pgbouncer]\n\
+             listen_addr = 127.0.0.1\n\
+             listen_port = {listen_port}\n\
+             unix_socket_dir =\n\
+             auth_type = any\n\
+             pool_mode = transaction\n\
+             default_pool_size = {pool_size}\n\
+             min_pool_size = 0\n\
+             reserve_pool_size = 0\n\
+             max_client_conn = 200\n\
+             max_db_connections = {pool_size}\n\
+             log_connections = 0\n\
+             log_disconnections = 0\n"
+        );
+        let config_path = dir.join("pgbouncer.ini");
+        std::fs::write(&config_path, config)?;
+        std::fs::set_permissions(&config_path, std::fs::Permissions::from_mode(0o644))?;
+        let log = dir.join("pgbouncer.log");
+        let log_file = std::fs::File::create(&log)?;
+        let mut command = std::process::Command::new(&binary);
+        command
+            .arg(&config_path)
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone()?)
+            .stderr(log_file);
+        if std::fs::metadata("/proc/self").map(|m| m.uid()).ok() == Some(0) {
+            let (uid, gid) = postgres_user()?;
+            command.uid(uid).gid(gid);
+        }
+        let child = match command.spawn() {
+            Ok(child) => child,
+            Err(error) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                return Err(
+                    anyhow::Error::new(error).context(format!("cannot start {}", binary.display()))
+                );
+            }
+        };
+        let mut client_url = url.clone();
+        client_url
+            .set_host(Some("127.0.0.1"))
+            .context("DATABASE_URL: cannot set the host")?;
+        client_url
+            .set_port(Some(listen_port))
+            .map_err(|()| anyhow::anyhow!("DATABASE_URL: cannot set the port"))?;
+        let mut pgbouncer = PgBouncer {
+            child,
+            dir,
+            url: client_url.to_string(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(Some(status)) = pgbouncer.child.try_wait() {
+                anyhow::bail!(
+                    "PgBouncer exited at start ({status}):\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            if tokio::net::TcpStream::connect(("127.0.0.1", listen_port))
+                .await
+                .is_ok()
+            {
+                break;
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "PgBouncer did not listen on port {listen_port} within 10 s:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        println!(
+            "PgBouncer ({}) in transaction mode on 127.0.0.1:{listen_port}, {pool_size} server connections",
+            binary.display()
+        );
+        Ok(pgbouncer)
+    }
+
+    /// CPU seconds PgBouncer has used so far.
+    fn cpu(&self) -> Option<f64> {
+        process_cpu(self.child.id())
+    }
+}
+
+impl Drop for PgBouncer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn pgbouncer_binary() -> anyhow::Result<PathBuf> {
+    std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .chain(["/usr/sbin".into(), "/usr/local/sbin".into()])
+        .map(|dir| dir.join("pgbouncer"))
+        .find(|candidate| candidate.is_file())
+        .context(
+            "PgBouncer is not installed (no pgbouncer in PATH, /usr/sbin or /usr/local/sbin): \
+             `apt-get install pgbouncer` (scripts/bench installs it), or --skip-pgbouncer",
+        )
+}
+
+/// The uid and gid of the `postgres` user, from /etc/passwd.
+fn postgres_user() -> anyhow::Result<(u32, u32)> {
+    let passwd = std::fs::read_to_string("/etc/passwd").context("reading /etc/passwd")?;
+    passwd
+        .lines()
+        .find_map(|line| {
+            let fields: Vec<&str> = line.split(':').collect();
+            if fields.first() != Some(&"postgres") || fields.len() < 4 {
+                return None;
+            }
+            Some((fields[2].parse().ok()?, fields[3].parse().ok()?))
+        })
+        .context(
+            "running as root, PgBouncer must run as another user, and there is no postgres user \
+             (it comes with the PostgreSQL packages); or --skip-pgbouncer",
+        )
+}
+
+/// Prints the comparison; `true` when every target that could be measured is met.
+fn report(args: &Args, results: &Results) -> bool {
+    let fmt = |value: Option<f64>, decimals: usize| {
+        value
+            .filter(|v| v.is_finite())
+            .map_or_else(|| "—".to_owned(), |v| format!("{v:.decimals$}"))
+    };
     println!();
     println!(
-        "N={}, concurrency {}, {} serial tasks for pickup{}",
+        "N={}, concurrency {} (per worker process), {} serial tasks for pickup{}",
         args.tasks,
         args.concurrency,
         args.latency_tasks,
@@ -690,38 +1409,89 @@ fn report(args: &Args, ours: &Figures, theirs: &Figures, ratio: f64) -> bool {
             String::new()
         }
     );
-    println!("{:<22} {:>12} {graphile:>24}", "", "Taskdeck");
     println!(
-        "{:<22} {:>12.0} {:>24.0}",
-        "throughput (tasks/s)", ours.tasks_per_sec, theirs.tasks_per_sec
+        "{:<52} {:>9} {:>14} {:>11} {:>11}",
+        "", "tasks/s", "PG CPU s/1000", "pickup p50", "pickup p99"
+    );
+    for (system, rounds) in &results.0 {
+        let figures = median(rounds);
+        let version = figures.version.as_deref().unwrap_or("");
+        let name = match system {
+            System::Taskdeck => "Taskdeck, 1 process (in the bench, with pickup)".to_owned(),
+            System::Processes(1) => "Taskdeck, 1 worker process".to_owned(),
+            System::Processes(n) => format!("Taskdeck, {n} worker processes"),
+            System::PgBouncer => "Taskdeck, 1 process, PgBouncer transaction mode".to_owned(),
+            System::GraphileDefault => format!("graphile-worker {version} default"),
+            System::GraphileBatched => format!(
+                "graphile-worker {version} batched (localQueue {})",
+                args.graphile_local_queue
+            ),
+            System::PgBoss => format!("pg-boss {version} (batchSize {})", args.pgboss_batch_size),
+        };
+        println!(
+            "{name:<52} {:>9} {:>14} {:>11} {:>11}",
+            fmt(Some(figures.tasks_per_sec), 0),
+            fmt(figures.cpu_per_1000, 3),
+            fmt(figures.pickup_p50_ms, 2),
+            fmt(figures.pickup_p99_ms, 2),
+        );
+    }
+    let ratio = |a, b| results.ratio(a, b);
+    let median_note = if args.rounds > 1 {
+        " (medians of the rounds' ratios)"
+    } else {
+        ""
+    };
+    println!(
+        "ratios{median_note}: Taskdeck (1 process) / graphile-worker batched {}, / graphile-worker default {}, \
+         / pg-boss {}; 2 processes / 1 process {}, 4 processes / 1 process {}; PgBouncer / direct (1 process) {}",
+        fmt(ratio(System::Taskdeck, System::GraphileBatched), 2),
+        fmt(ratio(System::Taskdeck, System::GraphileDefault), 2),
+        fmt(ratio(System::Taskdeck, System::PgBoss), 2),
+        fmt(ratio(System::Processes(2), System::Processes(1)), 2),
+        fmt(ratio(System::Processes(4), System::Processes(1)), 2),
+        fmt(ratio(System::PgBouncer, System::Processes(1)), 2),
     );
     println!(
-        "{:<22} {:>12.2} {:>24.2}",
-        "pickup p50 (ms)", ours.pickup_p50_ms, theirs.pickup_p50_ms
+        "condition: every Taskdeck task wrote its execution row, a log line and its final status: \
+         PASS (checked after every Taskdeck drain; a miss stops the bench)"
     );
-    println!(
-        "{:<22} {:>12.2} {:>24.2}",
-        "pickup p99 (ms)", ours.pickup_p99_ms, theirs.pickup_p99_ms
+    let ours = median(results.rounds(System::Taskdeck));
+    let mut met = true;
+    let mut target = |what: String, value: Option<f64>, ok: fn(f64) -> bool| {
+        let verdict = match value.filter(|v| v.is_finite()) {
+            Some(v) if ok(v) => format!("PASS ({v:.2})"),
+            Some(v) => {
+                met = false;
+                format!("MISS ({v:.2})")
+            }
+            None => "not measured".to_owned(),
+        };
+        println!("target: {what}: {verdict}");
+    };
+    target(
+        format!("Taskdeck (1 process) / graphile-worker batched >= {TARGET_RATIO:.1}"),
+        ratio(System::Taskdeck, System::GraphileBatched),
+        |v| v >= TARGET_RATIO,
     );
-    println!(
-        "ratio Taskdeck / graphile-worker: {ratio:.2}{}",
-        if args.rounds > 1 {
-            " (median of the rounds' ratios)"
-        } else {
-            ""
-        }
-    );
-    println!(
-        "targets: ratio >= {TARGET_RATIO}: {} ({ratio:.2}); p50 <= {TARGET_P50_MS} ms: {} ({:.2}); p99 <= {TARGET_P99_MS} ms: {} ({:.2})",
-        mark(ratio_ok),
-        mark(p50_ok),
+    target(
+        format!("Taskdeck pickup p50 <= {TARGET_P50_MS} ms"),
         ours.pickup_p50_ms,
-        mark(p99_ok),
-        ours.pickup_p99_ms
+        |v| v <= TARGET_P50_MS,
+    );
+    target(
+        format!("Taskdeck pickup p99 <= {TARGET_P99_MS} ms"),
+        ours.pickup_p99_ms,
+        |v| v <= TARGET_P99_MS,
+    );
+    target(
+        format!("2 processes / 1 process >= {TARGET_SCALING}"),
+        ratio(System::Processes(2), System::Processes(1)),
+        |v| v >= TARGET_SCALING,
     );
     println!(
-        "(conservative for Taskdeck: graphile-worker records a success by deleting the job row; \
-         Taskdeck writes an execution row, a log line and the final status of every task)"
+        "(graphile-worker records a success by deleting the job row, pg-boss by one update per \
+         batch; Taskdeck writes an execution row, a log line and the final status of every task)"
     );
-    ratio_ok && p50_ok && p99_ok
+    met
 }
