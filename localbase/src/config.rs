@@ -24,6 +24,9 @@ pub struct Config {
     pub data_dir: std::path::PathBuf,
     /// Largest request body accepted, bytes.
     pub max_body_bytes: usize,
+    /// PostgREST's `db-max-rows` (`[api] max_rows` in `supabase/config.toml`): the most rows
+    /// a read or a function call answers, and the threshold of `Prefer: count=estimated`.
+    pub max_rows: Option<i64>,
     /// The built SPA (`dist/`), served at `/` with history-API fallback; `None` serves no SPA.
     pub dist_dir: Option<std::path::PathBuf>,
     /// Auth (GoTrue) settings: password policy, token reuse, rate limits, mailbox.
@@ -41,6 +44,7 @@ impl Config {
             jwt_expiry_secs: 3600,
             data_dir: data_dir.into(),
             max_body_bytes: 50 * 1024 * 1024,
+            max_rows: Some(1000),
             dist_dir: None,
             auth: crate::auth::AuthSettings::default(),
         }

@@ -11,6 +11,9 @@ pub struct PagerProps {
     pub page_size: u64,
     /// Rows in all pages.
     pub total: u64,
+    /// `total` is a lower bound: more rows follow, uncounted ("21–40 of more than 40").
+    #[prop_or_default]
+    pub lower_bound: bool,
     /// Go to a page.
     pub on_page: Callback<u64>,
 }
@@ -27,15 +30,28 @@ pub fn shown_range(page: u64, page_size: u64, total: u64) -> (u64, u64) {
 /// Paging controls.
 #[function_component(Pager)]
 pub fn pager(props: &PagerProps) -> Html {
-    pager_view(props.page, props.page_size, props.total, &props.on_page)
+    pager_view(
+        props.page,
+        props.page_size,
+        props.total,
+        props.lower_bound,
+        &props.on_page,
+    )
 }
 
 /// The markup of [`Pager`] without the component (one component less in the wasm).
-pub fn pager_view(page: u64, page_size: u64, total: u64, on_page: &Callback<u64>) -> Html {
+pub fn pager_view(
+    page: u64,
+    page_size: u64,
+    total: u64,
+    lower_bound: bool,
+    on_page: &Callback<u64>,
+) -> Html {
     let props = PagerProps {
         page,
         page_size,
         total,
+        lower_bound,
         on_page: on_page.clone(),
     };
     let (first, last) = shown_range(props.page, props.page_size, props.total);
@@ -48,7 +64,7 @@ pub fn pager_view(page: u64, page_size: u64, total: u64, on_page: &Callback<u64>
         <nav class="pager" aria-label="Pages">
             <button type="button" class="button secondary" disabled={props.page == 0}
                 onclick={go(props.page.saturating_sub(1))}>{ "← Previous" }</button>
-            <span>{ format!("{first}–{last} of {}", props.total) }</span>
+            <span>{ if lower_bound { format!("{first}–{last} of more than {last}") } else { format!("{first}–{last} of {}", props.total) } }</span>
             <button type="button" class="button secondary" disabled={props.page + 1 >= pages}
                 onclick={go(props.page + 1)}>{ "Next →" }</button>
         </nav>
@@ -67,6 +83,7 @@ mod tests {
             page: 0,
             page_size: 20,
             total: 45,
+            lower_bound: false,
             on_page: Callback::noop(),
         })
         .await;
@@ -84,6 +101,29 @@ mod tests {
             .text_content()
             .unwrap_or_default()
             .contains("1–20 of 45"));
+    }
+
+    #[wasm_bindgen_test]
+    async fn an_uncounted_page_says_more_follow_and_offers_the_next() {
+        // Page 2 of 20 rows, and the list knows only that a row follows: total 41.
+        let root = crate::test_util::mount::<Pager>(PagerProps {
+            page: 1,
+            page_size: 20,
+            total: 41,
+            lower_bound: true,
+            on_page: Callback::noop(),
+        })
+        .await;
+        assert!(root
+            .text_content()
+            .unwrap_or_default()
+            .contains("21–40 of more than 40"));
+        let next = root
+            .query_selector("button:last-child")
+            .ok()
+            .flatten()
+            .expect("the next button");
+        assert!(!next.has_attribute("disabled"), "a next page follows");
     }
 
     #[wasm_bindgen_test]

@@ -285,7 +285,7 @@ pub fn reports_page() -> Html {
                         </tr>
                     }) }</tbody>
                 </table></div>
-                { pager_view(*page, 20, result.total, &on_page) }
+                { pager_view(*page, 20, result.total, false, &on_page) }
             </>
         },
     };

@@ -104,7 +104,11 @@ pub async fn list_users(
         )
         .await?;
     let total = rows.first().map_or(0, |row| row.total_count);
-    Ok(Page { rows, total })
+    Ok(Page {
+        rows,
+        total,
+        lower_bound: false,
+    })
 }
 
 /// Changes a user's role.

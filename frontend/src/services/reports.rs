@@ -27,7 +27,11 @@ pub async fn list(api: &Api, page: u64, page_size: u64) -> Result<Page<Analytics
         .await?;
     let rows: Vec<AnalyticsReport> = response.rows()?;
     let total = response.total().unwrap_or(rows.len() as u64);
-    Ok(Page { rows, total })
+    Ok(Page {
+        rows,
+        total,
+        lower_bound: false,
+    })
 }
 
 /// The report a task produced, if any.

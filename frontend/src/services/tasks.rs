@@ -98,7 +98,9 @@ pub const LIST_COLUMNS: &str = "id,user_id,title,type,status,priority,progress,c
 /// The PostgREST query of the task list (pure, so it is tested). `owner` is the caller: the
 /// explicit `user_id` filter (besides the policies) lets PostgreSQL walk that user's slice of
 /// `(user_id, created_at, id)` instead of every user's rows. Ties are broken by id in the
-/// sort's direction, so one index serves both directions.
+/// sort's direction, so one index serves both directions. Everyone's tasks (no owner) are
+/// not counted: the page asks for one row more than it shows, to know whether a next page
+/// exists.
 pub fn list_query(filter: &TaskFilter, owner: Option<Uuid>) -> Query {
     let mut query = Query::table("tasks").select(LIST_COLUMNS);
     if let Some(owner) = owner.filter(|_| !filter.everyone) {
@@ -126,22 +128,39 @@ pub fn list_query(filter: &TaskFilter, owner: Option<Uuid>) -> Query {
         TaskSort::Title => query.order("title", true).order("id", true),
     };
     query
-        .limit(filter.page_size)
+        .limit(filter.page_size + u64::from(owner.is_none()))
         .offset(filter.page * filter.page_size)
 }
 
-/// One page of the caller's tasks (admins see everyone's), with the total.
+/// One page of the caller's tasks (admins see everyone's), with the total: exactly counted
+/// for one owner's tasks (an index range). Everyone's tasks are not counted — an exact count
+/// reads the whole table, and the planner's estimate under the policies is off by a factor
+/// of several — so that page only learns whether more rows follow.
 #[cfg(not(feature = "postgrest-client"))]
 pub async fn list(api: &Api, filter: &TaskFilter) -> Result<Page<Task>, AppError> {
-    let response = api
-        .send(
-            ApiRequest::get(api.rest(&list_query(filter, api.user_id()).to_path()))
-                .header("Prefer", "count=exact"),
-        )
-        .await?;
-    let rows: Vec<Task> = response.rows()?;
-    let total = response.total().unwrap_or(rows.len() as u64);
-    Ok(Page { rows, total })
+    let owner = api.user_id().filter(|_| !filter.everyone);
+    let mut request = ApiRequest::get(api.rest(&list_query(filter, owner).to_path()));
+    if owner.is_some() {
+        request = request.header("Prefer", "count=exact");
+    }
+    let response = api.send(request).await?;
+    let mut rows: Vec<Task> = response.rows()?;
+    if owner.is_some() {
+        let total = response.total().unwrap_or(rows.len() as u64);
+        return Ok(Page {
+            rows,
+            total,
+            lower_bound: false,
+        });
+    }
+    let more = rows.len() as u64 > filter.page_size;
+    rows.truncate(usize::try_from(filter.page_size).unwrap_or(usize::MAX));
+    Ok(Page {
+        // When more follow: one past the last row shown ("of more than N").
+        total: filter.page * filter.page_size + rows.len() as u64 + u64::from(more),
+        rows,
+        lower_bound: more,
+    })
 }
 
 /// One page of the caller's tasks, through the official `postgrest` client (only built
@@ -198,7 +217,11 @@ pub async fn list(api: &Api, filter: &TaskFilter) -> Result<Page<Task>, AppError
         .and_then(crate::services::http::parse_content_range)
         .and_then(|r| r.total)
         .unwrap_or(rows.len() as u64);
-    Ok(Page { rows, total })
+    Ok(Page {
+        rows,
+        total,
+        lower_bound: false,
+    })
 }
 
 /// The caller's most recent tasks.
@@ -303,6 +326,8 @@ mod tests {
         )
         .to_path();
         assert!(!everyone.contains("user_id=eq."));
+        // …and asks for one row more than it shows, to know whether a next page exists.
+        assert!(everyone.ends_with("&limit=11&offset=20"));
     }
 
     #[wasm_bindgen_test]

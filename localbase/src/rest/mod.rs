@@ -159,8 +159,13 @@ fn prefer(headers: &HeaderMap) -> Prefer {
     )
 }
 
-/// The rows window from `Range` (items) combined with `limit`/`offset`.
-fn window(headers: &HeaderMap, root: &query::NodeParams) -> Result<(i64, Option<i64>), ApiError> {
+/// The rows window from `Range` (items) combined with `limit`/`offset`, and capped at
+/// max-rows as PostgREST caps every read.
+fn window(
+    headers: &HeaderMap,
+    root: &query::NodeParams,
+    max_rows: Option<i64>,
+) -> Result<(i64, Option<i64>), ApiError> {
     let (mut offset, mut limit) = (0, None);
     let unit_ok = headers
         .get("range-unit")
@@ -189,6 +194,9 @@ fn window(headers: &HeaderMap, root: &query::NodeParams) -> Result<(i64, Option<
     }
     if let Some(l) = root.limit {
         limit = Some(limit.map_or(l, |current| current.min(l)));
+    }
+    if let Some(max) = max_rows {
+        limit = Some(limit.map_or(max, |current| current.min(max)));
     }
     Ok((offset, limit))
 }
@@ -427,20 +435,21 @@ async fn read(
 ) -> Result<Response, ApiError> {
     let singular = wants_object(headers);
     let prefer = prefer(headers);
-    let (offset, limit) = window(headers, &query.root())?;
+    let (offset, limit) = window(headers, &query.root(), state.config.max_rows)?;
     let from = sql::qualified(&table.name);
     let statement = sql::read(cache, table, &from, query, limit, offset, singular)?;
-    let count_statement = if prefer.count {
-        Some(sql::count(cache, table, &from, query)?)
-    } else {
-        None
+    let count_source = match prefer.count {
+        Some(_) => Some(sql::count(cache, table, &from, query)?),
+        None => None,
     };
 
     let mut tx = begin(state, caller, method, path, headers, true).await?;
     let (body, rows) = fetch_body(&mut tx, &statement, caller).await?;
-    let total = match &count_statement {
-        Some(c) => Some(fetch_count(&mut tx, c, caller).await?),
-        None => None,
+    let total = match (prefer.count, &count_source) {
+        (Some(mode), Some(source)) => {
+            Some(read_total(&mut tx, mode, source, state.config.max_rows, caller).await?)
+        }
+        _ => None,
     };
     commit(tx, caller).await?;
 
@@ -480,10 +489,58 @@ async fn read(
         _ => path.to_owned(),
     };
     set_header(&mut r, "content-location", &location);
-    if prefer.count {
-        set_header(&mut r, "preference-applied", "count=exact");
+    if let Some(mode) = prefer.count {
+        set_header(&mut r, "preference-applied", mode.applied());
     }
     Ok(r)
+}
+
+/// The total of a read as PostgREST finds it for each `Prefer: count=…`: `exact` counts
+/// every matching row; `planned` is the planner's estimate; `estimated` counts at most
+/// max-rows + 1 rows and, past max-rows, answers the larger of that and the estimate (so a
+/// million-row table is never counted to the end, and a small result is always exact).
+async fn read_total(
+    tx: &mut Transaction<'static, Postgres>,
+    mode: query::Count,
+    source: &sql::CountSource,
+    max_rows: Option<i64>,
+    caller: &Caller,
+) -> Result<i64, ApiError> {
+    match (mode, max_rows) {
+        (query::Count::Exact, _) | (query::Count::Estimated, None) => {
+            fetch_count(tx, &source.exact(), caller).await
+        }
+        (query::Count::Planned, _) => fetch_planned(tx, source, caller).await,
+        (query::Count::Estimated, Some(max)) => {
+            let counted = fetch_count(tx, &source.capped(max.saturating_add(1)), caller).await?;
+            if counted > max {
+                Ok(counted.max(fetch_planned(tx, source, caller).await?))
+            } else {
+                Ok(counted)
+            }
+        }
+    }
+}
+
+/// The planner's row estimate for a count source (`Plan Rows` of the top plan node).
+async fn fetch_planned(
+    tx: &mut Transaction<'static, Postgres>,
+    source: &sql::CountSource,
+    caller: &Caller,
+) -> Result<i64, ApiError> {
+    let statement = source.planned();
+    let row = bind(&statement)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(|e| ApiError::from_sqlx(e, caller.anonymous()))?;
+    let plan: serde_json::Value = row
+        .try_get(0)
+        .map_err(|e| ApiError::internal("reading the query plan", &e))?;
+    plan.pointer("/0/Plan/Plan Rows")
+        .and_then(serde_json::Value::as_f64)
+        // Plan Rows is a non-negative estimate; as an integer it saturates.
+        .map(|rows| rows.round() as i64)
+        .ok_or_else(|| ApiError::internal("reading the query plan", &"no Plan Rows in the plan"))
 }
 
 async fn fetch_count(
@@ -869,9 +926,10 @@ async fn rpc_inner(
         .find(|f| f.accepts(&name_refs))
         .ok_or_else(|| function_not_found(name, &names))?;
 
-    let (offset, limit) = window(headers, &query.root())?;
+    let (offset, limit) = window(headers, &query.root(), state.config.max_rows)?;
     let args_json = serde_json::Value::Object(args).to_string();
-    let count_statement = if prefer(headers).count {
+    // PostgREST counts a function's rows exactly whatever the count preference.
+    let count_statement = if prefer(headers).count.is_some() {
         sql::call_count(&cache, function, &names, args_json.clone(), &query)?
     } else {
         None

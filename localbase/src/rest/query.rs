@@ -647,9 +647,31 @@ impl SelectParser<'_> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Prefer {
     pub ret: Return,
-    pub count: bool,
+    pub count: Option<Count>,
     pub resolution: Option<Resolution>,
     pub missing_default: bool,
+}
+
+/// `Prefer: count=…`: how the total in `Content-Range` is found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Count {
+    /// `count(*)` of every matching row.
+    Exact,
+    /// The planner's row estimate (`EXPLAIN`), from the table's statistics.
+    Planned,
+    /// Exact up to `max_rows`, the planned count (if larger) beyond it.
+    Estimated,
+}
+
+impl Count {
+    /// The value of `Preference-Applied` for this mode.
+    pub fn applied(self) -> &'static str {
+        match self {
+            Count::Exact => "count=exact",
+            Count::Planned => "count=planned",
+            Count::Estimated => "count=estimated",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -675,7 +697,9 @@ impl Prefer {
                     "return=representation" => prefer.ret = Return::Representation,
                     "return=headers-only" => prefer.ret = Return::HeadersOnly,
                     "return=minimal" => prefer.ret = Return::Minimal,
-                    "count=exact" | "count=planned" | "count=estimated" => prefer.count = true,
+                    "count=exact" => prefer.count = Some(Count::Exact),
+                    "count=planned" => prefer.count = Some(Count::Planned),
+                    "count=estimated" => prefer.count = Some(Count::Estimated),
                     "resolution=merge-duplicates" => {
                         prefer.resolution = Some(Resolution::MergeDuplicates)
                     }
@@ -849,6 +873,15 @@ mod tests {
         assert_eq!(parse_range("0-9223372036854775807").ok(), Some((0, None)));
         let p = Prefer::parse(["return=representation, count=exact"].into_iter());
         assert_eq!(p.ret, Return::Representation);
-        assert!(p.count);
+        assert_eq!(p.count, Some(Count::Exact));
+        assert_eq!(
+            Prefer::parse(["count=planned"].into_iter()).count,
+            Some(Count::Planned)
+        );
+        assert_eq!(
+            Prefer::parse(["count=estimated"].into_iter()).count,
+            Some(Count::Estimated)
+        );
+        assert_eq!(Prefer::parse(["count=maybe"].into_iter()).count, None);
     }
 }

@@ -19,7 +19,7 @@ pub fn qualified(name: &str) -> String {
 }
 
 /// Parameters collected while writing one statement; all are bound as text and cast in SQL.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Params {
     pub values: Vec<Option<String>>,
     aliases: usize,
@@ -725,20 +725,57 @@ fn read_with(
     Ok(Statement::new(sql, params))
 }
 
-/// `select count(*)` with the read's filters (for `Prefer: count=exact`).
+/// The rows a read's count counts: `select 1` with the read's filters, no order or paging.
+pub struct CountSource {
+    sql: String,
+    params: Params,
+}
+
+impl CountSource {
+    /// `select count(*)` of every matching row (`Prefer: count=exact`).
+    pub fn exact(&self) -> Statement {
+        Statement::new(
+            format!("select count(*) from ({}) as _lb_c", self.sql),
+            self.params.clone(),
+        )
+    }
+
+    /// `select count(*)` of at most `cap` matching rows (`count=estimated` below max-rows).
+    pub fn capped(&self, cap: i64) -> Statement {
+        let mut params = self.params.clone();
+        let n = params.push(cap.to_string());
+        Statement::new(
+            format!(
+                "select count(*) from ({} limit {n}::bigint) as _lb_c",
+                self.sql
+            ),
+            params,
+        )
+    }
+
+    /// `explain (format json)` of the rows, whose top node's `Plan Rows` is the planned count.
+    pub fn planned(&self) -> Statement {
+        Statement::new(
+            format!("explain (format json) {}", self.sql),
+            self.params.clone(),
+        )
+    }
+}
+
+/// The count source of a read, with the read's filters (for `Prefer: count=…`).
 pub fn count(
     cache: &SchemaCache,
     table: &Table,
     from: &str,
     query: &QueryParams,
-) -> Result<Statement, ApiError> {
+) -> Result<CountSource, ApiError> {
     let alias = ident(&table.name);
     let mut params = Params::default();
     let filter = root_where(cache, table, &alias, query, &mut params)?;
-    Ok(Statement::new(
-        format!("select count(*) from {from} as {alias} where {filter}"),
+    Ok(CountSource {
+        sql: format!("select 1 from {from} as {alias} where {filter}"),
         params,
-    ))
+    })
 }
 
 /// `select count(*)` over a set-returning function's rows with the request's filters

@@ -221,6 +221,93 @@ async fn ranges_counts_and_content_range() {
     assert_eq!(json_body(response).await, json!([]));
 }
 
+/// `Prefer: count=planned` answers the planner's estimate, `count=estimated` counts exactly
+/// up to max-rows (1,000, as `supabase/config.toml` sets it) and estimates beyond, and no
+/// read answers more than max-rows rows, as PostgREST does.
+#[tokio::test]
+async fn planned_and_estimated_counts_and_max_rows() {
+    let app = TestApp::seeded().await;
+    sqlx::query(
+        "insert into public.tasks (user_id, title, type, parameters)
+         select $1::uuid, 'Counted ' || g, 'http_request',
+                '{\"method\":\"GET\",\"url\":\"https://example.com/\"}'
+           from generate_series(1, 2500) g",
+    )
+    .bind(ALICE_ID)
+    .execute(&app.db.pool)
+    .await
+    .expect("inserting 2500 tasks");
+    sqlx::query("analyze public.tasks")
+        .execute(&app.db.pool)
+        .await
+        .expect("analyze");
+    let exact: i64 =
+        sqlx::query_scalar("select count(*) from public.tasks where user_id = $1::uuid")
+            .bind(ALICE_ID)
+            .fetch_one(&app.db.pool)
+            .await
+            .expect("counting");
+    let total = |response: &Response<Body>| -> i64 {
+        header(response, "content-range")
+            .rsplit('/')
+            .next()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(-1)
+    };
+    let counted = |prefer: &'static str, path: &str| {
+        app.send(
+            req("GET", path, &alice())
+                .header("prefer", prefer)
+                .body(Body::empty())
+                .expect("request"),
+        )
+    };
+
+    // Alice's own tasks, filtered by owner as the SPA asks (the policies alone would leave
+    // the planner guessing how many rows `user_id = auth.uid() or is_admin()` keeps).
+    let mine = format!("/tasks?select=id&user_id=eq.{ALICE_ID}&limit=20");
+    let response = counted("count=exact", &mine).await;
+    assert_eq!(total(&response), exact);
+    assert_eq!(header(&response, "preference-applied"), "count=exact");
+
+    // count=planned: the planner's estimate, whatever it is (under RLS it guesses how many
+    // rows the policies keep, so it is only near the truth).
+    let response = counted("count=planned", &mine).await;
+    assert_eq!(header(&response, "preference-applied"), "count=planned");
+    let planned = total(&response);
+    assert!(planned > 0, "a planned count, got {planned}");
+    // count=estimated past max-rows: the larger of the 1,001 rows counted and the estimate.
+    let response = counted("count=estimated", &mine).await;
+    assert_eq!(response.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(header(&response, "preference-applied"), "count=estimated");
+    assert_eq!(total(&response), planned.max(1001));
+    // Under max-rows: exact.
+    let failed: i64 = sqlx::query_scalar(
+        "select count(*) from public.tasks where user_id = $1::uuid and status = 'failed'",
+    )
+    .bind(ALICE_ID)
+    .fetch_one(&app.db.pool)
+    .await
+    .expect("counting failed");
+    let response = counted("count=estimated", "/tasks?select=id&status=eq.failed").await;
+    assert_eq!(total(&response), failed);
+
+    // max-rows caps a read with no limit, or a larger one.
+    for path in ["/tasks?select=id", "/tasks?select=id&limit=5000"] {
+        let response = counted("count=exact", path).await;
+        assert_eq!(
+            header(&response, "content-range"),
+            format!("0-999/{exact}"),
+            "{path}"
+        );
+        assert_eq!(
+            json_body(response).await.as_array().map(Vec::len),
+            Some(1000),
+            "{path}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn embedding_follows_foreign_keys_both_ways() {
     let app = TestApp::seeded().await;

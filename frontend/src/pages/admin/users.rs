@@ -138,7 +138,7 @@ pub fn admin_users() -> Html {
                         }
                     }) }</tbody>
                 </table></div>
-                { pager_view(query.1, PAGE_SIZE, page.total, &on_page) }
+                { pager_view(query.1, PAGE_SIZE, page.total, false, &on_page) }
             </>
         },
     };

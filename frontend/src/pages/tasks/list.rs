@@ -371,7 +371,7 @@ fn view_page(
                     </tbody>
                 </table>
             </div>
-            { pager_view(filter.page, filter.page_size, page.total, &on_page) }
+            { pager_view(filter.page, filter.page_size, page.total, page.lower_bound, &on_page) }
         </>
     }
 }
