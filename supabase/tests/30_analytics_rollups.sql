@@ -103,22 +103,37 @@ language sql as $$
     from summary sm
 $$;
 
--- What the rollup must hold, from the raw events.
+-- What the rollup must hold, from the raw events: per owner and UTC hour, the count of
+-- every event and each metric's figure, for the hour and its first 15, 30 and 45 minutes.
 create function pg_temp.rollup_diff() returns bigint
 language sql as $$
   with raw as (
-    select user_id, date_trunc('hour', occurred_at, 'UTC') as hour, event_type,
-           count(*) as events, sum(amount) as amount,
-           count(*) filter (where extract(minute from occurred_at at time zone 'UTC') < 15) as events_15,
-           coalesce(sum(amount) filter (where extract(minute from occurred_at at time zone 'UTC') < 15), 0) as amount_15,
-           count(*) filter (where extract(minute from occurred_at at time zone 'UTC') < 30) as events_30,
-           coalesce(sum(amount) filter (where extract(minute from occurred_at at time zone 'UTC') < 30), 0) as amount_30,
-           count(*) filter (where extract(minute from occurred_at at time zone 'UTC') < 45) as events_45,
-           coalesce(sum(amount) filter (where extract(minute from occurred_at at time zone 'UTC') < 45), 0) as amount_45
-      from public.business_events group by 1, 2, 3
+    select user_id, date_trunc('hour', occurred_at, 'UTC') as hour,
+           count(*) as events,
+           coalesce(sum(1) filter (where event_type = 'order'), 0) as orders,
+           coalesce(sum(amount) filter (where event_type = 'order'), 0) as revenue,
+           coalesce(sum(1) filter (where event_type = 'signup'), 0) as signups,
+           coalesce(sum(1) filter (where event_type = 'visit'), 0) as visits,
+           coalesce(sum(1) filter (where event_type = 'conversion'), 0) as conversions,
+           coalesce(sum(1) filter (where event_type = 'order' and extract(minute from occurred_at at time zone 'UTC') < 15), 0) as orders_15,
+           coalesce(sum(amount) filter (where event_type = 'order' and extract(minute from occurred_at at time zone 'UTC') < 15), 0) as revenue_15,
+           coalesce(sum(1) filter (where event_type = 'signup' and extract(minute from occurred_at at time zone 'UTC') < 15), 0) as signups_15,
+           coalesce(sum(1) filter (where event_type = 'visit' and extract(minute from occurred_at at time zone 'UTC') < 15), 0) as visits_15,
+           coalesce(sum(1) filter (where event_type = 'conversion' and extract(minute from occurred_at at time zone 'UTC') < 15), 0) as conversions_15,
+           coalesce(sum(1) filter (where event_type = 'order' and extract(minute from occurred_at at time zone 'UTC') < 30), 0) as orders_30,
+           coalesce(sum(amount) filter (where event_type = 'order' and extract(minute from occurred_at at time zone 'UTC') < 30), 0) as revenue_30,
+           coalesce(sum(1) filter (where event_type = 'signup' and extract(minute from occurred_at at time zone 'UTC') < 30), 0) as signups_30,
+           coalesce(sum(1) filter (where event_type = 'visit' and extract(minute from occurred_at at time zone 'UTC') < 30), 0) as visits_30,
+           coalesce(sum(1) filter (where event_type = 'conversion' and extract(minute from occurred_at at time zone 'UTC') < 30), 0) as conversions_30,
+           coalesce(sum(1) filter (where event_type = 'order' and extract(minute from occurred_at at time zone 'UTC') < 45), 0) as orders_45,
+           coalesce(sum(amount) filter (where event_type = 'order' and extract(minute from occurred_at at time zone 'UTC') < 45), 0) as revenue_45,
+           coalesce(sum(1) filter (where event_type = 'signup' and extract(minute from occurred_at at time zone 'UTC') < 45), 0) as signups_45,
+           coalesce(sum(1) filter (where event_type = 'visit' and extract(minute from occurred_at at time zone 'UTC') < 45), 0) as visits_45,
+           coalesce(sum(1) filter (where event_type = 'conversion' and extract(minute from occurred_at at time zone 'UTC') < 45), 0) as conversions_45
+      from public.business_events group by 1, 2
   ), kept as (
-    select user_id, hour, event_type, events, amount, events_15, amount_15, events_30, amount_30, events_45, amount_45
-      from private.business_event_hourly
+    select user_id, hour, events, orders, revenue, signups, visits, conversions, orders_15, revenue_15, signups_15, visits_15, conversions_15, orders_30, revenue_30, signups_30, visits_30, conversions_30, orders_45, revenue_45, signups_45, visits_45, conversions_45
+      from private.business_event_hours
   )
   select (select count(*) from (select * from raw except select * from kept) a)
        + (select count(*) from (select * from kept except select * from raw) b)
@@ -217,7 +232,7 @@ begin
 end
 $$;
 select is(pg_temp.rollup_diff(), 0::bigint, 'after random deletes the rollup still equals the raw aggregate');
-select is((select count(*) from private.business_event_hourly where events <= 0), 0::bigint,
+select is((select count(*) from private.business_event_hours where events <= 0), 0::bigint,
           'no rollup bucket is left with a count of zero');
 select ok((select count(*) from public.business_events where user_id = 'a0000000-0000-4000-8000-000000000001') > 200
           and (select count(*) from public.business_events where user_id = 'a0000000-0000-4000-8000-000000000002') > 100,
@@ -317,7 +332,7 @@ select isnt((select sum(amount::float8) from public.business_events
               where user_id = 'a0000000-0000-4000-8000-000000000003' and occurred_at::date = '2024-05-05')::numeric,
             39999999999999.91::numeric,
             'float8 would not give that sum (so the check above can tell numeric from float)');
-select is((select pg_typeof(amount)::text from private.business_event_hourly limit 1), 'numeric',
+select is((select pg_typeof(revenue)::text from private.business_event_hours limit 1), 'numeric',
           'the rollup keeps amounts as numeric');
 
 -- ---------------------------------------------------------------------------------------
@@ -374,8 +389,8 @@ select throws_ok($$select public.analytics_metrics(current_date - 7, current_dat
                  'P0001', 'Unknown time zone ''Foo/Bar''', 'an unknown time zone is refused (P0001)');
 select throws_ok($$select public.analytics_metrics(current_date - 7, current_date, array['orders'], null, 'XYZ+3')$$,
                  'P0001', 'Unknown time zone ''XYZ+3''', 'a POSIX zone spec is not an IANA name (P0001)');
-select throws_ok($$select * from private.business_event_hourly$$,
-                 '42501', 'permission denied for table business_event_hourly', 'users cannot read the rollup itself');
+select throws_ok($$select * from private.business_event_hours$$,
+                 '42501', 'permission denied for table business_event_hours', 'users cannot read the rollup itself');
 select throws_ok($$select * from private.analytics_daily('a0000000-0000-4000-8000-000000000002', date '2024-03-01', date '2024-03-02', 'UTC')$$,
                  '42501', 'You can only see your own analytics', 'private.analytics_daily refuses another user''s owner');
 select is((public.analytics_metrics(date '2024-03-01', date '2024-04-12', array['orders'],
