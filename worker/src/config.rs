@@ -506,6 +506,16 @@ mod tests {
     );
 
     #[test]
+    fn the_batch_size_defaults_to_500_and_0_turns_claiming_ahead_off() {
+        assert_eq!(load(&[DB], &[]).expect("valid").batch_size, 500);
+        let settings = load(&[DB, ("WORKER_BATCH_SIZE", "0")], &[]).expect("valid");
+        assert_eq!(settings.batch_size, 0);
+        let error = load(&[DB, ("WORKER_BATCH_SIZE", "lots")], &[]).expect_err("bad");
+        assert_eq!(error.variable, "WORKER_BATCH_SIZE");
+        assert!(load(&[DB, ("WORKER_BATCH_SIZE", "10001")], &[]).is_err());
+    }
+
+    #[test]
     fn defaults() {
         let settings = load(&[DB], &[]).expect("valid");
         assert_eq!(settings.concurrency, 4);

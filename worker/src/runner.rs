@@ -624,6 +624,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn slow_tasks_are_not_claimed_ahead_fast_ones_are_up_to_the_batch_size() {
+        let mut pace = Pace::new(4, 500);
+        assert_eq!(pace.target(0), 4, "no pace yet: the free slots only");
+        // 1000 tasks ended within a few milliseconds: claim up to the batch size.
+        std::thread::sleep(Pace::WINDOW / 5);
+        assert_eq!(pace.target(1000), 500);
+        // Then a whole window in which only two ended: back to the slots.
+        std::thread::sleep(Pace::WINDOW);
+        assert_eq!(pace.target(1000), 500, "this call closes the fast window");
+        std::thread::sleep(Pace::WINDOW);
+        assert_eq!(pace.target(1002), 4);
+        // WORKER_BATCH_SIZE below the concurrency (0 included) claims for free slots only.
+        let mut off = Pace::new(8, 0);
+        std::thread::sleep(Pace::WINDOW / 5);
+        assert_eq!(off.target(100_000), 8);
+    }
+
+    #[test]
     fn behind_a_transaction_pooler_the_connection_carries_no_session_setting() {
         let direct = connect_options("postgres://postgres@127.0.0.1:5432/postgres", false)
             .expect("valid URL");
