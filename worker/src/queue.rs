@@ -77,11 +77,13 @@ pub async fn claim(
     // worker …", which set it apart from the earlier attempts in the task's log). A first
     // attempt's start is told by its execution row (attempt, worker, started_at), which the
     // task page shows; its first log line is the handler's first step or its outcome.
+    // `updated_at = now()` is what the updated_at trigger would write; set here, the trigger
+    // does not fire for these rows (migration 20250101001200_worker_batches).
     let sql = format!(
         "with rescued as (
            update public.tasks t
               set locked_by = $1, locked_until = now() + make_interval(secs => $2),
-                  attempts = t.attempts + 1, progress = 0
+                  attempts = t.attempts + 1, progress = 0, updated_at = now()
             where t.id = any(array(
                   select id from public.tasks
                    where status = 'running' and locked_until < now()
@@ -95,7 +97,7 @@ pub async fn claim(
               set status = 'running', locked_by = $1,
                   locked_until = now() + make_interval(secs => $2),
                   attempts = t.attempts + 1, started_at = coalesce(t.started_at, now()),
-                  progress = 0
+                  progress = 0, updated_at = now()
             where t.id = any(array(
                   select id from public.tasks
                    where status = 'pending' and run_after <= now()
@@ -186,7 +188,9 @@ pub struct Completion {
 /// indexes, which a busy queue fills with dead entries; no `id = any($n)` besides the join,
 /// which a generic plan would test against the whole array at every probe, a cost growing
 /// with the square of the batch). The execution and the log line join the tasks that were
-/// updated, so an attempt whose task was not finished writes nothing.
+/// updated, so an attempt whose task was not finished writes nothing. It sets `updated_at`
+/// itself, which spares each row the updated_at trigger (migration
+/// 20250101001200_worker_batches).
 pub async fn complete_many(
     db: &Db,
     worker_id: &str,
@@ -203,7 +207,8 @@ pub async fn complete_many(
          task as (
            update public.tasks t
               set status = 'completed', progress = 100, result = i.result, error_message = null,
-                  completed_at = now(), locked_by = null, locked_until = null
+                  completed_at = now(), locked_by = null, locked_until = null,
+                  updated_at = now()
              from input i
             where t.id = i.task_id and t.locked_by = $1 and t.attempts = i.attempt
               and coalesce(t.status, '') = 'running'

@@ -286,6 +286,9 @@ pub async fn run_with_deps(
     // Whether the database may hold due tasks this worker has not claimed: false once a claim
     // came back short, true again on a notification, a poll, or a task ending.
     let mut more_expected = true;
+    // A notification or a poll while a claim is in flight: that claim's
+    // snapshot may predate the task it announces, so look again even if it came back short.
+    let mut signalled_while_claiming = false;
     // No claim before this (backoff after an error, or the short wait after a task ended
     // for the others to end too).
     let mut claim_not_before: Option<tokio::time::Instant> = None;
@@ -337,6 +340,7 @@ pub async fn run_with_deps(
                 let deps = deps.clone();
                 let running_here = deps.running.ids();
                 asked = room;
+                signalled_while_claiming = false;
                 claiming = Some(tokio::spawn(async move {
                     queue::claim(&deps.db, &deps.worker_id, deps.lease, room, &running_here).await
                 }));
@@ -357,7 +361,7 @@ pub async fn run_with_deps(
                     Ok(Ok(tasks)) => {
                         error_delay = Duration::from_millis(100);
                         // A full batch: there may be more waiting.
-                        more_expected = tasks.len() == asked;
+                        more_expected = tasks.len() == asked || signalled_while_claiming;
                         for task in tasks {
                             let guard = deps.running.hold(task.id);
                             queued.push_back((task, guard));
@@ -383,8 +387,14 @@ pub async fn run_with_deps(
                     claim_not_before = claim_not_before.or(Some(tokio::time::Instant::now() + CLAIM_WINDOW));
                 }
             }
-            () = listener.notified(), if has_room => more_expected = true,
-            () = tokio::time::sleep(options.poll_interval) => more_expected = true,
+            () = listener.notified(), if has_room => {
+                more_expected = true;
+                signalled_while_claiming |= claiming.is_some();
+            }
+            () = tokio::time::sleep(options.poll_interval) => {
+                more_expected = true;
+                signalled_while_claiming |= claiming.is_some();
+            }
             () = async {
                 match claim_not_before {
                     Some(at) => tokio::time::sleep_until(at).await,
