@@ -30,6 +30,11 @@ pub struct Cli {
     /// Tasks run at once (default 4).
     #[arg(long, value_name = "WORKER_CONCURRENCY")]
     pub concurrency: Option<String>,
+    /// Most tasks held at once, running or claimed and waiting for a slot (default 500). The
+    /// worker claims ahead of its free slots only as many tasks as it finishes in about
+    /// 100 ms, so slow tasks are never hoarded; 0 = only claim for free slots.
+    #[arg(long, value_name = "WORKER_BATCH_SIZE")]
+    pub batch_size: Option<String>,
     /// Lease of a claimed task in seconds, renewed every third of it (default 30).
     #[arg(long, value_name = "WORKER_LEASE_SECS")]
     pub lease_secs: Option<String>,
@@ -163,6 +168,8 @@ pub struct Settings {
     pub supabase: Option<SupabaseSettings>,
     /// Tasks run at once.
     pub concurrency: usize,
+    /// Most tasks held at once (running or claimed ahead); 0: claim for free slots only.
+    pub batch_size: usize,
     /// Lease of a claimed task; the heartbeat renews it every third.
     pub lease: Duration,
     /// How often to look for work when no notification arrives.
@@ -263,6 +270,13 @@ impl Settings {
             4,
             1,
             256,
+        )?;
+        let batch_size = number(
+            get(cli.batch_size, "WORKER_BATCH_SIZE"),
+            "WORKER_BATCH_SIZE",
+            DEFAULT_BATCH_SIZE,
+            0,
+            10_000,
         )?;
         let lease_secs = number(
             get(cli.lease_secs, "WORKER_LEASE_SECS"),
@@ -372,6 +386,7 @@ impl Settings {
             database_url,
             supabase,
             concurrency: usize::try_from(concurrency).unwrap_or(4),
+            batch_size: usize::try_from(batch_size).unwrap_or(0),
             lease: Duration::from_secs(lease_secs),
             poll_interval: Duration::from_millis(poll_ms),
             worker_name,
@@ -395,6 +410,7 @@ impl Settings {
             database_url: database_url.into(),
             supabase: None,
             concurrency: 4,
+            batch_size: DEFAULT_BATCH_SIZE as usize,
             lease: Duration::from_secs(30),
             poll_interval: Duration::from_millis(1000),
             worker_name: default_worker_name(),
@@ -409,6 +425,9 @@ impl Settings {
         }
     }
 }
+
+/// Default of `WORKER_BATCH_SIZE`.
+pub const DEFAULT_BATCH_SIZE: u64 = 500;
 
 /// Default of `WORKER_TASK_TIMEOUT_SECS`: one hour.
 pub const DEFAULT_TASK_TIMEOUT_SECS: u64 = 3600;
@@ -485,6 +504,16 @@ mod tests {
         "DATABASE_URL",
         "postgres://postgres@127.0.0.1:5432/postgres",
     );
+
+    #[test]
+    fn the_batch_size_defaults_to_500_and_0_turns_claiming_ahead_off() {
+        assert_eq!(load(&[DB], &[]).expect("valid").batch_size, 500);
+        let settings = load(&[DB, ("WORKER_BATCH_SIZE", "0")], &[]).expect("valid");
+        assert_eq!(settings.batch_size, 0);
+        let error = load(&[DB, ("WORKER_BATCH_SIZE", "lots")], &[]).expect_err("bad");
+        assert_eq!(error.variable, "WORKER_BATCH_SIZE");
+        assert!(load(&[DB, ("WORKER_BATCH_SIZE", "10001")], &[]).is_err());
+    }
 
     #[test]
     fn defaults() {

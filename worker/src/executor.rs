@@ -191,6 +191,13 @@ impl RunningTask {
 pub struct RunningTasks(Arc<Mutex<HashMap<Uuid, Arc<RunningTask>>>>);
 
 impl RunningTasks {
+    /// Registers a task this process holds (claimed, waiting for a slot or running): the
+    /// heartbeat renews its lease and trips its token if it is cancelled or taken over.
+    /// It leaves the set when the returned guard is dropped.
+    pub fn hold(&self, id: Uuid) -> RunningGuard {
+        self.insert(id)
+    }
+
     fn insert(&self, id: Uuid) -> RunningGuard {
         let task = Arc::new(RunningTask::default());
         self.0
@@ -257,7 +264,8 @@ impl RunningTasks {
 }
 
 /// Removes a task from [`RunningTasks`] when its attempt ends, however it ends.
-struct RunningGuard {
+#[derive(Debug)]
+pub struct RunningGuard {
     set: RunningTasks,
     id: Uuid,
     task: Arc<RunningTask>,
@@ -324,16 +332,30 @@ pub async fn execute(deps: &Deps, task: ClaimedTask) -> anyhow::Result<()> {
 /// writes that end the attempt. The runner frees the task's slot there, so its next claim
 /// overlaps with those writes; the task stays in [`RunningTasks`] (its lease renewed) until
 /// they are done.
-#[tracing::instrument(
-    skip_all,
-    fields(task_id = %task.id, task_type = %task.task_type, attempt = task.attempts)
-)]
 pub async fn execute_then(
     deps: &Deps,
     task: ClaimedTask,
     handler_done: impl FnOnce(),
 ) -> anyhow::Result<()> {
     let guard = deps.running.insert(task.id);
+    execute_held(deps, task, guard, handler_done).await
+}
+
+/// [`execute_then`] for a task registered in [`RunningTasks`] when it was claimed (the
+/// runner's batches: a claimed task may wait a little for a slot, its lease renewed and its
+/// cancellation seen meanwhile). A task whose token was tripped while it waited (cancelled,
+/// taken over, or the worker shutting down) does not run its handler: its attempt ends at
+/// once the way a stopped one does.
+#[tracing::instrument(
+    skip_all,
+    fields(task_id = %task.id, task_type = %task.task_type, attempt = task.attempts)
+)]
+pub async fn execute_held(
+    deps: &Deps,
+    task: ClaimedTask,
+    guard: RunningGuard,
+    handler_done: impl FnOnce(),
+) -> anyhow::Result<()> {
     let started = Instant::now();
     deps.metrics.claimed.inc();
     if task.rescued {
@@ -361,7 +383,10 @@ pub async fn execute_then(
     );
     let log = TaskLogger::new(deps.db.clone(), task.id, execution.id);
 
-    let result = if task.attempts > task.max_attempts {
+    let result = if guard.task.reason().is_some() {
+        // Stopped before it started (see `execute_held`): no handler runs.
+        Err(TaskError::Cancelled)
+    } else if task.attempts > task.max_attempts {
         // Only a rescued task gets here: every attempt so far was lost with its worker.
         Err(TaskError::permanent(format!(
             "The task was interrupted {} times because the worker running it stopped responding; \
@@ -510,8 +535,9 @@ async fn complete(
             .completions
             .complete(
                 deps,
-                CompletionRow {
+                queue::Completion {
                     task_id: task.id,
+                    attempt: task.attempts,
                     execution_id: execution.id,
                     result: value,
                     duration_ms,
@@ -529,11 +555,12 @@ async fn complete(
             "update public.tasks
                 set status = 'completed', progress = 100, result = $3, error_message = null,
                     completed_at = now(), locked_by = null, locked_until = null
-              where id = $1 and locked_by = $2 and status = 'running'",
+              where id = $1 and locked_by = $2 and status = 'running' and attempts = $4",
         )
         .bind(task.id)
         .bind(&*deps.worker_id)
         .bind(&value)
+        .bind(task.attempts)
         .execute(&mut tx)
         .await?
         .rows_affected();
@@ -569,66 +596,71 @@ async fn complete(
     Ok(())
 }
 
-/// One successful attempt to record.
-#[derive(Debug)]
-struct CompletionRow {
-    task_id: Uuid,
-    execution_id: Uuid,
-    result: Value,
-    duration_ms: i64,
-    message: String,
-    context: Value,
-}
-
 type CompletionReply = tokio::sync::oneshot::Sender<Result<bool, String>>;
 
-/// Successful attempts waiting to be recorded. Whoever holds the write lock writes every
-/// completion queued so far in one statement; the others find theirs done when they get
-/// the lock. Nothing waits on a timer: under load, completions that finish while a write
-/// is in flight share the next one; alone, a completion is written at once.
-#[derive(Clone, Debug, Default)]
+/// Most completions one flush writes (one statement, one transaction).
+const MAX_FLUSH: usize = 1000;
+
+/// Flushes in flight at once (each on a connection of its own).
+const FLUSHES_IN_FLIGHT: usize = 2;
+
+/// Successful attempts waiting to be recorded (group commit). A completion joins the
+/// queue, then waits for a flush permit; whoever gets one takes everything queued so far
+/// (up to [`MAX_FLUSH`]) and writes it with [`queue::complete_many`], one statement and one
+/// transaction; the others find theirs answered. Nothing waits on a timer: alone, a
+/// completion is written at once; under load, the completions that end while a flush is
+/// in flight share the next one, and up to [`FLUSHES_IN_FLIGHT`] flushes run at once. A task
+/// counts as done (metrics, logs, the slot's bookkeeping) only once its flush committed.
+#[derive(Clone, Debug)]
 pub struct Completions {
-    queue: Arc<Mutex<Vec<(CompletionRow, CompletionReply)>>>,
-    write: Arc<tokio::sync::Mutex<()>>,
+    queue: Arc<Mutex<Vec<(queue::Completion, CompletionReply)>>>,
+    writers: Arc<tokio::sync::Semaphore>,
+}
+
+impl Default for Completions {
+    fn default() -> Self {
+        Self {
+            queue: Arc::default(),
+            writers: Arc::new(tokio::sync::Semaphore::new(FLUSHES_IN_FLIGHT)),
+        }
+    }
 }
 
 impl Completions {
-    /// Records `row` (conditional on this worker still holding the running task); `false`
-    /// when the task was no longer ours.
-    async fn complete(&self, deps: &Deps, row: CompletionRow) -> anyhow::Result<bool> {
+    /// Records `row` (conditional on this worker still holding the running task, at the
+    /// same attempt); `false` when the task was no longer ours.
+    async fn complete(&self, deps: &Deps, row: queue::Completion) -> anyhow::Result<bool> {
+        let fallback = row.clone();
         let (reply, mut answer) = tokio::sync::oneshot::channel();
-        let (task_id, execution_id) = (row.task_id, row.execution_id);
-        let fallback = (
-            row.result.clone(),
-            row.duration_ms,
-            row.message.clone(),
-            row.context.clone(),
-        );
         self.queue
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push((row, reply));
-        let outcome = {
-            let _write = self.write.lock().await;
+        let dropped = || Err("the completion batch was dropped".to_owned());
+        let outcome = loop {
+            let Ok(permit) = self.writers.acquire().await else {
+                break Some(dropped());
+            };
             match answer.try_recv() {
-                Ok(outcome) => Some(outcome),
-                Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {
-                    let batch = std::mem::take(
-                        &mut *self.queue.lock().unwrap_or_else(PoisonError::into_inner),
-                    );
-                    write_completions(deps, batch).await;
-                    None
-                }
-                Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
-                    Some(Err("the completion batch was dropped".to_owned()))
-                }
+                Ok(outcome) => break Some(outcome),
+                Err(tokio::sync::oneshot::error::TryRecvError::Closed) => break Some(dropped()),
+                Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {}
             }
+            let batch: Vec<_> = {
+                let mut queued = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+                let take = queued.len().min(MAX_FLUSH);
+                queued.drain(..take).collect()
+            };
+            if batch.is_empty() {
+                // This completion is in a flush in flight: its answer comes from there.
+                break None;
+            }
+            write_completions(deps, batch).await;
+            drop(permit);
         };
         let outcome = match outcome {
             Some(outcome) => outcome,
-            None => answer
-                .await
-                .unwrap_or_else(|_| Err("the completion batch was dropped".to_owned())),
+            None => answer.await.unwrap_or_else(|_| dropped()),
         };
         match outcome {
             Ok(updated) => Ok(updated),
@@ -636,115 +668,35 @@ impl Completions {
                 // The shared statement failed (a lost connection, a deadlock with another
                 // writer…): record this one on its own.
                 tracing::debug!(error = %error, "batched completion failed; writing it alone");
-                let (result, duration_ms, message, context) = fallback;
-                complete_one(
-                    deps,
-                    &CompletionRow {
-                        task_id,
-                        execution_id,
-                        result,
-                        duration_ms,
-                        message,
-                        context,
-                    },
+                let finished = queue::complete_many(
+                    &deps.db,
+                    &deps.worker_id,
+                    std::slice::from_ref(&fallback),
                 )
-                .await
+                .await?;
+                Ok(finished.contains(&fallback.task_id))
             }
         }
     }
 }
 
-/// Writes a batch of completions in one statement and answers each. (`coalesce(status, '')`
-/// is `status`, never null, written so that the planner looks the rows up by primary key
-/// instead of scanning the partial "running" indexes, which a busy queue fills with dead
-/// entries. Each row is found by one primary-key probe per input row: no `id = any($n)`
-/// besides the join, which a generic plan evaluates against the whole array at every probe,
-/// a cost that grows with the square of the batch, so a writer that fell behind would fall
-/// further behind.)
-async fn write_completions(deps: &Deps, batch: Vec<(CompletionRow, CompletionReply)>) {
-    if batch.is_empty() {
-        return;
-    }
-    let rows: Vec<&CompletionRow> = batch.iter().map(|(row, _)| row).collect();
-    let result: Result<Vec<Uuid>, sqlx::Error> = sqlx::query_scalar(
-        "with input as (
-           select * from unnest($2::uuid[], $3::uuid[], $4::jsonb[], $5::int8[], $6::text[], $7::jsonb[])
-             as i(task_id, execution_id, result, duration_ms, message, context)),
-         task as (
-           update public.tasks t
-              set status = 'completed', progress = 100, result = i.result, error_message = null,
-                  completed_at = now(), locked_by = null, locked_until = null
-             from input i
-            where t.id = i.task_id and t.locked_by = $1
-              and coalesce(t.status, '') = 'running'
-            returning t.id),
-         execution as (
-           update public.task_executions e
-              set status = 'completed', completed_at = now(), duration_ms = i.duration_ms,
-                  result = i.result
-             from input i join task on task.id = i.task_id
-            where e.id = i.execution_id
-              and coalesce(e.status, '') = 'running'
-            returning e.id),
-         log as (
-           insert into public.execution_logs (execution_id, task_id, level, message, context)
-           select i.execution_id, i.task_id, 'info', i.message, i.context
-             from input i join task on task.id = i.task_id)
-         select id from task",
-    )
-    .bind(&*deps.worker_id)
-    .bind(rows.iter().map(|row| row.task_id).collect::<Vec<_>>())
-    .bind(rows.iter().map(|row| row.execution_id).collect::<Vec<_>>())
-    .bind(rows.iter().map(|row| row.result.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|row| row.duration_ms).collect::<Vec<_>>())
-    .bind(rows.iter().map(|row| row.message.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|row| row.context.clone()).collect::<Vec<_>>())
-    .fetch_all(&deps.db)
-    .await;
-    match result {
-        Ok(updated) => {
-            for (row, reply) in batch {
-                let _ = reply.send(Ok(updated.contains(&row.task_id)));
+/// Writes one flush and answers each completion in it.
+async fn write_completions(deps: &Deps, batch: Vec<(queue::Completion, CompletionReply)>) {
+    let (rows, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+    match queue::complete_many(&deps.db, &deps.worker_id, &rows).await {
+        Ok(finished) => {
+            let finished: std::collections::HashSet<Uuid> = finished.into_iter().collect();
+            for (row, reply) in rows.iter().zip(replies) {
+                let _ = reply.send(Ok(finished.contains(&row.task_id)));
             }
         }
         Err(error) => {
             let error = error.to_string();
-            for (_, reply) in batch {
+            for reply in replies {
                 let _ = reply.send(Err(error.clone()));
             }
         }
     }
-}
-
-/// Records one completion alone (one statement).
-async fn complete_one(deps: &Deps, row: &CompletionRow) -> anyhow::Result<bool> {
-    let updated: i64 = sqlx::query_scalar(
-        "with task as (
-           update public.tasks
-              set status = 'completed', progress = 100, result = $3, error_message = null,
-                  completed_at = now(), locked_by = null, locked_until = null
-            where id = $1 and locked_by = $2 and status = 'running'
-            returning id),
-         execution as (
-           update public.task_executions
-              set status = 'completed', completed_at = now(), duration_ms = $5, result = $3
-            where id = $4 and status = 'running' and exists (select 1 from task)
-            returning id),
-         log as (
-           insert into public.execution_logs (execution_id, task_id, level, message, context)
-           select $4, id, 'info', $6, $7 from task)
-         select count(*) from task",
-    )
-    .bind(row.task_id)
-    .bind(&*deps.worker_id)
-    .bind(&row.result)
-    .bind(row.execution_id)
-    .bind(row.duration_ms)
-    .bind(&row.message)
-    .bind(&row.context)
-    .fetch_one(&deps.db)
-    .await?;
-    Ok(updated > 0)
 }
 
 async fn fail_or_retry(
@@ -765,12 +717,13 @@ async fn fail_or_retry(
             "update public.tasks
                 set status = 'pending', run_after = now() + make_interval(secs => $3),
                     locked_by = null, locked_until = null, last_error = $4
-              where id = $1 and locked_by = $2 and status = 'running'",
+              where id = $1 and locked_by = $2 and status = 'running' and attempts = $5",
         )
         .bind(task.id)
         .bind(&*deps.worker_id)
         .bind(delay.as_secs_f64())
         .bind(&message)
+        .bind(task.attempts)
         .execute(&mut tx)
         .await?
         .rows_affected();
@@ -801,12 +754,13 @@ async fn fail_or_retry(
             "update public.tasks
                 set status = 'failed', error_message = $3, last_error = $4,
                     completed_at = now(), locked_by = null, locked_until = null
-              where id = $1 and locked_by = $2 and status = 'running'",
+              where id = $1 and locked_by = $2 and status = 'running' and attempts = $5",
         )
         .bind(task.id)
         .bind(&*deps.worker_id)
         .bind(&user_message)
         .bind(&message)
+        .bind(task.attempts)
         .execute(&mut tx)
         .await?
         .rows_affected();

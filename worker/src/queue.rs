@@ -77,11 +77,13 @@ pub async fn claim(
     // worker …", which set it apart from the earlier attempts in the task's log). A first
     // attempt's start is told by its execution row (attempt, worker, started_at), which the
     // task page shows; its first log line is the handler's first step or its outcome.
+    // `updated_at = now()` is what the updated_at trigger would write; set here, the trigger
+    // does not fire for these rows (migration 20250101001200_worker_batches).
     let sql = format!(
         "with rescued as (
            update public.tasks t
               set locked_by = $1, locked_until = now() + make_interval(secs => $2),
-                  attempts = t.attempts + 1, progress = 0
+                  attempts = t.attempts + 1, progress = 0, updated_at = now()
             where t.id = any(array(
                   select id from public.tasks
                    where status = 'running' and locked_until < now()
@@ -95,7 +97,7 @@ pub async fn claim(
               set status = 'running', locked_by = $1,
                   locked_until = now() + make_interval(secs => $2),
                   attempts = t.attempts + 1, started_at = coalesce(t.started_at, now()),
-                  progress = 0
+                  progress = 0, updated_at = now()
             where t.id = any(array(
                   select id from public.tasks
                    where status = 'pending' and run_after <= now()
@@ -153,6 +155,100 @@ pub async fn claim(
     // RETURNING has no order; rescued tasks first, then the most urgent.
     tasks.sort_by_key(|task| (!task.rescued, priority_rank(&task.priority)));
     Ok(tasks)
+}
+
+/// One successful attempt, for [`complete_many`].
+#[derive(Debug, Clone)]
+pub struct Completion {
+    /// The task.
+    pub task_id: Uuid,
+    /// `tasks.attempts` as this worker's claim left it ([`ClaimedTask::attempts`]): a task
+    /// rescued since (by any worker, even one of the same name) has a higher count.
+    pub attempt: i32,
+    /// The attempt's `task_executions` row.
+    pub execution_id: Uuid,
+    /// The handler's result.
+    pub result: Value,
+    /// How long the attempt took.
+    pub duration_ms: i64,
+    /// The attempt's last log line ("Completed in …").
+    pub message: String,
+    /// Its context.
+    pub context: Value,
+}
+
+/// Records many successful attempts in one statement (so one transaction): for each task
+/// still running under `worker_id` at the same attempt, its final status and result, its
+/// execution's end and its last log line. The others (cancelled, rescued by another
+/// worker, retried or deleted meanwhile) are left exactly as they are; the caller records
+/// what happened to their executions. Returns the tasks it finished.
+///
+/// Each row is found by one primary-key probe per input row (`coalesce(status, '')` is
+/// `status`, never null, written so that the planner does not pick the partial "running"
+/// indexes, which a busy queue fills with dead entries; no `id = any($n)` besides the join,
+/// which a generic plan would test against the whole array at every probe, a cost growing
+/// with the square of the batch). The execution and the log line join the tasks that were
+/// updated, so an attempt whose task was not finished writes nothing. It sets `updated_at`
+/// itself, which spares each row the updated_at trigger (migration
+/// 20250101001200_worker_batches).
+pub async fn complete_many(
+    db: &Db,
+    worker_id: &str,
+    rows: &[Completion],
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_scalar(
+        "with input as (
+           select * from unnest($2::uuid[], $3::int4[], $4::uuid[], $5::jsonb[], $6::int8[],
+                                $7::text[], $8::jsonb[])
+             as i(task_id, attempt, execution_id, result, duration_ms, message, context)),
+         task as (
+           update public.tasks t
+              set status = 'completed', progress = 100, result = i.result, error_message = null,
+                  completed_at = now(), locked_by = null, locked_until = null,
+                  updated_at = now()
+             from input i
+            where t.id = i.task_id and t.locked_by = $1 and t.attempts = i.attempt
+              and coalesce(t.status, '') = 'running'
+            returning t.id),
+         execution as (
+           update public.task_executions e
+              set status = 'completed', completed_at = now(), duration_ms = i.duration_ms,
+                  result = i.result
+             from input i join task on task.id = i.task_id
+            where e.id = i.execution_id
+              and coalesce(e.status, '') = 'running'
+            returning e.id),
+         log as (
+           insert into public.execution_logs (execution_id, task_id, level, message, context)
+           select i.execution_id, i.task_id, 'info', i.message, i.context
+             from input i join task on task.id = i.task_id)
+         select id from task",
+    )
+    .bind(worker_id)
+    .bind(rows.iter().map(|row| row.task_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|row| row.attempt).collect::<Vec<_>>())
+    .bind(rows.iter().map(|row| row.execution_id).collect::<Vec<_>>())
+    .bind(
+        rows.iter()
+            .map(|row| row.result.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind(rows.iter().map(|row| row.duration_ms).collect::<Vec<_>>())
+    .bind(
+        rows.iter()
+            .map(|row| row.message.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        rows.iter()
+            .map(|row| row.context.clone())
+            .collect::<Vec<_>>(),
+    )
+    .fetch_all(db)
+    .await
 }
 
 /// 0 for urgent … 3 for low, like the `priority_rank` column.

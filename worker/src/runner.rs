@@ -1,6 +1,8 @@
 //! The daemon: claims tasks into free slots, wakes on `LISTEN taskdeck_task_queue` (or
 //! the poll interval), keeps leases alive with a heartbeat, and shuts down gracefully.
 
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -9,19 +11,68 @@ use std::str::FromStr;
 
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{host_name, Settings};
-use crate::executor::{self, Deps, StopReason};
+use crate::executor::{self, Deps, RunningGuard, StopReason};
 use crate::observability::{self, ObservabilityState};
-use crate::queue::{self, WorkerInfo};
+use crate::queue::{self, ClaimedTask, WorkerInfo};
 
 /// The notification channel the tasks' insert trigger signals.
 pub const CHANNEL: &str = "taskdeck_task_queue";
 
 /// How long the loop waits, once a slot is free, for more to free before it claims.
 const CLAIM_WINDOW: Duration = Duration::from_millis(1);
+
+/// How far ahead of its free slots the loop claims: about as many tasks as this worker
+/// finishes in this long (measured), up to `WORKER_BATCH_SIZE`.
+const PREFETCH_HORIZON: Duration = Duration::from_millis(100);
+
+/// The pace at which this worker's handlers finish, and from it how many tasks to hold
+/// (running plus claimed ahead): `concurrency` when tasks are slow (no task waits here
+/// for a slot while another worker could run it), up to `batch_size` when thousands end
+/// per second (claims of hundreds of tasks in one statement).
+#[derive(Debug)]
+struct Pace {
+    concurrency: usize,
+    batch_size: usize,
+    window_start: Instant,
+    done_at_start: u64,
+    per_sec: f64,
+}
+
+impl Pace {
+    /// Measured over windows of this length; a faster pace counts at once.
+    const WINDOW: Duration = Duration::from_millis(50);
+
+    fn new(concurrency: usize, batch_size: usize) -> Self {
+        Self {
+            concurrency,
+            batch_size,
+            window_start: Instant::now(),
+            done_at_start: 0,
+            per_sec: 0.0,
+        }
+    }
+
+    /// How many tasks to hold, given how many handlers have finished so far.
+    fn target(&mut self, done: u64) -> usize {
+        let elapsed = self.window_start.elapsed();
+        let finished = done.saturating_sub(self.done_at_start) as f64;
+        let current = finished / elapsed.as_secs_f64().max(1e-3);
+        if elapsed >= Self::WINDOW {
+            self.per_sec = current;
+            self.window_start = Instant::now();
+            self.done_at_start = done;
+        } else if elapsed >= Self::WINDOW / 10 && current > self.per_sec {
+            self.per_sec = current;
+        }
+        let ahead = (self.per_sec * PREFETCH_HORIZON.as_secs_f64()) as usize;
+        ahead.clamp(self.concurrency, self.batch_size.max(self.concurrency))
+    }
+}
 
 /// The port of Supabase's pooler in transaction mode.
 const SUPABASE_TRANSACTION_POOLER_PORT: u16 = 6543;
@@ -34,6 +85,9 @@ pub const APPLICATION_NAME: &str = "taskdeck-worker";
 pub struct RunOptions {
     /// Slots.
     pub concurrency: usize,
+    /// Most tasks held at once, running or claimed ahead (`WORKER_BATCH_SIZE`; at most
+    /// `concurrency` when 0 or lower).
+    pub batch_size: usize,
     /// Poll interval when no notification arrives.
     pub poll_interval: Duration,
     /// LISTEN or poll only.
@@ -48,6 +102,7 @@ impl From<&Settings> for RunOptions {
     fn from(settings: &Settings) -> Self {
         Self {
             concurrency: settings.concurrency,
+            batch_size: settings.batch_size,
             poll_interval: settings.poll_interval,
             listen: settings.listen,
             shutdown_timeout: settings.shutdown_timeout,
@@ -216,105 +271,164 @@ pub async fn run_with_deps(
     let tracker = TaskTracker::new();
     let slots = Arc::new(Semaphore::new(concurrency));
     let finished = Arc::new(Notify::new());
+    let handlers_done = Arc::new(AtomicU64::new(0));
     let mut listener = Listener::new(
         options.listen && !deps.db.transaction_pooler(),
         deps.db.pool().clone(),
     );
+    let mut pace = Pace::new(concurrency, options.batch_size);
+    // Tasks claimed and waiting for a slot (registered in `deps.running`: leases renewed,
+    // cancellations seen), in claim order (rescued first, then by priority).
+    let mut queued: VecDeque<(ClaimedTask, RunningGuard)> = VecDeque::new();
+    // The claim in flight (it runs while the slots work through the queue) and its size.
+    let mut claiming: Option<JoinHandle<Result<Vec<ClaimedTask>, sqlx::Error>>> = None;
+    let mut asked = 0;
+    // Whether the database may hold due tasks this worker has not claimed: false once a claim
+    // came back short, true again on a notification, a poll, or a task ending.
+    let mut more_expected = true;
+    // A notification or a poll while a claim is in flight: that claim's
+    // snapshot may predate the task it announces, so look again even if it came back short.
+    let mut signalled_while_claiming = false;
+    // No claim before this (backoff after an error, or the short wait after a task ended
+    // for the others to end too).
+    let mut claim_not_before: Option<tokio::time::Instant> = None;
     let mut error_delay = Duration::from_millis(100);
-    // Whether to wait a little for more free slots before the next claim (after a task
-    // ended, or after a claim that filled every free slot).
-    let mut coalesce = false;
 
     loop {
         if shutdown.is_cancelled() {
             break;
         }
         listener.ensure_connected().await;
-        if coalesce {
-            // Tasks claimed together tend to end together: give the others up to
-            // CLAIM_WINDOW to free their slots too, and claim for all at once (one claim of
-            // eight costs little more than one claim of one).
-            coalesce = false;
-            let window = tokio::time::sleep(CLAIM_WINDOW);
-            tokio::pin!(window);
-            while slots.available_permits() < concurrency {
-                tokio::select! {
-                    () = shutdown.cancelled() => break,
-                    () = finished.notified() => {}
-                    () = &mut window => break,
+        // 1. Start waiting tasks in the free slots.
+        while !queued.is_empty() {
+            let Ok(permit) = slots.clone().try_acquire_owned() else {
+                break;
+            };
+            let Some((task, guard)) = queued.pop_front() else {
+                break;
+            };
+            let deps = deps.clone();
+            let finished = finished.clone();
+            let handlers_done = handlers_done.clone();
+            deps.metrics.running.inc();
+            tracker.spawn(async move {
+                // The slot is free once the handler returns: the next tasks start while
+                // the writes that end this attempt wait for their batch.
+                let handler_done = || {
+                    drop(permit);
+                    handlers_done.fetch_add(1, Ordering::Relaxed);
+                    finished.notify_one();
+                };
+                if let Err(error) =
+                    executor::execute_held(&deps, task, guard, handler_done).await
+                {
+                    tracing::error!(error.cause_chain = ?error, "could not record the end of an attempt; its lease will expire and it will be retried");
                 }
+                deps.metrics.running.dec();
+            });
+        }
+        // 2. Claim the next batch while the slots work, when it is worth a statement: a
+        // slot would otherwise idle, or half the batch is free.
+        let now = tokio::time::Instant::now();
+        if claiming.is_none() && more_expected && claim_not_before.is_none_or(|at| now >= at) {
+            claim_not_before = None;
+            let free = slots.available_permits();
+            let held = queued.len() + (concurrency - free);
+            let target = pace.target(handlers_done.load(Ordering::Relaxed));
+            let room = target.saturating_sub(held);
+            if room > 0 && (free > queued.len() || room * 2 >= target) {
+                let deps = deps.clone();
+                let running_here = deps.running.ids();
+                asked = room;
+                signalled_while_claiming = false;
+                claiming = Some(tokio::spawn(async move {
+                    queue::claim(&deps.db, &deps.worker_id, deps.lease, room, &running_here).await
+                }));
             }
         }
-        let free = slots.available_permits();
-        if free > 0 {
-            match queue::claim(
-                &deps.db,
-                &deps.worker_id,
-                deps.lease,
-                free,
-                &deps.running.ids(),
-            )
-            .await
-            {
-                Ok(tasks) => {
-                    error_delay = Duration::from_millis(100);
-                    let claimed = tasks.len();
-                    for task in tasks {
-                        let Ok(permit) = slots.clone().try_acquire_owned() else {
-                            // Cannot happen (only this loop takes permits); give it back.
-                            if let Err(error) =
-                                queue::release(&deps.db, task.id, &deps.worker_id).await
-                            {
-                                tracing::error!(error = %error, "could not release a task");
-                            }
-                            continue;
-                        };
-                        let deps = deps.clone();
-                        let finished = finished.clone();
-                        deps.metrics.running.inc();
-                        tracker.spawn(async move {
-                            // The slot is free once the handler returns: the next claim
-                            // overlaps with the writes that end this attempt.
-                            let handler_done = || {
-                                drop(permit);
-                                finished.notify_one();
-                            };
-                            if let Err(error) =
-                                executor::execute_then(&deps, task, handler_done).await
-                            {
-                                tracing::error!(error.cause_chain = ?error, "could not record the end of an attempt; its lease will expire and it will be retried");
-                            }
-                            deps.metrics.running.dec();
-                        });
-                    }
-                    if claimed == free {
-                        // Every free slot got a task: there may be more waiting, for the
-                        // slots these tasks free.
-                        coalesce = true;
-                        continue;
-                    }
-                }
-                Err(error) => {
-                    tracing::warn!(error = %error, retry_in_ms = error_delay.as_millis() as u64, "claiming failed");
-                    tokio::select! {
-                        () = shutdown.cancelled() => break,
-                        () = tokio::time::sleep(error_delay) => {}
-                    }
-                    error_delay = (error_delay * 2).min(Duration::from_secs(30));
-                    continue;
-                }
-            }
-        }
-        let has_free_slot = slots.available_permits() > 0;
+        // 3. Wait for something to do.
+        let has_room = slots.available_permits() > queued.len();
         tokio::select! {
             () = shutdown.cancelled() => break,
-            () = finished.notified() => coalesce = true,
-            () = listener.notified(), if has_free_slot => {}
-            () = tokio::time::sleep(options.poll_interval) => {}
+            result = async {
+                match claiming.as_mut() {
+                    Some(claim) => claim.await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                claiming = None;
+                match result {
+                    Ok(Ok(tasks)) => {
+                        error_delay = Duration::from_millis(100);
+                        // A full batch: there may be more waiting.
+                        more_expected = tasks.len() == asked || signalled_while_claiming;
+                        for task in tasks {
+                            let guard = deps.running.hold(task.id);
+                            queued.push_back((task, guard));
+                        }
+                    }
+                    Ok(Err(error)) => {
+                        tracing::warn!(error = %error, retry_in_ms = error_delay.as_millis() as u64, "claiming failed");
+                        claim_not_before = Some(tokio::time::Instant::now() + error_delay);
+                        error_delay = (error_delay * 2).min(Duration::from_secs(30));
+                    }
+                    Err(error) => {
+                        tracing::error!(error = %error, "the claim stopped unexpectedly");
+                        claim_not_before = Some(tokio::time::Instant::now() + error_delay);
+                        error_delay = (error_delay * 2).min(Duration::from_secs(30));
+                    }
+                }
+            }
+            () = finished.notified() => {
+                if !more_expected {
+                    // Tasks claimed together tend to end together: give the others
+                    // CLAIM_WINDOW to free their slots too, then claim for all at once.
+                    more_expected = true;
+                    claim_not_before = claim_not_before.or(Some(tokio::time::Instant::now() + CLAIM_WINDOW));
+                }
+            }
+            () = listener.notified(), if has_room => {
+                more_expected = true;
+                signalled_while_claiming |= claiming.is_some();
+            }
+            () = tokio::time::sleep(options.poll_interval) => {
+                more_expected = true;
+                signalled_while_claiming |= claiming.is_some();
+            }
+            () = async {
+                match claim_not_before {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            } => {}
         }
     }
 
-    // Shutdown: no more claims; let running tasks finish, then release the rest.
+    // Shutdown: no more claims. A claim in flight still hands over its tasks; the tasks that
+    // waited for a slot never started: they go back to the queue at once (attempt given
+    // back, execution "worker shut down"). Running tasks get the deadline to finish.
+    if let Some(claim) = claiming.take() {
+        match claim.await {
+            Ok(Ok(tasks)) => {
+                for task in tasks {
+                    let guard = deps.running.hold(task.id);
+                    queued.push_back((task, guard));
+                }
+            }
+            Ok(Err(error)) => tracing::warn!(error = %error, "claiming failed"),
+            Err(error) => tracing::error!(error = %error, "the claim stopped unexpectedly"),
+        }
+    }
+    for (task, guard) in queued.drain(..) {
+        deps.running.stop(task.id, StopReason::Shutdown);
+        let deps = deps.clone();
+        tracker.spawn(async move {
+            if let Err(error) = executor::execute_held(&deps, task, guard, || {}).await {
+                tracing::error!(error.cause_chain = ?error, "could not release a waiting task; its lease will expire and it will be retried");
+            }
+        });
+    }
+
     *status
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner) = "stopping";
@@ -518,6 +632,24 @@ async fn wait_for_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slow_tasks_are_not_claimed_ahead_fast_ones_are_up_to_the_batch_size() {
+        let mut pace = Pace::new(4, 500);
+        assert_eq!(pace.target(0), 4, "no pace yet: the free slots only");
+        // 1000 tasks ended within a few milliseconds: claim up to the batch size.
+        std::thread::sleep(Pace::WINDOW / 5);
+        assert_eq!(pace.target(1000), 500);
+        // Then a whole window in which only two ended: back to the slots.
+        std::thread::sleep(Pace::WINDOW);
+        assert_eq!(pace.target(1000), 500, "this call closes the fast window");
+        std::thread::sleep(Pace::WINDOW);
+        assert_eq!(pace.target(1002), 4);
+        // WORKER_BATCH_SIZE below the concurrency (0 included) claims for free slots only.
+        let mut off = Pace::new(8, 0);
+        std::thread::sleep(Pace::WINDOW / 5);
+        assert_eq!(off.target(100_000), 8);
+    }
 
     #[test]
     fn behind_a_transaction_pooler_the_connection_carries_no_session_setting() {

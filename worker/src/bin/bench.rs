@@ -95,6 +95,11 @@ struct Args {
     /// Worker slots (every worker; each Taskdeck process of a multi-process run has as many).
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
+    /// The Taskdeck worker's `WORKER_BATCH_SIZE` (most tasks held at once, running or
+    /// claimed ahead; it claims ahead only what it finishes in about 100 ms); 0 = claim for
+    /// free slots only, as before issue #14.
+    #[arg(long, default_value_t = worker::config::DEFAULT_BATCH_SIZE as usize)]
+    batch_size_taskdeck: usize,
     /// Poll only (no LISTEN) for the Taskdeck worker.
     #[arg(long)]
     poll_only: bool,
@@ -688,6 +693,7 @@ async fn taskdeck(args: &Args, pool: &sqlx::PgPool, user: Uuid) -> anyhow::Resul
     let completed = move || metrics.completed.get();
     let options = RunOptions {
         concurrency: args.concurrency,
+        batch_size: args.batch_size_taskdeck,
         poll_interval: Duration::from_millis(args.poll_ms),
         listen: !args.poll_only,
         shutdown_timeout: Duration::from_secs(10),
@@ -1032,6 +1038,10 @@ async fn processes_drain(
             .args(["--child-worker", name])
             .args(["--database-url", database_url])
             .args(["--concurrency", &args.concurrency.to_string()])
+            .args([
+                "--batch-size-taskdeck",
+                &args.batch_size_taskdeck.to_string(),
+            ])
             .args(["--poll-ms", &args.poll_ms.to_string()])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -1178,6 +1188,7 @@ async fn child_worker(args: &Args, name: &str) -> anyhow::Result<()> {
     let metrics = deps.metrics.clone();
     let options = RunOptions {
         concurrency: args.concurrency,
+        batch_size: args.batch_size_taskdeck,
         poll_interval: Duration::from_millis(args.poll_ms),
         listen: !(args.poll_only || args.transaction_pooler),
         shutdown_timeout: Duration::from_secs(10),

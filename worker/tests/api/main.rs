@@ -2,6 +2,7 @@
 //! (`testkit::fresh_database`). Needs DATABASE_URL of a cluster prepared by
 //! `scripts/test-cluster` (or `scripts/test`). `TEST_LOG=1` shows the worker's logs.
 
+mod batches;
 mod bulk;
 mod chaos;
 mod cli;
