@@ -1,0 +1,1054 @@
+//! `/tasks/new`: type → parameters → schedule → review → create. Every step is checked
+//! with `domain/`'s parsers, so the messages are the ones the database would give; the
+//! form keeps its input whatever goes wrong. `?from=<task id>` prefills it (clone).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use domain::{
+    DomainError, ExportDataset, ExportFormat, HttpMethod, Metric, NewTask, Recurrence,
+    ReportFormat, Task, TaskDescription, TaskParameters, TaskPriority, TaskTitle, TaskType,
+};
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+use wasm_bindgen::JsValue;
+use yew::platform::spawn_local;
+use yew::prelude::*;
+
+use crate::ui::feedback::error_view;
+use crate::ui::feedback::loading_view;
+use crate::ui::field::event_checked;
+use crate::ui::field::{SelectField, TextField};
+use crate::ui::hooks::use_effect_on;
+use crate::ui::term;
+
+use crate::api::error::{capitalize, AppError};
+use crate::api::tasks;
+use crate::state::{use_app, use_session};
+use crate::ui::router::{self, use_location};
+
+/// The wizard's steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Step {
+    /// Choose the task type.
+    Type,
+    /// Title, description and the type's parameters.
+    Details,
+    /// When, how often, how urgent, how many attempts.
+    Schedule,
+    /// Check and create.
+    Review,
+}
+
+impl Step {
+    /// All steps in order.
+    pub const ALL: [Self; 4] = [Self::Type, Self::Details, Self::Schedule, Self::Review];
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Type => "Type",
+            Self::Details => "Details",
+            Self::Schedule => "Schedule",
+            Self::Review => "Review",
+        }
+    }
+
+    fn next(self) -> Self {
+        match self {
+            Self::Type => Self::Details,
+            Self::Details => Self::Schedule,
+            _ => Self::Review,
+        }
+    }
+
+    fn previous(self) -> Self {
+        match self {
+            Self::Review => Self::Schedule,
+            Self::Schedule => Self::Details,
+            _ => Self::Type,
+        }
+    }
+}
+
+/// Everything the user typed, as text, so nothing is lost on an error.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WizardForm {
+    /// The type.
+    pub task_type: TaskType,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Report / export range start (YYYY-MM-DD).
+    pub start: String,
+    /// Report / export range end.
+    pub end: String,
+    /// Report metrics.
+    pub metrics: Vec<Metric>,
+    /// Report format.
+    pub report_format: String,
+    /// Export dataset.
+    pub dataset: String,
+    /// Export format.
+    pub export_format: String,
+    /// Export only a date range.
+    pub export_range: bool,
+    /// Import: file name in the user's folder of the imports bucket.
+    pub import_file: String,
+    /// HTTP method.
+    pub method: String,
+    /// HTTP URL.
+    pub url: String,
+    /// HTTP headers, one `Name: value` a line.
+    pub headers: String,
+    /// HTTP body (JSON or text).
+    pub body: String,
+    /// HTTP timeout in seconds.
+    pub timeout: String,
+    /// Cleanup retention in days.
+    pub retention_days: String,
+    /// Run at (datetime-local, the browser's time zone); empty for now.
+    pub run_at: String,
+    /// Cron expression; empty for once.
+    pub recurrence: String,
+    /// Priority.
+    pub priority: TaskPriority,
+    /// Attempts before failing (1–10).
+    pub max_attempts: String,
+}
+
+impl WizardForm {
+    /// An empty form: an analytics report of the last 30 days.
+    pub fn new(today: NaiveDate) -> Self {
+        let start = today - Duration::days(29);
+        Self {
+            task_type: TaskType::AnalyticsReport,
+            title: String::new(),
+            description: String::new(),
+            start: start.to_string(),
+            end: today.to_string(),
+            metrics: vec![Metric::Revenue, Metric::Users, Metric::Conversion],
+            report_format: ReportFormat::Pdf.as_str().into(),
+            dataset: ExportDataset::Events.as_str().into(),
+            export_format: ExportFormat::Csv.as_str().into(),
+            export_range: false,
+            import_file: "events.csv".into(),
+            method: HttpMethod::Get.as_str().into(),
+            url: String::new(),
+            headers: String::new(),
+            body: String::new(),
+            timeout: String::new(),
+            retention_days: "30".into(),
+            run_at: String::new(),
+            recurrence: String::new(),
+            priority: TaskPriority::Medium,
+            max_attempts: "3".into(),
+        }
+    }
+
+    /// A form filled from an existing task (clone).
+    pub fn from_task(task: &Task, today: NaiveDate) -> Self {
+        let mut form = Self::new(today);
+        form.task_type = task.task_type;
+        form.title = task.title.clone();
+        form.description = task.description.clone().unwrap_or_default();
+        form.priority = task.priority;
+        form.max_attempts = task.max_attempts.to_string();
+        form.recurrence = task.recurrence.clone().unwrap_or_default();
+        let date = |d: NaiveDate| d.to_string();
+        match task.typed_parameters() {
+            Ok(TaskParameters::AnalyticsReport(p)) => {
+                form.start = date(p.date_range.start);
+                form.end = date(p.date_range.end);
+                form.metrics = p.metrics;
+                form.report_format = p.format.as_str().into();
+            }
+            Ok(TaskParameters::DataExport(p)) => {
+                form.dataset = p.dataset.as_str().into();
+                form.export_format = p.format.as_str().into();
+                if let Some(range) = p.date_range {
+                    form.export_range = true;
+                    form.start = date(range.start);
+                    form.end = date(range.end);
+                }
+            }
+            Ok(TaskParameters::DataImport(p)) => {
+                form.import_file = p
+                    .path
+                    .split_once('/')
+                    .map_or(p.path.clone(), |(_, f)| f.to_owned());
+            }
+            Ok(TaskParameters::HttpRequest(p)) => {
+                form.method = p.method.as_str().into();
+                form.url = p.url;
+                form.headers = p
+                    .headers
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {v}"))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                form.body = match p.body {
+                    Some(Value::String(text)) => text,
+                    Some(Value::Null) | None => String::new(),
+                    Some(other) => serde_json::to_string_pretty(&other).unwrap_or_default(),
+                };
+                form.timeout = p.timeout_secs.map(|s| s.to_string()).unwrap_or_default();
+            }
+            Ok(TaskParameters::Cleanup(p)) => {
+                form.retention_days = p.retention_days.map(|d| d.to_string()).unwrap_or_default();
+            }
+            Err(_) => {}
+        }
+        form
+    }
+}
+
+/// Errors by form field (`title`, `url`, `start`, …; `general` for the rest).
+pub type FieldErrors = BTreeMap<String, String>;
+
+/// The form field a domain error is about, and the message to show under it.
+pub fn field_error(error: &DomainError) -> (String, String) {
+    let key = match error.field() {
+        Some("dateRange.start") => "start",
+        Some("dateRange.end") | Some("dateRange") => "end",
+        Some("path") => "import_file",
+        Some(field) if field.starts_with("headers") => "headers",
+        Some(field) => field,
+        None => "general",
+    };
+    let message = match error {
+        DomainError::Invalid { message, .. } if key != "general" => capitalize(message),
+        other => capitalize(&other.to_string()),
+    };
+    (key.to_owned(), message)
+}
+
+fn insert(errors: &mut FieldErrors, error: &DomainError) {
+    let (key, message) = field_error(error);
+    errors.entry(key).or_insert(message);
+}
+
+/// The parameters JSON the form describes (before the domain's checks).
+pub fn parameters_json(form: &WizardForm, user_id: Uuid) -> Result<Value, DomainError> {
+    let range = || json!({ "start": form.start.trim(), "end": form.end.trim() });
+    Ok(match form.task_type {
+        TaskType::AnalyticsReport => json!({
+            "dateRange": range(),
+            "metrics": form.metrics.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
+            "format": form.report_format,
+        }),
+        TaskType::DataExport => {
+            let mut map = Map::new();
+            map.insert("dataset".into(), json!(form.dataset));
+            map.insert("format".into(), json!(form.export_format));
+            if form.export_range {
+                map.insert("dateRange".into(), range());
+            }
+            Value::Object(map)
+        }
+        TaskType::DataImport => {
+            let file = form.import_file.trim();
+            let path = if file.is_empty() {
+                String::new()
+            } else {
+                format!("{user_id}/{file}")
+            };
+            json!({ "path": path })
+        }
+        TaskType::HttpRequest => {
+            let mut map = Map::new();
+            map.insert("method".into(), json!(form.method));
+            map.insert("url".into(), json!(form.url.trim()));
+            let mut headers = Map::new();
+            for line in form.headers.lines().filter(|l| !l.trim().is_empty()) {
+                let (name, value) = line.split_once(':').ok_or_else(|| {
+                    DomainError::invalid("headers", "must be one \"Name: value\" per line")
+                })?;
+                headers.insert(name.trim().to_owned(), json!(value.trim()));
+            }
+            if !headers.is_empty() {
+                map.insert("headers".into(), Value::Object(headers));
+            }
+            let body = form.body.trim();
+            if !body.is_empty() {
+                let value = crate::api::decode::parse(body).unwrap_or_else(|_| json!(body));
+                map.insert("body".into(), value);
+            }
+            let timeout = form.timeout.trim();
+            if !timeout.is_empty() {
+                let secs: u32 = timeout
+                    .parse()
+                    .map_err(|_| DomainError::invalid("timeoutSecs", "must be between 1 and 60"))?;
+                map.insert("timeoutSecs".into(), json!(secs));
+            }
+            Value::Object(map)
+        }
+        TaskType::Cleanup => {
+            let days = form.retention_days.trim();
+            if days.is_empty() {
+                json!({})
+            } else {
+                let days: u32 = days.parse().map_err(|_| {
+                    DomainError::invalid("retentionDays", "must be between 1 and 3650")
+                })?;
+                json!({ "retentionDays": days })
+            }
+        }
+    })
+}
+
+/// The typed parameters, or the first thing wrong with them.
+pub fn parameters(form: &WizardForm, user_id: Uuid) -> Result<TaskParameters, DomainError> {
+    TaskParameters::parse(form.task_type, &parameters_json(form, user_id)?)
+}
+
+/// A `datetime-local` value in the browser's time zone, as UTC.
+pub fn parse_local_datetime(text: &str) -> Option<DateTime<Utc>> {
+    let millis = js_sys::Date::new(&JsValue::from_str(text)).get_time();
+    if millis.is_nan() {
+        return None;
+    }
+    DateTime::from_timestamp_millis(millis as i64)
+}
+
+/// When the task runs, how it repeats, how many attempts it gets.
+pub type Schedule = (Option<DateTime<Utc>>, Option<Recurrence>, u8);
+
+/// The schedule fields: run-at time, recurrence, max attempts.
+pub fn schedule(form: &WizardForm, now: DateTime<Utc>) -> Result<Schedule, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let run_at = match form.run_at.trim() {
+        "" => None,
+        text => match parse_local_datetime(text) {
+            None => {
+                errors.insert(
+                    "run_at".into(),
+                    "Enter a date and time, or leave it empty to run now.".into(),
+                );
+                None
+            }
+            Some(at) if at < now - Duration::minutes(5) => {
+                errors.insert("run_at".into(), "Choose a time in the future.".into());
+                None
+            }
+            Some(at) => Some(at),
+        },
+    };
+    let recurrence = match form.recurrence.trim() {
+        "" => None,
+        text => match Recurrence::parse(text) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                insert(&mut errors, &e);
+                None
+            }
+        },
+    };
+    let attempts = match form.max_attempts.trim().parse::<u8>() {
+        Ok(n @ 1..=10) => n,
+        _ => {
+            errors.insert(
+                "max_attempts".into(),
+                "Must be a whole number from 1 to 10.".into(),
+            );
+            3
+        }
+    };
+    if errors.is_empty() {
+        Ok((run_at, recurrence, attempts))
+    } else {
+        Err(errors)
+    }
+}
+
+/// What is wrong on `step` (empty when the user may go on).
+pub fn check_step(step: Step, form: &WizardForm, user_id: Uuid, now: DateTime<Utc>) -> FieldErrors {
+    let mut errors = FieldErrors::new();
+    match step {
+        Step::Type => {}
+        Step::Details => {
+            if let Err(e) = TaskTitle::parse(&form.title) {
+                insert(&mut errors, &e);
+            }
+            if let Err(e) = TaskDescription::parse(&form.description) {
+                insert(&mut errors, &e);
+            }
+            if let Err(e) = parameters(form, user_id) {
+                insert(&mut errors, &e);
+            }
+        }
+        Step::Schedule => {
+            if let Err(found) = schedule(form, now) {
+                errors = found;
+            }
+        }
+        Step::Review => {
+            for step in [Step::Details, Step::Schedule] {
+                errors.extend(check_step(step, form, user_id, now));
+            }
+        }
+    }
+    errors
+}
+
+/// The task to insert and its max attempts, or every error.
+pub fn build(
+    form: &WizardForm,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(NewTask, u8), FieldErrors> {
+    let errors = check_step(Step::Review, form, user_id, now);
+    let (Ok(title), Ok(description), Ok(params), Ok((scheduled_at, recurrence, attempts))) = (
+        TaskTitle::parse(&form.title),
+        TaskDescription::parse(&form.description),
+        parameters(form, user_id),
+        schedule(form, now),
+    ) else {
+        return Err(errors);
+    };
+    let mut task = NewTask::new(title, params);
+    task.description = description;
+    task.priority = form.priority;
+    task.scheduled_at = scheduled_at;
+    task.recurrence = recurrence;
+    Ok((task, attempts))
+}
+
+/// Cron examples offered next to the recurrence field.
+pub const CRON_EXAMPLES: [(&str, &str); 4] = [
+    ("0 6 * * 1", "Mondays at 06:00"),
+    ("0 9 * * 1-5", "Weekdays at 09:00"),
+    ("0 * * * *", "Every hour"),
+    ("30 7 1 * *", "The 1st of each month at 07:30"),
+];
+
+/// The creation wizard.
+#[function_component(NewTaskWizard)]
+pub fn new_task_wizard() -> Html {
+    let ctx = use_app();
+    let session = use_session();
+    let location = use_location();
+    let today = Utc::now().date_naive();
+    let form = use_state(|| WizardForm::new(today));
+    let step = use_state(|| Step::Type);
+    let errors = use_state(FieldErrors::new);
+    let server_error = use_state(Option::<AppError>::default);
+    let busy = use_state(bool::default);
+    let user_id = session.user_id().unwrap_or_default();
+    let is_admin = session.is_admin();
+    let from =
+        crate::api::query::param(&location.query, "from").and_then(|id| id.parse::<Uuid>().ok());
+    let prefilling = use_state(|| from.is_some());
+
+    // Clone: prefill from an existing task.
+    {
+        let (api, form, step, prefilling, server_error) = (
+            ctx.api.clone(),
+            form.clone(),
+            step.clone(),
+            prefilling.clone(),
+            server_error.clone(),
+        );
+        use_effect_on(from, move |from| {
+            if let Some(id) = *from {
+                spawn_local(async move {
+                    match tasks::get(&api, id).await {
+                        Ok(task) => {
+                            form.set(WizardForm::from_task(&task, Utc::now().date_naive()));
+                            step.set(Step::Details);
+                        }
+                        Err(e) => server_error.set(Some(e)),
+                    }
+                    prefilling.set(false);
+                });
+            }
+        });
+    }
+
+    let edit = |apply: fn(&mut WizardForm, String)| {
+        let (form, errors, step) = (form.clone(), errors.clone(), *step);
+        Callback::from(move |value: String| {
+            let mut next = (*form).clone();
+            apply(&mut next, value);
+            follow_input(&errors, step, &next, user_id);
+            form.set(next);
+        })
+    };
+    let go_next = {
+        let (form, step, errors) = (form.clone(), step.clone(), errors.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let found = check_step(*step, &form, user_id, Utc::now());
+            let ok = found.is_empty();
+            errors.set(found);
+            if ok {
+                step.set(step.next());
+            }
+        })
+    };
+    let go_back = {
+        let (step, errors) = (step.clone(), errors.clone());
+        Callback::from(move |_| {
+            errors.set(FieldErrors::new());
+            step.set(step.previous());
+        })
+    };
+    let create = {
+        let (form, errors, server_error, busy, api, ctx) = (
+            form.clone(),
+            errors.clone(),
+            server_error.clone(),
+            busy.clone(),
+            ctx.api.clone(),
+            ctx.clone(),
+        );
+        Callback::from(move |_| {
+            if *busy {
+                return;
+            }
+            let (task, attempts) = match build(&form, user_id, Utc::now()) {
+                Ok(built) => built,
+                Err(found) => {
+                    errors.set(found);
+                    return;
+                }
+            };
+            busy.set(true);
+            server_error.set(None);
+            let (server_error, busy, api, ctx) =
+                (server_error.clone(), busy.clone(), api.clone(), ctx.clone());
+            spawn_local(async move {
+                match tasks::create(&api, &task, attempts).await {
+                    Ok(created) => {
+                        ctx.notify(format!("Task “{}” created.", created.title));
+                        router::push(&format!("/tasks/{}", created.id));
+                    }
+                    Err(e) => {
+                        server_error.set(Some(e));
+                        busy.set(false);
+                    }
+                }
+            });
+        })
+    };
+
+    if *prefilling {
+        return html! { <section class="page narrow">{ loading_view("Copying the task…") }</section> };
+    }
+    let err = |key: &str| errors.get(key).cloned();
+    let steps = html! {
+        <ol class="steps">
+            { for Step::ALL.iter().map(|s| html! {
+                <li class={classes!((*s == *step).then_some("current"), (*s < *step).then_some("done"))}
+                    aria-current={(*s == *step).then_some("step")}>{ s.label() }</li>
+            }) }
+        </ol>
+    };
+    let nav = |next_label: &'static str| {
+        html! {
+            <div class="wizard-nav">
+                if *step != Step::Type {
+                    { crate::ui::button("button secondary", "← Back", false, go_back.clone()) }
+                }
+                { crate::ui::submit("button", next_label, false) }
+            </div>
+        }
+    };
+    let content = match *step {
+        Step::Type => {
+            let types: Vec<TaskType> = TaskType::ALL
+                .iter()
+                .copied()
+                .filter(|t| *t != TaskType::Cleanup || is_admin)
+                .collect();
+            let describe = |t: TaskType| match t {
+                TaskType::AnalyticsReport => {
+                    "Metrics over a date range, as a PDF, Excel, CSV or JSON file."
+                }
+                TaskType::DataExport => "Your tasks or business events as a CSV or JSON file.",
+                TaskType::DataImport => "Business events from a CSV file you uploaded.",
+                TaskType::HttpRequest => "One call to a web address, with a timeout.",
+                TaskType::Cleanup => "Delete old execution logs (administrators).",
+            };
+            html! {
+                <form onsubmit={go_next.clone()}>
+                    <fieldset class="type-choices">
+                        <legend>{ "What should the task do?" }</legend>
+                        { for types.iter().map(|t| {
+                            let handle = form.clone();
+                            let t = *t;
+                            let onchange = Callback::from(move |_| {
+                                let mut next = (*handle).clone();
+                                next.task_type = t;
+                                handle.set(next);
+                            });
+                            html! {
+                                <label class={classes!("choice", (form.task_type == t).then_some("selected"))}>
+                                    <input type="radio" name="task-type" value={t.as_str()} checked={form.task_type == t} {onchange} />
+                                    <strong>{ t.label() }</strong>
+                                    <span class="muted">{ describe(t) }</span>
+                                </label>
+                            }
+                        }) }
+                    </fieldset>
+                    { nav("Next →") }
+                </form>
+            }
+        }
+        Step::Details => html! {
+            <form onsubmit={go_next.clone()} novalidate=true>
+                <TextField id="title" label="Title" value={form.title.clone()} oninput={edit(|f, v| f.title = v)}
+                    error={err("title")} required=true />
+                <TextField id="description" label="Description (optional)" kind="textarea" value={form.description.clone()}
+                    oninput={edit(|f, v| f.description = v)} error={err("description")} />
+                { parameter_fields(&form, &errors, *step, user_id) }
+                if let Some(general) = err("general") { <p class="alert error" role="alert">{ general }</p> }
+                { nav("Next →") }
+            </form>
+        },
+        Step::Schedule => html! {
+            <form onsubmit={go_next.clone()} novalidate=true>
+                <TextField id="run_at" label="Run at (optional)" kind="datetime-local" value={form.run_at.clone()}
+                    oninput={edit(|f, v| f.run_at = v)} error={err("run_at")}
+                    hint="Your local time. Leave empty to run as soon as possible." />
+                <TextField id="recurrence" label="Repeat (cron, optional)" value={form.recurrence.clone()}
+                    oninput={edit(|f, v| f.recurrence = v)} error={err("recurrence")} placeholder="0 6 * * 1"
+                    hint="Five fields in UTC: minute hour day-of-month month day-of-week. Leave empty to run once." />
+                <div class="examples" aria-label="Examples">
+                    { for CRON_EXAMPLES.iter().map(|(expr, text)| {
+                        let form = form.clone();
+                        let expr = *expr;
+                        let onclick = Callback::from(move |_| {
+                            let mut next = (*form).clone();
+                            next.recurrence = expr.to_owned();
+                            form.set(next);
+                        });
+                        html! { <button type="button" class="chip" {onclick}><code>{ expr }</code>{ format!(" — {text}") }</button> }
+                    }) }
+                </div>
+                <SelectField id="priority" label="Priority" value={form.priority.as_str()}
+                    options={TaskPriority::ALL.iter().map(|p| (AttrValue::from(p.as_str()), AttrValue::from(p.label()))).collect::<Vec<_>>()}
+                    onchange={edit(|f, v| f.priority = v.parse().unwrap_or_default())} />
+                <TextField id="max_attempts" label="Attempts before giving up" kind="number" value={form.max_attempts.clone()}
+                    oninput={edit(|f, v| f.max_attempts = v)} error={err("max_attempts")} hint="1 to 10; failed attempts are retried with a growing delay." />
+                { nav("Review →") }
+            </form>
+        },
+        Step::Review => {
+            let params = parameters(&form, user_id)
+                .map(|p| serde_json::to_string_pretty(&p.to_json()).unwrap_or_default())
+                .unwrap_or_default();
+            html! {
+                <form onsubmit={Callback::from(move |e: SubmitEvent| { e.prevent_default(); create.emit(()); })}>
+                    <dl class="review">
+                        { term("Type", html! { { form.task_type.label() } }) }
+                        { term("Title", html! { { form.title.trim() } }) }
+                        if !form.description.trim().is_empty() { { term("Description", html! { { form.description.trim() } }) } }
+                        { term("Parameters", html! { <pre>{ params }</pre> }) }
+                        { term("Runs", html! { { if form.run_at.is_empty() { "As soon as possible".to_owned() } else { form.run_at.replace('T', " ") } } }) }
+                        { term("Repeats", html! { { if form.recurrence.trim().is_empty() { "No".to_owned() } else { form.recurrence.trim().to_owned() } } }) }
+                        { term("Priority", html! { { form.priority.label() } }) }
+                        { term("Attempts", html! { { form.max_attempts.clone() } }) }
+                    </dl>
+                    if !errors.is_empty() {
+                        <div class="alert error" role="alert">
+                            <p>{ "Some fields need attention:" }</p>
+                            <ul>{ for errors.values().map(|m| html! { <li>{ m.clone() }</li> }) }</ul>
+                        </div>
+                    }
+                    if let Some(e) = &*server_error { { error_view(e.clone(), None) } }
+                    <div class="wizard-nav">
+                        { crate::ui::button("button secondary", "← Back", false, go_back.clone()) }
+                        { crate::ui::submit("button", if *busy { "Creating…" } else { "Create task" }, *busy) }
+                    </div>
+                </form>
+            }
+        }
+    };
+    html! {
+        <section class="page narrow">
+            <h1>{ if from.is_some() { "Copy a task" } else { "New task" } }</h1>
+            { steps }
+            if *step != Step::Review {
+                if let Some(e) = &*server_error { { error_view(e.clone(), None) } }
+            }
+            { content }
+        </section>
+    }
+}
+
+/// Once a step's messages are showing, they follow the input: a field that is fixed loses
+/// its message as it is typed (before the first "Next", nothing is shown).
+fn follow_input(
+    errors: &UseStateHandle<FieldErrors>,
+    step: Step,
+    form: &WizardForm,
+    user_id: Uuid,
+) {
+    if !errors.is_empty() {
+        errors.set(check_step(step, form, user_id, Utc::now()));
+    }
+}
+
+fn parameter_fields(
+    form: &UseStateHandle<WizardForm>,
+    errors: &UseStateHandle<FieldErrors>,
+    step: Step,
+    user_id: Uuid,
+) -> Html {
+    let err = |key: &str| errors.get(key).cloned();
+    let edit = |apply: fn(&mut WizardForm, String)| {
+        let (form, errors) = (form.clone(), errors.clone());
+        Callback::from(move |value: String| {
+            let mut next = (*form).clone();
+            apply(&mut next, value);
+            follow_input(&errors, step, &next, user_id);
+            form.set(next);
+        })
+    };
+    let opts = |values: &[&'static str], labels: &[&'static str]| -> Vec<(AttrValue, AttrValue)> {
+        values
+            .iter()
+            .zip(labels)
+            .map(|(v, l)| (AttrValue::from(*v), AttrValue::from(*l)))
+            .collect()
+    };
+    let range = html! {
+        <div class="row">
+            <TextField id="start" label="From" kind="date" value={form.start.clone()} oninput={edit(|f, v| f.start = v)} error={err("start")} />
+            <TextField id="end" label="To" kind="date" value={form.end.clone()} oninput={edit(|f, v| f.end = v)} error={err("end")} />
+        </div>
+    };
+    match form.task_type {
+        TaskType::AnalyticsReport => html! {
+            <>
+                { range }
+                <fieldset class={classes!("field", err("metrics").map(|_| "has-error"))}>
+                    <legend>{ "Metrics" }</legend>
+                    { for Metric::ALL.iter().map(|m| {
+                        let handle = form.clone();
+                        let m = *m;
+                        let onchange = Callback::from(move |e: Event| {
+                            let mut next = (*handle).clone();
+                            let on = event_checked(&e);
+                            next.metrics = Metric::ALL.iter().copied()
+                                .filter(|x| if *x == m { on } else { next.metrics.contains(x) })
+                                .collect();
+                            handle.set(next);
+                        });
+                        html! {
+                            <label class="checkbox">
+                                <input type="checkbox" checked={form.metrics.contains(&m)} {onchange} />{ m.label() }
+                            </label>
+                        }
+                    }) }
+                    if let Some(e) = err("metrics") { <p class="field-error">{ e }</p> }
+                </fieldset>
+                <SelectField id="format" label="File format" value={form.report_format.clone()}
+                    options={opts(ReportFormat::VALUES, &ReportFormat::ALL.iter().map(|f| f.label()).collect::<Vec<_>>())}
+                    onchange={edit(|f, v| f.report_format = v)} error={err("format")} />
+            </>
+        },
+        TaskType::DataExport => {
+            let toggle = {
+                let form = form.clone();
+                Callback::from(move |e: Event| {
+                    let mut next = (*form).clone();
+                    next.export_range = event_checked(&e);
+                    form.set(next);
+                })
+            };
+            html! {
+                <>
+                    <SelectField id="dataset" label="What to export" value={form.dataset.clone()}
+                        options={opts(ExportDataset::VALUES, &ExportDataset::ALL.iter().map(|f| f.label()).collect::<Vec<_>>())}
+                        onchange={edit(|f, v| f.dataset = v)} error={err("dataset")} />
+                    <SelectField id="format" label="File format" value={form.export_format.clone()}
+                        options={opts(ExportFormat::VALUES, &ExportFormat::ALL.iter().map(|f| f.label()).collect::<Vec<_>>())}
+                        onchange={edit(|f, v| f.export_format = v)} error={err("format")} />
+                    <label class="checkbox"><input type="checkbox" checked={form.export_range} onchange={toggle} />{ "Only a date range" }</label>
+                    if form.export_range { { range } }
+                </>
+            }
+        }
+        TaskType::DataImport => html! {
+            <>
+                <CsvUpload form={form.clone()} {user_id} />
+                <TextField id="import_file" label="CSV file in your imports folder" value={form.import_file.clone()}
+                    oninput={edit(|f, v| f.import_file = v)} error={err("import_file")}
+                    hint={AttrValue::from(format!("Read from imports/{user_id}/<file>. Columns: event_type, amount, occurred_at."))} />
+            </>
+        },
+        TaskType::HttpRequest => html! {
+            <>
+                <SelectField id="method" label="Method" value={form.method.clone()}
+                    options={opts(HttpMethod::VALUES, HttpMethod::VALUES)}
+                    onchange={edit(|f, v| f.method = v)} error={err("method")} />
+                <TextField id="url" label="URL" kind="url" value={form.url.clone()} oninput={edit(|f, v| f.url = v)}
+                    error={err("url")} placeholder="https://example.com/hook" required=true />
+                <TextField id="headers" label="Headers (optional)" kind="textarea" value={form.headers.clone()}
+                    oninput={edit(|f, v| f.headers = v)} error={err("headers")} hint="One per line: Name: value" />
+                <TextField id="body" label="Body (optional)" kind="textarea" value={form.body.clone()}
+                    oninput={edit(|f, v| f.body = v)} error={err("body")} hint="JSON is sent as JSON, anything else as text." />
+                <TextField id="timeoutSecs" label="Timeout in seconds (optional)" kind="number" value={form.timeout.clone()}
+                    oninput={edit(|f, v| f.timeout = v)} error={err("timeoutSecs")} hint="1 to 60; 30 when empty." />
+            </>
+        },
+        TaskType::Cleanup => html! {
+            <TextField id="retentionDays" label="Keep logs for (days)" kind="number" value={form.retention_days.clone()}
+                oninput={edit(|f, v| f.retention_days = v)} error={err("retentionDays")} hint="1 to 3650; 30 when empty." />
+        },
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct CsvUploadProps {
+    form: UseStateHandle<WizardForm>,
+    user_id: Uuid,
+}
+
+/// Uploads a CSV file to `imports/<user id>/<file name>` and puts its name in the form.
+#[function_component(CsvUpload)]
+fn csv_upload(props: &CsvUploadProps) -> Html {
+    let ctx = use_app();
+    let status = use_state(|| None::<Result<String, AppError>>);
+    let busy = use_state(bool::default);
+    let onchange = {
+        let (ctx, status, busy, form, user_id) = (
+            ctx.clone(),
+            status.clone(),
+            busy.clone(),
+            props.form.clone(),
+            props.user_id,
+        );
+        Callback::from(move |e: Event| {
+            let file = e
+                .target()
+                .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(t).ok())
+                .and_then(|input| input.files())
+                .and_then(|files| files.get(0));
+            let Some(file) = file else {
+                return;
+            };
+            let name: String = file
+                .name()
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            if let Err(error) = domain::DataImportParams::for_user(user_id, &name) {
+                let (_, message) = field_error(&error);
+                status.set(Some(Err(AppError::Invalid(message))));
+                return;
+            }
+            busy.set(true);
+            let (ctx, status, busy, form) =
+                (ctx.clone(), status.clone(), busy.clone(), form.clone());
+            spawn_local(async move {
+                let path = format!("{user_id}/{name}");
+                match crate::api::storage::upload(&ctx.api, "imports", &path, &file, true).await {
+                    Ok(()) => {
+                        let mut next = (*form).clone();
+                        next.import_file = name.clone();
+                        form.set(next);
+                        status.set(Some(Ok(format!("Uploaded {name}."))));
+                    }
+                    Err(e) => status.set(Some(Err(e))),
+                }
+                busy.set(false);
+            });
+        })
+    };
+    html! {
+        <div class="field">
+            <label for="csv-file">{ "Upload a CSV file (optional)" }</label>
+            <input id="csv-file" type="file" accept=".csv,text/csv" {onchange} disabled={*busy} />
+            { match &*status {
+                Some(Ok(text)) => html! { <p class="field-hint" role="status">{ text.clone() }</p> },
+                Some(Err(e)) => html! { <p class="field-error" role="alert">{ e.to_string() }</p> },
+                None if *busy => html! { <p class="field-hint">{ "Uploading…" }</p> },
+                None => html! {},
+            } }
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2024, 4, 1).expect("date")
+    }
+
+    fn now() -> DateTime<Utc> {
+        "2024-04-01T06:00:00Z".parse().expect("time")
+    }
+
+    fn user() -> Uuid {
+        "22222222-2222-4222-8222-222222222222"
+            .parse()
+            .expect("uuid")
+    }
+
+    #[wasm_bindgen_test]
+    fn details_need_a_title() {
+        let form = WizardForm::new(today());
+        let errors = check_step(Step::Details, &form, user(), now());
+        assert_eq!(errors.get("title").map(String::as_str), Some("Is required"));
+    }
+
+    #[wasm_bindgen_test]
+    fn report_parameters_are_checked_by_domain() {
+        let mut form = WizardForm::new(today());
+        form.title = "Q1".into();
+        assert!(check_step(Step::Details, &form, user(), now()).is_empty());
+        form.metrics.clear();
+        let errors = check_step(Step::Details, &form, user(), now());
+        assert_eq!(
+            errors.get("metrics").map(String::as_str),
+            Some("Must list at least one metric")
+        );
+        form.metrics = vec![Metric::Revenue];
+        form.start = "2024-05-01".into();
+        let errors = check_step(Step::Details, &form, user(), now());
+        assert_eq!(
+            errors.get("start").map(String::as_str),
+            Some("Must not be after dateRange.end")
+        );
+        form.start = "01/04/2024".into();
+        let errors = check_step(Step::Details, &form, user(), now());
+        assert_eq!(
+            errors.get("start").map(String::as_str),
+            Some("Must be a date (YYYY-MM-DD)")
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn http_parameters() {
+        let mut form = WizardForm::new(today());
+        form.title = "Ping".into();
+        form.task_type = TaskType::HttpRequest;
+        form.url = "ftp://example.com".into();
+        let errors = check_step(Step::Details, &form, user(), now());
+        assert_eq!(
+            errors.get("url").map(String::as_str),
+            Some("Must be an absolute http:// or https:// URL")
+        );
+        form.url = "https://example.com/hook".into();
+        form.headers = "no colon here".into();
+        assert!(check_step(Step::Details, &form, user(), now()).contains_key("headers"));
+        form.headers = "X-Token: abc".into();
+        form.body = "{\"a\":1}".into();
+        let errors = check_step(Step::Details, &form, user(), now());
+        assert_eq!(
+            errors.get("body").map(String::as_str),
+            Some("Is not allowed with GET or HEAD")
+        );
+        form.method = "POST".into();
+        form.timeout = "90".into();
+        let errors = check_step(Step::Details, &form, user(), now());
+        assert_eq!(
+            errors.get("timeoutSecs").map(String::as_str),
+            Some("Must be between 1 and 60")
+        );
+        form.timeout = "10".into();
+        let params = parameters(&form, user()).expect("valid");
+        assert_eq!(
+            params.to_json(),
+            json!({"method":"POST","url":"https://example.com/hook","headers":{"X-Token":"abc"},"body":{"a":1},"timeoutSecs":10})
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn import_path_is_in_the_users_folder() {
+        let mut form = WizardForm::new(today());
+        form.task_type = TaskType::DataImport;
+        form.import_file = "events.csv".into();
+        assert_eq!(
+            parameters_json(&form, user()).expect("json"),
+            json!({"path": "22222222-2222-4222-8222-222222222222/events.csv"})
+        );
+        form.import_file = "events.txt".into();
+        assert!(parameters(&form, user()).is_err());
+    }
+
+    #[wasm_bindgen_test]
+    fn schedule_checks_cron_attempts_and_time() {
+        let mut form = WizardForm::new(today());
+        form.recurrence = "every monday".into();
+        form.max_attempts = "11".into();
+        let errors = check_step(Step::Schedule, &form, user(), now());
+        assert!(errors
+            .get("recurrence")
+            .is_some_and(|m| m.contains("cron expression")));
+        assert_eq!(
+            errors.get("max_attempts").map(String::as_str),
+            Some("Must be a whole number from 1 to 10.")
+        );
+        form.recurrence = "0 6 * * 1".into();
+        form.max_attempts = "5".into();
+        form.run_at = "2020-01-01T10:00".into();
+        assert_eq!(
+            check_step(Step::Schedule, &form, user(), now())
+                .get("run_at")
+                .map(String::as_str),
+            Some("Choose a time in the future.")
+        );
+        form.run_at = String::new();
+        assert!(check_step(Step::Schedule, &form, user(), now()).is_empty());
+    }
+
+    #[wasm_bindgen_test]
+    fn build_gives_the_insert() {
+        let mut form = WizardForm::new(today());
+        form.title = "  Weekly revenue ".into();
+        form.recurrence = "0 6 * * 1".into();
+        form.priority = TaskPriority::High;
+        form.max_attempts = "5".into();
+        let (task, attempts) = build(&form, user(), now()).expect("valid");
+        assert_eq!(attempts, 5);
+        let body = tasks::insert_body(&task, attempts);
+        assert_eq!(body["title"], "Weekly revenue");
+        assert_eq!(body["type"], "analytics_report");
+        assert_eq!(body["priority"], "high");
+        assert_eq!(body["recurrence"], "0 6 * * 1");
+        assert_eq!(
+            body["parameters"]["dateRange"],
+            json!({"start": "2024-03-03", "end": "2024-04-01"})
+        );
+        assert_eq!(body["max_attempts"], 5);
+        form.title.clear();
+        assert!(build(&form, user(), now()).is_err_and(|e| e.contains_key("title")));
+    }
+
+    #[wasm_bindgen_test]
+    fn clone_prefills_from_a_task() {
+        let task: Task = serde_json::from_value(json!({
+            "id": "7d6f1c2e-8f0a-4b1e-9c3d-2a5b6c7d8e9f",
+            "user_id": "22222222-2222-4222-8222-222222222222",
+            "title": "Ping", "type": "http_request", "status": "failed", "priority": "urgent",
+            "parameters": {"method": "POST", "url": "https://example.com/x", "headers": {"A": "1"}, "body": "hi", "timeoutSecs": 5},
+            "progress": 0, "created_at": "2024-04-01T06:00:00Z", "updated_at": "2024-04-01T06:00:00Z",
+            "attempts": 3, "max_attempts": 4
+        }))
+        .expect("task");
+        let form = WizardForm::from_task(&task, today());
+        assert_eq!(form.task_type, TaskType::HttpRequest);
+        assert_eq!(form.headers, "A: 1");
+        assert_eq!(form.body, "hi");
+        assert_eq!(form.timeout, "5");
+        assert_eq!(form.max_attempts, "4");
+        assert_eq!(form.priority, TaskPriority::Urgent);
+        let rebuilt = parameters(&form, user()).expect("valid");
+        assert_eq!(rebuilt.to_json(), task.parameters);
+    }
+}
