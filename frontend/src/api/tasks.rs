@@ -102,8 +102,9 @@ pub const LIST_COLUMNS: &str = "id,user_id,title,type,status,priority,progress,c
 /// not counted: the page asks for one row more than it shows, to know whether a next page
 /// exists.
 pub fn list_query(filter: &TaskFilter, owner: Option<Uuid>) -> Query {
+    let owner = owner.filter(|_| !filter.everyone);
     let mut query = Query::table("tasks").select(LIST_COLUMNS);
-    if let Some(owner) = owner.filter(|_| !filter.everyone) {
+    if let Some(owner) = owner {
         query = query.eq("user_id", owner);
     }
     if let Some(status) = filter.status {
