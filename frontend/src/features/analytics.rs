@@ -7,7 +7,6 @@ use domain::{
     AnalyticsReport, AnalyticsReportParams, AnalyticsResult, DateRange, Metric, NewTask,
     TaskParameters, TaskTitle,
 };
-use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::api::error::AppError;
@@ -21,7 +20,7 @@ use crate::ui::feedback::error_view;
 use crate::ui::feedback::loading_view;
 use crate::ui::field::event_value;
 use crate::ui::format;
-use crate::ui::hooks::{use_load, Remote};
+use crate::ui::hooks::{use_action, use_load, Errors, Remote};
 use crate::ui::metric_card::metric_series_view;
 use crate::ui::pager::pager_view;
 use crate::ui::remote_view;
@@ -201,7 +200,7 @@ pub fn regenerate_task(report: &AnalyticsReport) -> Result<NewTask, AppError> {
 pub fn reports_page() -> Html {
     let ctx = use_app();
     let page = use_state(u64::default);
-    let busy = use_state(Option::<uuid::Uuid>::default);
+    let again_action = use_action(Errors::Notified);
     let loader = use_load(*page, |api, page| async move {
         reports::list(&api, page, 20).await
     });
@@ -221,24 +220,19 @@ pub fn reports_page() -> Html {
         5000,
     );
     let again = |report: &AnalyticsReport| {
-        let (ctx, busy) = (ctx.clone(), busy.clone());
+        let (ctx, again_action) = (ctx.clone(), again_action.clone());
         let report = report.clone();
         Callback::from(move |_| {
             let task = match regenerate_task(&report) {
                 Ok(task) => task,
-                Err(e) => return ctx.notify_error(&e),
+                Err(e) => return again_action.fail(e),
             };
-            busy.set(Some(report.id));
-            let (ctx, busy) = (ctx.clone(), busy.clone());
-            spawn_local(async move {
-                match tasks::create(&ctx.api, &task, 3).await {
-                    Ok(created) => {
-                        ctx.notify("A new report is being generated.");
-                        router::push(&format!("/tasks/{}", created.id));
-                    }
-                    Err(e) => ctx.notify_error(&e),
-                }
-                busy.set(None);
+            let ctx = ctx.clone();
+            again_action.run_for(report.id, async move {
+                let created = tasks::create(&ctx.api, &task, 3).await?;
+                ctx.notify("A new report is being generated.");
+                router::push(&format!("/tasks/{}", created.id));
+                Ok(())
             });
         })
     };
@@ -281,7 +275,7 @@ pub fn reports_page() -> Html {
                                     <button type="button" class="button secondary" disabled=true
                                         aria-label={format!("Download {}", r.title)}>{ "Download" }</button>
                                 }
-                                <button type="button" class="button secondary" disabled={*busy == Some(r.id)}
+                                <button type="button" class="button secondary" disabled={again_action.busy_for(r.id)}
                                     onclick={again(r)} aria-label={format!("Generate {} again", r.title)}>{ "Generate again" }</button>
                             </td>
                         </tr>

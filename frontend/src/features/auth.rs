@@ -8,7 +8,7 @@ use yew::prelude::*;
 use crate::ui::feedback::error_view;
 use crate::ui::feedback::loading_view;
 use crate::ui::field::TextField;
-use crate::ui::hooks::use_effect_on;
+use crate::ui::hooks::{use_action, use_effect_on, Errors};
 use crate::ui::route::Route;
 use crate::ui::route_link;
 use crate::ui::router::{self, use_location};
@@ -60,32 +60,23 @@ pub fn password_strength(password: &str) -> (u8, &'static str) {
 pub fn code_step() -> Html {
     let session = use_session();
     let code = use_state(String::new);
-    let error = use_state(Option::<AppError>::default);
-    let busy = use_state(bool::default);
+    let action = use_action(Errors::Kept);
     let onsubmit = {
-        let (code, error, busy, session) =
-            (code.clone(), error.clone(), busy.clone(), session.clone());
+        let (code, action, session) = (code.clone(), action.clone(), session.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            if *busy {
+            if action.busy() {
                 return;
             }
             let digits: String = code.chars().filter(char::is_ascii_digit).collect();
             if digits.len() != 6 {
-                error.set(Some(AppError::Invalid(
+                action.fail(AppError::Invalid(
                     "Enter the 6-digit code from your authenticator app.".into(),
-                )));
+                ));
                 return;
             }
-            busy.set(true);
-            error.set(None);
-            let (error, busy, session) = (error.clone(), busy.clone(), session.clone());
-            spawn_local(async move {
-                if let Err(e) = session.verify_code(&digits).await {
-                    error.set(Some(e));
-                }
-                busy.set(false);
-            });
+            let session = session.clone();
+            action.run(async move { session.verify_code(&digits).await });
         })
     };
     let other_account = {
@@ -111,9 +102,9 @@ pub fn code_step() -> Html {
             <form {onsubmit} novalidate=true>
                 <TextField id="code" label="Authentication code" value={(*code).clone()}
                     {oninput} autocomplete="one-time-code" placeholder="123456" required=true />
-                if let Some(e) = &*error { { error_view(e.clone(), None) } }
-                <button type="submit" class="button" disabled={*busy}>
-                    { if *busy { "Checking…" } else { "Verify and continue" } }
+                if let Some(e) = action.error() { { error_view(e.clone(), None) } }
+                <button type="submit" class="button" disabled={action.busy()}>
+                    { if action.busy() { "Checking…" } else { "Verify and continue" } }
                 </button>
                 <button type="button" class="link" onclick={other_account}>
                     { "Use another account" }
@@ -132,8 +123,7 @@ pub fn login() -> Html {
     let next = safe_next(crate::api::query::param(&location.query, "next").as_deref());
     let email = use_state(String::new);
     let password = use_state(String::new);
-    let error = use_state(Option::<AppError>::default);
-    let busy = use_state(bool::default);
+    let action = use_action(Errors::Kept);
 
     // Signed in (now, after the code, or already): go where the visitor wanted to go.
     {
@@ -148,65 +138,54 @@ pub fn login() -> Html {
     // Back from a social provider that refused: `#error_description=…` (a session in the
     // fragment is taken by the app before any page shows).
     {
-        let error = error.clone();
+        let action = action.clone();
         use_effect_on((), move |_| {
             let hash = gloo::utils::window().location().hash().unwrap_or_default();
             if let Some(message) = parse_fragment(&hash).and_then(|tokens| tokens.error) {
-                error.set(Some(AppError::Auth(message)));
+                action.fail(AppError::Auth(message));
             }
         });
     }
 
     let onsubmit = {
-        let (email, password, error, busy, session) = (
+        let (email, password, action, session) = (
             email.clone(),
             password.clone(),
-            error.clone(),
-            busy.clone(),
+            action.clone(),
             session.clone(),
         );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            if *busy {
+            if action.busy() {
                 return;
             }
             if let Some(text) = message(Email::parse(&email)) {
-                error.set(Some(AppError::Invalid(text)));
+                action.fail(AppError::Invalid(text));
                 return;
             }
             if password.is_empty() {
-                error.set(Some(AppError::Invalid("Enter your password.".into())));
+                action.fail(AppError::Invalid("Enter your password.".into()));
                 return;
             }
-            busy.set(true);
-            error.set(None);
-            let (email, password, error, busy, session) = (
-                (*email).clone(),
-                (*password).clone(),
-                error.clone(),
-                busy.clone(),
-                session.clone(),
-            );
-            spawn_local(async move {
-                if let Err(e) = session.sign_in(&email, &password).await {
-                    error.set(Some(e));
-                }
-                busy.set(false);
-            });
+            let (email, password, session) =
+                ((*email).clone(), (*password).clone(), session.clone());
+            action.run(async move { session.sign_in(&email, &password).await });
         })
     };
+    // Not a run of `action`: the sign-in button does not turn busy while the provider's
+    // address is asked for, but a failure shows under the form.
     let social = |provider: &'static str, label: &'static str| {
-        let (api, error) = (ctx.api.clone(), error.clone());
+        let (api, action) = (ctx.api.clone(), action.clone());
         let onclick = Callback::from(move |_| {
-            let (api, error) = (api.clone(), error.clone());
-            error.set(None);
+            let (api, action) = (api.clone(), action.clone());
+            action.clear();
             spawn_local(async move {
                 let back = format!("{}/auth/login", origin());
                 match auth::social_sign_in_url(&api, provider, &back).await {
                     Ok(url) => {
                         let _ = gloo::utils::window().location().assign(&url);
                     }
-                    Err(e) => error.set(Some(e)),
+                    Err(e) => action.fail(e),
                 }
             });
         });
@@ -231,9 +210,9 @@ pub fn login() -> Html {
                         oninput={set(&email)} autocomplete="email" required=true />
                     <TextField id="password" label="Password" kind="password" value={(*password).clone()}
                         oninput={set(&password)} autocomplete="current-password" required=true />
-                    if let Some(e) = &*error { { error_view(e.clone(), None) } }
-                    <button type="submit" class="button wide" disabled={*busy}>
-                        { if *busy { "Signing in…" } else { "Sign in" } }
+                    if let Some(e) = action.error() { { error_view(e.clone(), None) } }
+                    <button type="submit" class="button wide" disabled={action.busy()}>
+                        { if action.busy() { "Signing in…" } else { "Sign in" } }
                     </button>
                 </form>
                 <div class="divider"><span>{ "or" }</span></div>
@@ -260,17 +239,15 @@ pub fn register() -> Html {
     let email = use_state(String::new);
     let password = use_state(String::new);
     let errors = use_state(|| (None::<String>, None::<String>, None::<String>));
-    let error = use_state(Option::<AppError>::default);
-    let busy = use_state(bool::default);
+    let action = use_action(Errors::Kept);
     let sent = use_state(bool::default);
     let onsubmit = {
-        let (name, email, password, errors, error, busy, sent, api, session) = (
+        let (name, email, password, errors, action, sent, api, session) = (
             name.clone(),
             email.clone(),
             password.clone(),
             errors.clone(),
-            error.clone(),
-            busy.clone(),
+            action.clone(),
             sent.clone(),
             ctx.api.clone(),
             session.clone(),
@@ -284,29 +261,20 @@ pub fn register() -> Html {
             );
             let invalid = found.0.is_some() || found.1.is_some() || found.2.is_some();
             errors.set(found);
-            if invalid || *busy {
+            if invalid || action.busy() {
                 return;
             }
-            busy.set(true);
-            error.set(None);
             let (name, email, password) = ((*name).clone(), (*email).clone(), (*password).clone());
-            let (error, busy, sent, api, session) = (
-                error.clone(),
-                busy.clone(),
-                sent.clone(),
-                api.clone(),
-                session.clone(),
-            );
-            spawn_local(async move {
-                match auth::sign_up(&api, &email, &password, &name).await {
-                    Ok(SignUp::SignedIn(new_session)) => {
+            let (sent, api, session) = (sent.clone(), api.clone(), session.clone());
+            action.run(async move {
+                match auth::sign_up(&api, &email, &password, &name).await? {
+                    SignUp::SignedIn(new_session) => {
                         session.adopt(new_session);
                         router::push_route(&Route::Dashboard);
                     }
-                    Ok(SignUp::ConfirmEmail) => sent.set(true),
-                    Err(e) => error.set(Some(e)),
+                    SignUp::ConfirmEmail => sent.set(true),
                 }
-                busy.set(false);
+                Ok(())
             });
         })
     };
@@ -339,9 +307,9 @@ pub fn register() -> Html {
                         aria-label="Password strength"></meter>
                     <span>{ word }</span>
                 </div>
-                if let Some(e) = &*error { { error_view(e.clone(), None) } }
-                <button type="submit" class="button wide" disabled={*busy}>
-                    { if *busy { "Creating your account…" } else { "Create account" } }
+                if let Some(e) = action.error() { { error_view(e.clone(), None) } }
+                <button type="submit" class="button wide" disabled={action.busy()}>
+                    { if action.busy() { "Creating your account…" } else { "Create account" } }
                 </button>
             </form>
             <p class="auth-links">{ "Already have an account? " }{ route_link(Route::Login, "", "Sign in") }</p>
@@ -354,39 +322,23 @@ pub fn register() -> Html {
 pub fn forgot_password() -> Html {
     let ctx = use_app();
     let email = use_state(String::new);
-    let error = use_state(Option::<AppError>::default);
-    let busy = use_state(bool::default);
+    let action = use_action(Errors::Kept);
     let sent = use_state(bool::default);
     let onsubmit = {
-        let (email, error, busy, sent, api) = (
-            email.clone(),
-            error.clone(),
-            busy.clone(),
-            sent.clone(),
-            ctx.api.clone(),
-        );
+        let (email, action, sent, api) =
+            (email.clone(), action.clone(), sent.clone(), ctx.api.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             if let Some(text) = message(Email::parse(&email)) {
-                error.set(Some(AppError::Invalid(text)));
+                action.fail(AppError::Invalid(text));
                 return;
             }
-            busy.set(true);
-            error.set(None);
-            let (email, error, busy, sent, api) = (
-                (*email).clone(),
-                error.clone(),
-                busy.clone(),
-                sent.clone(),
-                api.clone(),
-            );
-            spawn_local(async move {
+            let (email, sent, api) = ((*email).clone(), sent.clone(), api.clone());
+            action.run(async move {
                 let back = format!("{}/auth/reset-password", origin());
-                match auth::recover(&api, &email, &back).await {
-                    Ok(()) => sent.set(true),
-                    Err(e) => error.set(Some(e)),
-                }
-                busy.set(false);
+                auth::recover(&api, &email, &back).await?;
+                sent.set(true);
+                Ok(())
             });
         })
     };
@@ -407,9 +359,9 @@ pub fn forgot_password() -> Html {
                 <form {onsubmit} novalidate=true>
                     <TextField id="email" label="Email" kind="email" value={(*email).clone()} {oninput}
                         autocomplete="email" required=true />
-                    if let Some(e) = &*error { { error_view(e.clone(), None) } }
-                    <button type="submit" class="button wide" disabled={*busy}>
-                        { if *busy { "Sending…" } else { "Send the link" } }
+                    if let Some(e) = action.error() { { error_view(e.clone(), None) } }
+                    <button type="submit" class="button wide" disabled={action.busy()}>
+                        { if action.busy() { "Sending…" } else { "Send the link" } }
                     </button>
                 </form>
             }
@@ -433,15 +385,12 @@ pub fn reset_password() -> Html {
     });
     let password = use_state(String::new);
     let field_error = use_state(Option::<String>::default);
-    let error = use_state(Option::<AppError>::default);
-    let busy = use_state(bool::default);
+    let action = use_action(Errors::Kept);
     let onsubmit = {
-        let (password, field_error, error, busy, api, ctx2) = (
+        let (password, field_error, action, ctx) = (
             password.clone(),
             field_error.clone(),
-            error.clone(),
-            busy.clone(),
-            ctx.api.clone(),
+            action.clone(),
             ctx.clone(),
         );
         Callback::from(move |e: SubmitEvent| {
@@ -452,24 +401,12 @@ pub fn reset_password() -> Html {
             if invalid {
                 return;
             }
-            busy.set(true);
-            error.set(None);
-            let (password, error, busy, api, ctx2) = (
-                (*password).clone(),
-                error.clone(),
-                busy.clone(),
-                api.clone(),
-                ctx2.clone(),
-            );
-            spawn_local(async move {
-                match auth::update_password(&api, &password).await {
-                    Ok(_) => {
-                        ctx2.notify("Your password has been changed.");
-                        router::push_route(&Route::Dashboard);
-                    }
-                    Err(e) => error.set(Some(e)),
-                }
-                busy.set(false);
+            let (password, ctx) = ((*password).clone(), ctx.clone());
+            action.run(async move {
+                auth::update_password(&ctx.api, &password).await?;
+                ctx.notify("Your password has been changed.");
+                router::push_route(&Route::Dashboard);
+                Ok(())
             });
         })
     };
@@ -495,9 +432,9 @@ pub fn reset_password() -> Html {
                     <TextField id="password" label="New password" kind="password" value={(*password).clone()}
                         {oninput} autocomplete="new-password" error={(*field_error).clone()} required=true
                         hint="At least 8 characters, with a letter and a digit." />
-                    if let Some(e) = &*error { { error_view(e.clone(), None) } }
-                    <button type="submit" class="button wide" disabled={*busy}>
-                        { if *busy { "Saving…" } else { "Save the new password" } }
+                    if let Some(e) = action.error() { { error_view(e.clone(), None) } }
+                    <button type="submit" class="button wide" disabled={action.busy()}>
+                        { if action.busy() { "Saving…" } else { "Save the new password" } }
                     </button>
                 </form>
             }

@@ -23,7 +23,7 @@ use crate::api::session::AuthUser;
 use crate::api::{profiles, storage};
 use crate::state::{use_app, use_session};
 use crate::state::{Action, Theme};
-use crate::ui::hooks::use_load;
+use crate::ui::hooks::{use_action, use_load, Errors};
 
 /// The settings index (a plain function: no hooks, so no component needed).
 pub fn settings_index() -> Html {
@@ -119,20 +119,18 @@ fn profile_form(props: &ProfileFormProps) -> Html {
             .unwrap_or_else(browser_time_zone)
     });
     let name_error = use_state(Option::<String>::default);
-    let error = use_state(Option::<AppError>::default);
-    let busy = use_state(bool::default);
-    let uploading = use_state(bool::default);
+    let saving = use_action(Errors::Kept);
+    let uploading = use_action(Errors::Notified);
 
     let save = {
-        let (ctx, profile, name, theme, zone, name_error, error, busy) = (
+        let (ctx, profile, name, theme, zone, name_error, saving) = (
             ctx.clone(),
             profile.clone(),
             name.clone(),
             theme.clone(),
             zone.clone(),
             name_error.clone(),
-            error.clone(),
-            busy.clone(),
+            saving.clone(),
         );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
@@ -147,18 +145,12 @@ fn profile_form(props: &ProfileFormProps) -> Html {
                 map.insert("timezone".into(), json!(*zone));
             }
             let patch = json!({ "name": display_name.as_str(), "preferences": preferences });
-            busy.set(true);
-            error.set(None);
-            let (ctx, id, error, busy) = (ctx.clone(), profile.id, error.clone(), busy.clone());
-            spawn_local(async move {
-                match profiles::update(&ctx.api, id, &patch).await {
-                    Ok(updated) => {
-                        ctx.state.dispatch(Action::ProfileLoaded(updated));
-                        ctx.notify("Your profile has been saved.");
-                    }
-                    Err(e) => error.set(Some(e)),
-                }
-                busy.set(false);
+            let (ctx, id) = (ctx.clone(), profile.id);
+            saving.run(async move {
+                let updated = profiles::update(&ctx.api, id, &patch).await?;
+                ctx.state.dispatch(Action::ProfileLoaded(updated));
+                ctx.notify("Your profile has been saved.");
+                Ok(())
             });
         })
     };
@@ -174,38 +166,29 @@ fn profile_form(props: &ProfileFormProps) -> Html {
                 return;
             };
             let Some(path) = avatar_path(&id, &file.type_()) else {
-                ctx.notify_error(&AppError::Invalid(
+                uploading.fail(AppError::Invalid(
                     "Choose a PNG, JPEG, GIF or WebP picture.".into(),
                 ));
                 return;
             };
             if file.size() > 2.0 * 1024.0 * 1024.0 {
-                ctx.notify_error(&AppError::Invalid(
+                uploading.fail(AppError::Invalid(
                     "The picture must be at most 2 MB.".into(),
                 ));
                 return;
             }
-            uploading.set(true);
-            let (ctx, uploading) = (ctx.clone(), uploading.clone());
-            spawn_local(async move {
-                let result = async {
-                    storage::upload(&ctx.api, "avatars", &path, &file, true).await?;
-                    let url = format!(
-                        "{}?v={}",
-                        storage::public_url(&ctx.api, "avatars", &path),
-                        js_sys::Date::now() as u64
-                    );
-                    profiles::update(&ctx.api, id, &json!({ "avatar_url": url })).await
-                }
-                .await;
-                match result {
-                    Ok(updated) => {
-                        ctx.state.dispatch(Action::ProfileLoaded(updated));
-                        ctx.notify("Your picture has been updated.");
-                    }
-                    Err(e) => ctx.notify_error(&e),
-                }
-                uploading.set(false);
+            let ctx = ctx.clone();
+            uploading.run(async move {
+                storage::upload(&ctx.api, "avatars", &path, &file, true).await?;
+                let url = format!(
+                    "{}?v={}",
+                    storage::public_url(&ctx.api, "avatars", &path),
+                    js_sys::Date::now() as u64
+                );
+                let updated = profiles::update(&ctx.api, id, &json!({ "avatar_url": url })).await?;
+                ctx.state.dispatch(Action::ProfileLoaded(updated));
+                ctx.notify("Your picture has been updated.");
+                Ok(())
             });
         })
     };
@@ -229,8 +212,8 @@ fn profile_form(props: &ProfileFormProps) -> Html {
                     <div class="field">
                         <label for="avatar">{ "Upload a new picture" }</label>
                         <input id="avatar" type="file" accept="image/png,image/jpeg,image/gif,image/webp"
-                            onchange={on_avatar} disabled={*uploading} />
-                        <p class="field-hint">{ if *uploading { "Uploading…" } else { "PNG, JPEG, GIF or WebP, up to 2 MB." } }</p>
+                            onchange={on_avatar} disabled={uploading.busy()} />
+                        <p class="field-hint">{ if uploading.busy() { "Uploading…" } else { "PNG, JPEG, GIF or WebP, up to 2 MB." } }</p>
                     </div>
                 </div>
             </div>
@@ -251,8 +234,8 @@ fn profile_form(props: &ProfileFormProps) -> Html {
                         { for zones.iter().map(|z| html! { <option value={z.clone()} selected={*z == *zone}>{ z.clone() }</option> }) }
                     </select>
                 </div>
-                if let Some(e) = &*error { { error_view(e.clone(), None) } }
-                { crate::ui::submit("button", if *busy { "Saving…" } else { "Save" }, *busy) }
+                if let Some(e) = saving.error() { { error_view(e.clone(), None) } }
+                { crate::ui::submit("button", if saving.busy() { "Saving…" } else { "Save" }, saving.busy()) }
             </form>
         </section>
     }
@@ -266,7 +249,7 @@ pub fn security_settings() -> Html {
     let password = use_state(String::new);
     let confirm = use_state(String::new);
     let password_error = use_state(Option::<String>::default);
-    let busy = use_state(bool::default);
+    let changing = use_action(Errors::Notified);
     let user = use_load((), |api, ()| async move { auth::user(&api).await });
     let sessions = use_load((), |api, ()| async move { auth::my_sessions(&api).await });
     let enrollment = use_state(|| None::<Enrollment>);
@@ -274,12 +257,12 @@ pub fn security_settings() -> Html {
     let mfa_error = use_state(Option::<AppError>::default);
 
     let change_password = {
-        let (ctx, password, confirm, password_error, busy) = (
+        let (ctx, password, confirm, password_error, changing) = (
             ctx.clone(),
             password.clone(),
             confirm.clone(),
             password_error.clone(),
-            busy.clone(),
+            changing.clone(),
         );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
@@ -292,24 +275,18 @@ pub fn security_settings() -> Html {
                 return;
             }
             password_error.set(None);
-            busy.set(true);
-            let (ctx, new_password, password, confirm, busy) = (
+            let (ctx, new_password, password, confirm) = (
                 ctx.clone(),
                 (*password).clone(),
                 password.clone(),
                 confirm.clone(),
-                busy.clone(),
             );
-            spawn_local(async move {
-                match auth::update_password(&ctx.api, &new_password).await {
-                    Ok(_) => {
-                        password.set(String::new());
-                        confirm.set(String::new());
-                        ctx.notify("Your password has been changed.");
-                    }
-                    Err(e) => ctx.notify_error(&e),
-                }
-                busy.set(false);
+            changing.run(async move {
+                auth::update_password(&ctx.api, &new_password).await?;
+                password.set(String::new());
+                confirm.set(String::new());
+                ctx.notify("Your password has been changed.");
+                Ok(())
             });
         })
     };
@@ -527,7 +504,7 @@ pub fn security_settings() -> Html {
                     error={(*password_error).clone()} hint="At least 8 characters, with a letter and a digit." />
                 <TextField id="confirm-password" label="New password again" kind="password" value={(*confirm).clone()}
                     autocomplete="new-password" oninput={{ let c = confirm.clone(); Callback::from(move |v| c.set(v)) }} />
-                { crate::ui::submit("button", if *busy { "Saving…" } else { "Change password" }, *busy) }
+                { crate::ui::submit("button", if changing.busy() { "Saving…" } else { "Change password" }, changing.busy()) }
             </form>
             <div class="card">
                 <h2>{ "Two-step sign-in" }</h2>

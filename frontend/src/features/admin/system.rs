@@ -2,7 +2,6 @@ use std::rc::Rc;
 
 use domain::{Task, TaskPriority, WorkerHeartbeat};
 use gloo::timers::callback::Interval;
-use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use super::AdminNav;
@@ -19,7 +18,7 @@ use crate::api::admin::{self, worker_offline, Overview, SystemSetting};
 use crate::api::tasks;
 use crate::state::{use_app, use_session};
 use crate::ui::format;
-use crate::ui::hooks::use_load;
+use crate::ui::hooks::{use_action, use_load, Errors};
 
 /// `/admin/system`: workers, queue by priority, recent failures, system settings.
 /// Refreshes the workers and the queue every 10 seconds.
@@ -146,14 +145,14 @@ fn setting_row(props: &SettingRowProps) -> Html {
     let me = use_session().user_id();
     let text = use_state(|| props.setting.value.to_string());
     let error = use_state(Option::<String>::default);
-    let busy = use_state(bool::default);
+    let saving = use_action(Errors::Notified);
     let id = format!("setting-{}", props.setting.key);
     let save = {
-        let (ctx, text, error, busy, key, on_saved) = (
+        let (ctx, text, error, saving, key, on_saved) = (
             ctx.clone(),
             text.clone(),
             error.clone(),
-            busy.clone(),
+            saving.clone(),
             props.setting.key.clone(),
             props.on_saved.clone(),
         );
@@ -169,18 +168,12 @@ fn setting_row(props: &SettingRowProps) -> Html {
                 }
             };
             error.set(None);
-            busy.set(true);
-            let (ctx, busy, key, on_saved) =
-                (ctx.clone(), busy.clone(), key.clone(), on_saved.clone());
-            spawn_local(async move {
-                match admin::update_setting(&ctx.api, &key, &value, me).await {
-                    Ok(()) => {
-                        ctx.notify(format!("Saved {key}."));
-                        on_saved.emit(());
-                    }
-                    Err(e) => ctx.notify_error(&e),
-                }
-                busy.set(false);
+            let (ctx, key, on_saved) = (ctx.clone(), key.clone(), on_saved.clone());
+            saving.run(async move {
+                admin::update_setting(&ctx.api, &key, &value, me).await?;
+                ctx.notify(format!("Saved {key}."));
+                on_saved.emit(());
+                Ok(())
             });
         })
     };
@@ -194,7 +187,7 @@ fn setting_row(props: &SettingRowProps) -> Html {
                 <form class="inline" onsubmit={save}>
                     <input id={id} value={(*text).clone()} aria-invalid={error.is_some().then_some("true")}
                         oninput={{ let t = text.clone(); Callback::from(move |e: InputEvent| t.set(crate::ui::field::event_value(&e))) }} />
-                    { crate::ui::submit("button secondary", "Save", *busy) }
+                    { crate::ui::submit("button secondary", "Save", saving.busy()) }
                 </form>
                 if let Some(e) = &*error { <p class="field-error">{ e.clone() }</p> }
             </td>

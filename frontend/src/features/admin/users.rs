@@ -1,8 +1,6 @@
 use std::rc::Rc;
 
 use domain::{AuditLog, UserRole};
-use uuid::Uuid;
-use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use super::AdminNav;
@@ -14,7 +12,7 @@ use crate::ui::feedback::empty_view;
 use crate::ui::feedback::error_view;
 use crate::ui::feedback::loading_view;
 use crate::ui::field::event_value;
-use crate::ui::hooks::{use_load, Remote};
+use crate::ui::hooks::{use_action, use_load, Errors, Remote};
 use crate::ui::pager::pager_view;
 use crate::ui::remote_view;
 
@@ -28,7 +26,7 @@ pub fn admin_users() -> Html {
     let search = use_state(String::new);
     let query = use_state(|| (String::new(), 0u64));
     let audit_of = use_state(|| None::<AdminUser>);
-    let busy = use_state(Option::<Uuid>::default);
+    let saving = use_action(Errors::Notified);
     let loader = use_load((*query).clone(), |api, (search, page)| async move {
         admin::list_users(&api, &search, PAGE_SIZE, page * PAGE_SIZE).await
     });
@@ -44,27 +42,26 @@ pub fn admin_users() -> Html {
         Callback::from(move |page| query.set((query.0.clone(), page)))
     };
     let set_role = |user: &AdminUser| {
-        let (ctx, busy, reload, id) = (ctx.clone(), busy.clone(), loader.reload.clone(), user.id);
+        let (ctx, saving, reload, id) =
+            (ctx.clone(), saving.clone(), loader.reload.clone(), user.id);
         Callback::from(move |e: Event| {
             let Ok(role) = event_value(&e).parse::<UserRole>() else {
                 return;
             };
-            busy.set(Some(id));
-            let (ctx, busy, reload) = (ctx.clone(), busy.clone(), reload.clone());
-            spawn_local(async move {
-                match admin::set_role(&ctx.api, id, role).await {
-                    Ok(()) => ctx.notify(format!("Role changed to {}.", role.label())),
-                    Err(e) => ctx.notify_error(&e),
-                }
-                busy.set(None);
+            let (ctx, reload) = (ctx.clone(), reload.clone());
+            saving.run_for(id, async move {
+                let result = admin::set_role(&ctx.api, id, role).await;
                 reload.emit(());
+                result?;
+                ctx.notify(format!("Role changed to {}.", role.label()));
+                Ok(())
             });
         })
     };
     let set_active = |user: &AdminUser| {
-        let (ctx, busy, reload, id, active, email) = (
+        let (ctx, saving, reload, id, active, email) = (
             ctx.clone(),
-            busy.clone(),
+            saving.clone(),
             loader.reload.clone(),
             user.id,
             !user.is_active,
@@ -78,19 +75,17 @@ pub fn admin_users() -> Html {
             {
                 return;
             }
-            busy.set(Some(id));
-            let (ctx, busy, reload) = (ctx.clone(), busy.clone(), reload.clone());
-            spawn_local(async move {
-                match admin::set_active(&ctx.api, id, active).await {
-                    Ok(()) => ctx.notify(if active {
-                        "The account is active again."
-                    } else {
-                        "The account was deactivated."
-                    }),
-                    Err(e) => ctx.notify_error(&e),
-                }
-                busy.set(None);
+            let (ctx, reload) = (ctx.clone(), reload.clone());
+            saving.run_for(id, async move {
+                let result = admin::set_active(&ctx.api, id, active).await;
                 reload.emit(());
+                result?;
+                ctx.notify(if active {
+                    "The account is active again."
+                } else {
+                    "The account was deactivated."
+                });
+                Ok(())
             });
         })
     };
@@ -118,7 +113,7 @@ pub fn admin_users() -> Html {
                                 <td><strong>{ u.name.clone().unwrap_or_default() }</strong><br /><span class="muted">{ u.email.clone() }</span></td>
                                 <td>
                                     <label class="visually-hidden" for={role_id.clone()}>{ format!("Role of {}", u.email) }</label>
-                                    <select id={role_id} onchange={set_role(u)} disabled={myself || *busy == Some(u.id)}>
+                                    <select id={role_id} onchange={set_role(u)} disabled={myself || saving.busy_for(u.id)}>
                                         { for UserRole::ALL.iter().map(|r| html! { <option value={r.as_str()} selected={*r == u.role}>{ r.label() }</option> }) }
                                     </select>
                                 </td>
@@ -128,7 +123,7 @@ pub fn admin_users() -> Html {
                                 <td class="actions">
                                     if !myself {
                                         <button type="button" class={classes!("button", if u.is_active { "danger" } else { "secondary" })}
-                                            disabled={*busy == Some(u.id)} onclick={set_active(u)}>
+                                            disabled={saving.busy_for(u.id)} onclick={set_active(u)}>
                                             { if u.is_active { "Deactivate" } else { "Reactivate" } }
                                         </button>
                                     }

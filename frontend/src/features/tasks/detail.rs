@@ -5,7 +5,6 @@ use domain::{ExecutionLog, LogLevel, Task, TaskExecution, TaskStatus};
 use gloo::timers::callback::Timeout;
 use serde_json::Value;
 use uuid::Uuid;
-use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::ui::badge::priority_badge_view;
@@ -32,7 +31,8 @@ use crate::api::{executions, tasks};
 use crate::state::use_app;
 use crate::ui::format;
 use crate::ui::hooks::{
-    paused_note_view, use_catch_up, use_coalesced, use_load, use_realtime, Remote,
+    paused_note_view, use_action, use_catch_up, use_coalesced, use_load, use_realtime, Errors,
+    Remote,
 };
 
 /// The delay before the `n`-th poll of an unfinished task: 1 s, 2 s, … up to 5 s. A pending
@@ -124,7 +124,7 @@ fn task_view(props: &TaskViewProps) -> Html {
     let logs = use_load((id, *level), |api, (id, level)| async move {
         executions::logs(&api, id, level, 500).await
     });
-    let busy = use_state(bool::default);
+    let running = use_action(Errors::Notified);
     let polls = use_state(u32::default);
 
     // Changes as they are committed: the task's row and new log lines are shown as they
@@ -223,36 +223,31 @@ fn task_view(props: &TaskViewProps) -> Html {
     }
 
     let run = |action: &'static str| {
-        let (ctx, busy, reload, reload_attempts) = (
+        let (ctx, running, reload, reload_attempts) = (
             ctx.clone(),
-            busy.clone(),
+            running.clone(),
             task.reload.clone(),
             attempts.reload.clone(),
         );
         Callback::from(move |_| {
-            if *busy {
+            if running.busy() {
                 return;
             }
-            busy.set(true);
-            let (ctx, busy, reload, reload_attempts) = (
-                ctx.clone(),
-                busy.clone(),
-                reload.clone(),
-                reload_attempts.clone(),
-            );
-            spawn_local(async move {
+            let (ctx, reload, reload_attempts) =
+                (ctx.clone(), reload.clone(), reload_attempts.clone());
+            running.run(async move {
                 let result = match action {
                     "cancel" => tasks::cancel(&ctx.api, id).await,
                     _ => tasks::retry(&ctx.api, id).await,
                 };
+                reload.emit(());
+                reload_attempts.emit(());
                 match result {
                     Ok(_) if action == "cancel" => ctx.notify("The task was cancelled."),
                     Ok(_) => ctx.notify("The task is queued again."),
-                    Err(e) => ctx.notify_error(&e),
+                    Err(e) => return Err(e),
                 }
-                busy.set(false);
-                reload.emit(());
-                reload_attempts.emit(());
+                Ok(())
             });
         })
     };
@@ -335,10 +330,10 @@ fn task_view(props: &TaskViewProps) -> Html {
                 </div>
                 <div class="actions">
                     if matches!(t.status, TaskStatus::Pending | TaskStatus::Running) {
-                        { crate::ui::button("button danger", "Cancel", *busy, run("cancel")) }
+                        { crate::ui::button("button danger", "Cancel", running.busy(), run("cancel")) }
                     }
                     if matches!(t.status, TaskStatus::Failed | TaskStatus::Cancelled) {
-                        { crate::ui::button("button", "Retry", *busy, run("retry")) }
+                        { crate::ui::button("button", "Retry", running.busy(), run("retry")) }
                     }
                     if let Some((bucket, path)) = file {
                         <DownloadLink bucket={bucket} name={path.rsplit('/').next().unwrap_or("report").to_owned()}

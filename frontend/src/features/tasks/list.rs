@@ -2,7 +2,6 @@ use std::rc::Rc;
 
 use domain::{Task, TaskPriority, TaskStatus, TaskType};
 use uuid::Uuid;
-use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::api::tasks::{self, TaskFilter, TaskSort};
@@ -18,7 +17,7 @@ use crate::ui::feedback::loading_view;
 use crate::ui::field::event_value;
 use crate::ui::format;
 use crate::ui::hooks::use_effect_on;
-use crate::ui::hooks::{use_load, Remote};
+use crate::ui::hooks::{use_action, use_load, Errors, Remote};
 use crate::ui::pager::pager_view;
 use crate::ui::route::Route;
 use crate::ui::route_link;
@@ -145,7 +144,7 @@ pub fn task_list() -> Html {
     });
     let is_admin = ctx.state.is_admin();
     let selected = use_state(Vec::<Uuid>::new);
-    let busy = use_state(bool::default);
+    let cancelling = use_action(Errors::Notified);
     let loader = use_load((*filter).clone(), |api, filter| async move {
         tasks::list(&api, &filter).await
     });
@@ -200,40 +199,38 @@ pub fn task_list() -> Html {
         })
     };
     let cancel_selected = {
-        let (selected, busy, reload, ctx) = (
+        let (selected, cancelling, reload, ctx) = (
             selected.clone(),
-            busy.clone(),
+            cancelling.clone(),
             loader.reload.clone(),
             ctx.clone(),
         );
         Callback::from(move |_| {
             let ids: Vec<Uuid> = selected.iter().copied().collect();
-            if ids.is_empty() || *busy {
+            if ids.is_empty() || cancelling.busy() {
                 return;
             }
-            busy.set(true);
-            let (selected, busy, reload, ctx) =
-                (selected.clone(), busy.clone(), reload.clone(), ctx.clone());
-            spawn_local(async move {
+            let (selected, reload, ctx) = (selected.clone(), reload.clone(), ctx.clone());
+            cancelling.run(async move {
                 let mut failures = Vec::new();
                 for id in &ids {
                     if let Err(error) = tasks::cancel(&ctx.api, *id).await {
                         failures.push(error);
                     }
                 }
-                match failures.first() {
-                    None => ctx.notify(format!("Cancelled {} task(s).", ids.len())),
-                    Some(first) => {
-                        ctx.notify_error(&crate::api::error::AppError::Invalid(format!(
-                            "{} of {} task(s) could not be cancelled: {first}",
-                            failures.len(),
-                            ids.len()
-                        )))
-                    }
-                }
                 selected.set(Vec::new());
-                busy.set(false);
                 reload.emit(());
+                match failures.first() {
+                    None => {
+                        ctx.notify(format!("Cancelled {} task(s).", ids.len()));
+                        Ok(())
+                    }
+                    Some(first) => Err(crate::api::error::AppError::Invalid(format!(
+                        "{} of {} task(s) could not be cancelled: {first}",
+                        failures.len(),
+                        ids.len()
+                    ))),
+                }
             });
         })
     };
@@ -296,8 +293,8 @@ pub fn task_list() -> Html {
             </form>
             <div class="bulk" aria-live="polite">
                 <span>{ format!("{} selected", selected.len()) }</span>
-                <button type="button" class="button danger" disabled={selected.is_empty() || *busy} onclick={cancel_selected}>
-                    { if *busy { "Cancelling…" } else { "Cancel selected" } }
+                <button type="button" class="button danger" disabled={selected.is_empty() || cancelling.busy()} onclick={cancel_selected}>
+                    { if cancelling.busy() { "Cancelling…" } else { "Cancel selected" } }
                 </button>
             </div>
             { body }

@@ -19,7 +19,7 @@ use crate::ui::feedback::error_view;
 use crate::ui::feedback::loading_view;
 use crate::ui::field::event_checked;
 use crate::ui::field::{SelectField, TextField};
-use crate::ui::hooks::use_effect_on;
+use crate::ui::hooks::{use_action, use_effect_on, Errors};
 use crate::ui::term;
 
 use crate::api::error::{capitalize, AppError};
@@ -433,8 +433,7 @@ pub fn new_task_wizard() -> Html {
     let form = use_state(|| WizardForm::new(today));
     let step = use_state(|| Step::Type);
     let errors = use_state(FieldErrors::new);
-    let server_error = use_state(Option::<AppError>::default);
-    let busy = use_state(bool::default);
+    let creating = use_action(Errors::Kept);
     let user_id = session.user_id().unwrap_or_default();
     let is_admin = session.is_admin();
     let from =
@@ -443,12 +442,12 @@ pub fn new_task_wizard() -> Html {
 
     // Clone: prefill from an existing task.
     {
-        let (api, form, step, prefilling, server_error) = (
+        let (api, form, step, prefilling, creating) = (
             ctx.api.clone(),
             form.clone(),
             step.clone(),
             prefilling.clone(),
-            server_error.clone(),
+            creating.clone(),
         );
         use_effect_on(from, move |from| {
             if let Some(id) = *from {
@@ -458,7 +457,7 @@ pub fn new_task_wizard() -> Html {
                             form.set(WizardForm::from_task(&task, Utc::now().date_naive()));
                             step.set(Step::Details);
                         }
-                        Err(e) => server_error.set(Some(e)),
+                        Err(e) => creating.fail(e),
                     }
                     prefilling.set(false);
                 });
@@ -495,16 +494,10 @@ pub fn new_task_wizard() -> Html {
         })
     };
     let create = {
-        let (form, errors, server_error, busy, api, ctx) = (
-            form.clone(),
-            errors.clone(),
-            server_error.clone(),
-            busy.clone(),
-            ctx.api.clone(),
-            ctx.clone(),
-        );
+        let (form, errors, creating, ctx) =
+            (form.clone(), errors.clone(), creating.clone(), ctx.clone());
         Callback::from(move |_| {
-            if *busy {
+            if creating.busy() {
                 return;
             }
             let (task, attempts) = match build(&form, user_id, Utc::now()) {
@@ -514,21 +507,12 @@ pub fn new_task_wizard() -> Html {
                     return;
                 }
             };
-            busy.set(true);
-            server_error.set(None);
-            let (server_error, busy, api, ctx) =
-                (server_error.clone(), busy.clone(), api.clone(), ctx.clone());
-            spawn_local(async move {
-                match tasks::create(&api, &task, attempts).await {
-                    Ok(created) => {
-                        ctx.notify(format!("Task “{}” created.", created.title));
-                        router::push(&format!("/tasks/{}", created.id));
-                    }
-                    Err(e) => {
-                        server_error.set(Some(e));
-                        busy.set(false);
-                    }
-                }
+            let ctx = ctx.clone();
+            creating.run(async move {
+                let created = tasks::create(&ctx.api, &task, attempts).await?;
+                ctx.notify(format!("Task “{}” created.", created.title));
+                router::push(&format!("/tasks/{}", created.id));
+                Ok(())
             });
         })
     };
@@ -657,10 +641,10 @@ pub fn new_task_wizard() -> Html {
                             <ul>{ for errors.values().map(|m| html! { <li>{ m.clone() }</li> }) }</ul>
                         </div>
                     }
-                    if let Some(e) = &*server_error { { error_view(e.clone(), None) } }
+                    if let Some(e) = creating.error() { { error_view(e.clone(), None) } }
                     <div class="wizard-nav">
                         { crate::ui::button("button secondary", "← Back", false, go_back.clone()) }
-                        { crate::ui::submit("button", if *busy { "Creating…" } else { "Create task" }, *busy) }
+                        { crate::ui::submit("button", if creating.busy() { "Creating…" } else { "Create task" }, creating.busy()) }
                     </div>
                 </form>
             }
@@ -671,7 +655,7 @@ pub fn new_task_wizard() -> Html {
             <h1>{ if from.is_some() { "Copy a task" } else { "New task" } }</h1>
             { steps }
             if *step != Step::Review {
-                if let Some(e) = &*server_error { { error_view(e.clone(), None) } }
+                if let Some(e) = creating.error() { { error_view(e.clone(), None) } }
             }
             { content }
         </section>
@@ -812,13 +796,15 @@ struct CsvUploadProps {
 #[function_component(CsvUpload)]
 fn csv_upload(props: &CsvUploadProps) -> Html {
     let ctx = use_app();
+    // The upload's answer stays on show during the next upload: the action only says
+    // whether one is under way.
     let status = use_state(|| None::<Result<String, AppError>>);
-    let busy = use_state(bool::default);
+    let uploading = use_action(Errors::Kept);
     let onchange = {
-        let (ctx, status, busy, form, user_id) = (
+        let (ctx, status, uploading, form, user_id) = (
             ctx.clone(),
             status.clone(),
-            busy.clone(),
+            uploading.clone(),
             props.form.clone(),
             props.user_id,
         );
@@ -847,10 +833,8 @@ fn csv_upload(props: &CsvUploadProps) -> Html {
                 status.set(Some(Err(AppError::Invalid(message))));
                 return;
             }
-            busy.set(true);
-            let (ctx, status, busy, form) =
-                (ctx.clone(), status.clone(), busy.clone(), form.clone());
-            spawn_local(async move {
+            let (ctx, status, form) = (ctx.clone(), status.clone(), form.clone());
+            uploading.run(async move {
                 let path = format!("{user_id}/{name}");
                 match crate::api::storage::upload(&ctx.api, "imports", &path, &file, true).await {
                     Ok(()) => {
@@ -861,18 +845,18 @@ fn csv_upload(props: &CsvUploadProps) -> Html {
                     }
                     Err(e) => status.set(Some(Err(e))),
                 }
-                busy.set(false);
+                Ok(())
             });
         })
     };
     html! {
         <div class="field">
             <label for="csv-file">{ "Upload a CSV file (optional)" }</label>
-            <input id="csv-file" type="file" accept=".csv,text/csv" {onchange} disabled={*busy} />
+            <input id="csv-file" type="file" accept=".csv,text/csv" {onchange} disabled={uploading.busy()} />
             { match &*status {
                 Some(Ok(text)) => html! { <p class="field-hint" role="status">{ text.clone() }</p> },
                 Some(Err(e)) => html! { <p class="field-error" role="alert">{ e.to_string() }</p> },
-                None if *busy => html! { <p class="field-hint">{ "Uploading…" }</p> },
+                None if uploading.busy() => html! { <p class="field-hint">{ "Uploading…" }</p> },
                 None => html! {},
             } }
         </div>
