@@ -1,26 +1,27 @@
 //! Taskdeck's single-page app: Yew on wasm32, talking straight to Supabase Auth,
 //! PostgREST and Storage with the user's JWT.
 //!
-//! - [`app`]: routes, layouts and guards; [`router`] follows the address; [`pages`] one module per route (admin pages in
-//!   their own module); [`components`] reusable pieces (charts included).
-//! - [`hooks`]: `use_session()`, `use_load()`.
-//! - [`services`]: one module per backend resource over one request layer
-//!   ([`services::http`]); [`error::AppError`] says every failure in words.
-//! - [`config`]: `/config.json`, read at run time.
+//! Layers, each importing only those below it (`scripts/check-frontend-layers` fails the
+//! tests otherwise):
+//!
+//! - [`app`]: the app, the switch from each route to its page, the guard, the layouts.
+//! - [`features`]: the pages, one module per area (auth, dashboard, tasks, analytics,
+//!   settings, admin).
+//! - [`ui`]: components, formatting, generic hooks (`use_load`, `use_action`), the route
+//!   table and the router.
+//! - [`state`]: the global state and its context (`use_app`, `use_session`), who may see
+//!   a page.
+//! - [`api`]: Supabase Auth, PostgREST, Storage and Realtime over one request layer, the
+//!   session store, the configuration (`/config.json`, read at run time) and
+//!   [`api::error::AppError`], which says every failure in words.
+//!
+//! Below them all, `domain` (the types shared with the worker).
 
+pub mod api;
 pub mod app;
-pub mod components;
-pub mod config;
-pub mod error;
-pub mod format;
-pub mod guard;
-pub mod hooks;
-pub mod pages;
-pub mod realtime;
-pub mod router;
-pub mod services;
-pub mod session;
+pub mod features;
 pub mod state;
+pub mod ui;
 
 #[cfg(test)]
 mod test_util;

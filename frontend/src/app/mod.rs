@@ -1,0 +1,206 @@
+//! The app: loads the configuration, holds the client and the global state, keeps the
+//! session fresh, and shows the current page ([`routes`]) behind its [`guard`] in its
+//! [`layout`].
+//!
+//! `app` is the top layer: it alone imports `features` (through the switch in
+//! [`routes`]); nothing imports `app`. See the crate docs for the layers.
+
+pub mod guard;
+pub mod layout;
+pub mod routes;
+
+use gloo::timers::callback::Timeout;
+use yew::platform::spawn_local;
+use yew::prelude::*;
+
+use crate::api::auth::{self, parse_fragment, FragmentTokens};
+use crate::api::config::{self, Config};
+use crate::api::error::AppError;
+use crate::api::http::Api;
+use crate::api::profiles;
+use crate::api::session::{now_secs, refresh_delay_ms};
+use crate::app::routes::CurrentPage;
+use crate::state::access::Access;
+use crate::state::{Action, AppContext, AppState, Notice};
+use crate::ui::feedback::{error_view, loading_view};
+use crate::ui::hooks::use_effect_on;
+use crate::ui::route::Route;
+use crate::ui::router::{self, Router};
+
+/// The app: loads `/config.json`, then runs [`Root`].
+#[function_component(App)]
+pub fn app() -> Html {
+    let config = use_state(|| None::<Result<Config, AppError>>);
+    {
+        let config = config.clone();
+        use_effect_on((), move |_| {
+            spawn_local(async move { config.set(Some(config::load().await)) });
+        });
+    }
+    match &*config {
+        None => loading_view("Starting Taskdeck…"),
+        Some(Err(error)) => html! {
+            <main class="main"><section class="page narrow">
+                <h1>{ "Taskdeck can't start" }</h1>
+                { error_view(error.clone(), None) }
+            </section></main>
+        },
+        Some(Ok(config)) => html! { <Root config={config.clone()} /> },
+    }
+}
+
+/// Props of [`Root`].
+#[derive(Properties, PartialEq)]
+pub struct RootProps {
+    /// Where Supabase is.
+    pub config: Config,
+}
+
+/// Holds the client and the global state; loads the profile, keeps the session fresh
+/// and applies the theme.
+#[function_component(Root)]
+pub fn root(props: &RootProps) -> Html {
+    let api = use_memo(props.config.clone(), |config| {
+        Api::new(config.clone(), &config::origin())
+    });
+    let api: Api = (*api).clone();
+    let state = use_reducer(|| AppState {
+        session: api.session(),
+        ..AppState::default()
+    });
+    // Before any page shows: take a session from a link's fragment, or read again the
+    // user of a kept `aal1` session (factors may have been added on another device), so
+    // that the guard judges the session by its user's factors as they are now.
+    let starting = use_state(|| arrival(&api).is_some());
+    {
+        let (api, starting, dispatcher) = (api.clone(), starting.clone(), state.dispatcher());
+        use_effect_on((), move |_| {
+            if let Some(arrival) = arrival(&api) {
+                spawn_local(async move {
+                    arrive(&api, arrival, dispatcher).await;
+                    starting.set(false);
+                });
+            }
+        });
+    }
+    {
+        let dispatcher = state.dispatcher();
+        use_effect_on(api.clone(), move |api| {
+            api.on_session_change(Callback::from(move |session| {
+                dispatcher.dispatch(Action::SetSession(session));
+            }));
+        });
+    }
+    // Load the profile of whoever signs in (not before the code of two-step sign-in:
+    // no data is asked for with a session that still needs it).
+    {
+        let dispatcher = state.dispatcher();
+        let api = api.clone();
+        let user_id = state
+            .session
+            .as_ref()
+            .filter(|_| state.signed_in())
+            .map(|s| s.user.id);
+        use_effect_on(user_id, move |user_id| {
+            if let Some(user_id) = *user_id {
+                spawn_local(async move {
+                    match profiles::get(&api, user_id).await {
+                        Ok(profile) => dispatcher.dispatch(Action::ProfileLoaded(profile)),
+                        Err(error) => dispatcher.dispatch(Action::ProfileFailed(error)),
+                    }
+                    if let Ok(text) = crate::api::admin::maintenance_banner(&api).await {
+                        dispatcher.dispatch(Action::Banner(text));
+                    }
+                });
+            }
+        });
+    }
+    // Refresh the session shortly before it expires, even when idle.
+    {
+        let api = api.clone();
+        let expires_at = state.session.as_ref().map(|s| s.expires_at);
+        use_effect_on(expires_at, move |expires_at| {
+            let timeout = expires_at.map(|at| {
+                Timeout::new(refresh_delay_ms(at, now_secs()), move || {
+                    spawn_local(async move {
+                        let _ = api.refresh().await;
+                    });
+                })
+            });
+            move || drop(timeout)
+        });
+    }
+    // Theme on <html data-theme>.
+    use_effect_on(state.theme, |theme| {
+        if let Some(html) = gloo::utils::document().document_element() {
+            let _ = html.set_attribute("data-theme", theme.as_str());
+        }
+    });
+    if *starting {
+        return loading_view("Signing you in…");
+    }
+    let context = AppContext {
+        state: state.clone(),
+        api,
+    };
+    html! {
+        <ContextProvider<AppContext> context={context}>
+            <Router><CurrentPage /></Router>
+        </ContextProvider<AppContext>>
+    }
+}
+
+/// What the app must settle before its first page.
+enum Arrival {
+    /// `#access_token=…` from a mailed link (recovery, magic link) or a social provider.
+    Link(FragmentTokens),
+    /// A kept session below `aal2`: its user's factors are read again.
+    Kept,
+}
+
+fn arrival(api: &Api) -> Option<Arrival> {
+    let hash = gloo::utils::window().location().hash().unwrap_or_default();
+    match parse_fragment(&hash) {
+        Some(tokens) if tokens.error.is_none() => Some(Arrival::Link(tokens)),
+        _ => api
+            .session()
+            .filter(|session| !session.is_aal2())
+            .map(|_| Arrival::Kept),
+    }
+}
+
+/// Settles `arrival`. A link's session is kept and its tokens leave the address bar: a
+/// recovery link goes on to the new-password page, any other link to the page it points
+/// at, or the dashboard when that is a public page. The guard then sends a session that
+/// needs its two-step code to the code step.
+async fn arrive(api: &Api, arrival: Arrival, dispatcher: UseReducerDispatcher<AppState>) {
+    match arrival {
+        Arrival::Link(tokens) => {
+            let here = router::Location::current();
+            match auth::session_from_fragment(api, &tokens).await {
+                Ok(session) => {
+                    api.set_session(Some(session));
+                    let to = if tokens.kind.as_deref() == Some("recovery") {
+                        Route::ResetPassword.to_path()
+                    } else if here.route.access() == Access::Public {
+                        Route::Dashboard.to_path()
+                    } else {
+                        here.full()
+                    };
+                    router::replace(&to);
+                }
+                Err(error) => {
+                    router::replace(&here.full());
+                    dispatcher.dispatch(Action::Notify(Notice {
+                        text: format!("That link could not sign you in. {error}"),
+                        is_error: true,
+                    }));
+                }
+            }
+        }
+        Arrival::Kept => {
+            // Offline: the kept user stands; the database still checks every request.
+            let _ = api.reload_user().await;
+        }
+    }
+}

@@ -1,0 +1,337 @@
+//! `/analytics` (charts over a date range) and `/analytics/reports` (generated files).
+
+use std::rc::Rc;
+
+use chrono::Utc;
+use domain::{
+    AnalyticsReport, AnalyticsReportParams, AnalyticsResult, DateRange, Metric, NewTask,
+    TaskParameters, TaskTitle,
+};
+use yew::prelude::*;
+
+use crate::api::error::AppError;
+use crate::api::{analytics, reports, tasks};
+use crate::state::use_app;
+use crate::ui::chart::{chart_view, ChartProps};
+use crate::ui::column_titles;
+use crate::ui::datetime_view;
+use crate::ui::feedback::empty_view;
+use crate::ui::feedback::error_view;
+use crate::ui::feedback::loading_view;
+use crate::ui::field::event_value;
+use crate::ui::format;
+use crate::ui::hooks::{use_action, use_load, Errors, Remote};
+use crate::ui::metric_card::metric_series_view;
+use crate::ui::pager::pager_view;
+use crate::ui::remote_view;
+use crate::ui::route::Route;
+use crate::ui::route_link;
+use crate::ui::router;
+use crate::ui::{ChartKind, DownloadLink};
+
+/// Preset ranges offered next to the date pickers.
+pub const PRESETS: [(u32, &str); 4] = [
+    (7, "7 days"),
+    (30, "30 days"),
+    (90, "90 days"),
+    (365, "12 months"),
+];
+
+/// The range typed in the two date fields, checked by the domain's rules.
+pub fn parse_range(start: &str, end: &str) -> Result<DateRange, String> {
+    let parse = |text: &str, which: &str| {
+        crate::api::time::parse_date(text.trim())
+            .ok_or_else(|| format!("The {which} date must be a date (YYYY-MM-DD)."))
+    };
+    DateRange::new(parse(start, "start")?, parse(end, "end")?).map_err(|e| match e.field() {
+        Some("dateRange.start") => "The start date must not be after the end date.".to_owned(),
+        _ => format!("The range may span at most {} days.", DateRange::MAX_DAYS),
+    })
+}
+
+/// The analytics page: date range, metric choice, line and bar charts, totals.
+#[function_component(Analytics)]
+pub fn analytics_page() -> Html {
+    let today = Utc::now().date_naive();
+    let initial = DateRange::last_days(today, 30);
+    let start = use_state(|| initial.start.to_string());
+    let end = use_state(|| initial.end.to_string());
+    let range = use_state(|| initial);
+    let range_error = use_state(Option::<String>::default);
+    let metric = use_state(|| Metric::Revenue);
+    let kind = use_state(|| ChartKind::Line);
+    let loader = use_load(*range, |api, range| async move {
+        analytics::metrics(&api, range, Metric::ALL).await
+    });
+
+    let apply = {
+        let (start, end, range, range_error) = (
+            start.clone(),
+            end.clone(),
+            range.clone(),
+            range_error.clone(),
+        );
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            match parse_range(&start, &end) {
+                Ok(r) => {
+                    range_error.set(None);
+                    range.set(r);
+                }
+                Err(message) => range_error.set(Some(message)),
+            }
+        })
+    };
+    let preset = |days: u32| {
+        let (start, end, range, range_error) = (
+            start.clone(),
+            end.clone(),
+            range.clone(),
+            range_error.clone(),
+        );
+        Callback::from(move |_| {
+            let r = DateRange::last_days(Utc::now().date_naive(), days);
+            start.set(r.start.to_string());
+            end.set(r.end.to_string());
+            range_error.set(None);
+            range.set(r);
+        })
+    };
+    let set_text = |state: &UseStateHandle<String>| {
+        let state = state.clone();
+        Callback::from(move |e: InputEvent| state.set(event_value(&e)))
+    };
+    let on_metric = {
+        let metric = metric.clone();
+        Callback::from(move |e: Event| {
+            metric.set(event_value(&e).parse().unwrap_or(Metric::Revenue))
+        })
+    };
+    let on_kind = {
+        let kind = kind.clone();
+        Callback::from(move |e: Event| {
+            kind.set(if event_value(&e) == "bar" {
+                ChartKind::Bar
+            } else {
+                ChartKind::Line
+            })
+        })
+    };
+    let chosen = *metric;
+    let chart_kind = *kind;
+    let view = Callback::from(move |result: Rc<AnalyticsResult>| {
+        let Some(series) = result.series(chosen) else {
+            return empty_view("No data for this metric", Html::default());
+        };
+        let unit = if chosen.is_rate() { "%" } else { "" };
+        let points = Rc::new(series.data_points.clone());
+        html! {
+            <>
+                <div class="cards">
+                    { for Metric::ALL.iter().filter_map(|m| result.series(*m).map(|s| html! {
+                        { metric_series_view(*m, s) }
+                    })) }
+                </div>
+                <h2>{ format!("{} per day", chosen.label()) }</h2>
+                { chart_view(&ChartProps {
+                    title: format!("{} per day", chosen.label()).into(),
+                    points,
+                    kind: chart_kind,
+                    unit: unit.into(),
+                }) }
+            </>
+        }
+    });
+    html! {
+        <section class="page">
+            <header class="page-head">
+                <h1>{ "Analytics" }</h1>
+                { route_link(Route::Reports, "button secondary", "Generated reports") }
+            </header>
+            <form class="card filters" onsubmit={apply}>
+                <div class="field">
+                    <label for="a-start">{ "From" }</label>
+                    <input id="a-start" type="date" value={(*start).clone()} oninput={set_text(&start)} />
+                </div>
+                <div class="field">
+                    <label for="a-end">{ "To" }</label>
+                    <input id="a-end" type="date" value={(*end).clone()} oninput={set_text(&end)} />
+                </div>
+                <div class="field">
+                    <label for="a-metric">{ "Metric" }</label>
+                    <select id="a-metric" onchange={on_metric}>
+                        { for Metric::ALL.iter().map(|m| html! { <option value={m.as_str()} selected={*m == *metric}>{ m.label() }</option> }) }
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="a-kind">{ "Chart" }</label>
+                    <select id="a-kind" onchange={on_kind}>
+                        <option value="line" selected={*kind == ChartKind::Line}>{ "Line" }</option>
+                        <option value="bar" selected={*kind == ChartKind::Bar}>{ "Bars" }</option>
+                    </select>
+                </div>
+                <div class="field">{ crate::ui::submit("button", "Show", false) }</div>
+            </form>
+            <div class="examples" aria-label="Quick ranges">
+                { for PRESETS.iter().map(|(days, label)| html! {
+                    <button type="button" class="chip" onclick={preset(*days)}>{ format!("Last {label}") }</button>
+                }) }
+            </div>
+            if let Some(message) = &*range_error { <p class="alert error" role="alert">{ message.clone() }</p> }
+            { remote_view(loader.state, view, loader.reload, "Computing your metrics…") }
+        </section>
+    }
+}
+
+/// A new analytics report task with the same parameters as `report`.
+pub fn regenerate_task(report: &AnalyticsReport) -> Result<NewTask, AppError> {
+    let params = AnalyticsReportParams {
+        date_range: DateRange::new(report.date_range_start, report.date_range_end)?,
+        metrics: report.metrics.clone(),
+        format: report.format,
+    };
+    params.validate()?;
+    let title = TaskTitle::parse(&report.title)?;
+    Ok(NewTask::new(title, TaskParameters::AnalyticsReport(params)))
+}
+
+/// The generated reports.
+#[function_component(Reports)]
+pub fn reports_page() -> Html {
+    let ctx = use_app();
+    let page = use_state(u64::default);
+    let again_action = use_action(Errors::Notified);
+    let loader = use_load(*page, |api, page| async move {
+        reports::list(&api, page, 20).await
+    });
+    // A report appears when its task finishes.
+    let feed = crate::ui::hooks::use_live_reload(
+        ctx.state
+            .session
+            .as_ref()
+            .map(|s| s.user.id)
+            .map(|uid| {
+                crate::api::realtime::Binding::new("analytics_reports", format!("user_id=eq.{uid}"))
+            })
+            .into_iter()
+            .collect(),
+        loader.reload.clone(),
+        150,
+        5000,
+    );
+    let again = |report: &AnalyticsReport| {
+        let (ctx, again_action) = (ctx.clone(), again_action.clone());
+        let report = report.clone();
+        Callback::from(move |_| {
+            let task = match regenerate_task(&report) {
+                Ok(task) => task,
+                Err(e) => return again_action.fail(e),
+            };
+            let ctx = ctx.clone();
+            again_action.run_for(report.id, async move {
+                let created = tasks::create(&ctx.api, &task, 3).await?;
+                ctx.notify("A new report is being generated.");
+                router::push(&format!("/tasks/{}", created.id));
+                Ok(())
+            });
+        })
+    };
+    let on_page = {
+        let page = page.clone();
+        Callback::from(move |p| page.set(p))
+    };
+    let body = match &loader.state {
+        Remote::Loading => loading_view("Loading reports…"),
+        Remote::Failed(error) => error_view(error.clone(), Some(loader.reload.clone())),
+        Remote::Ready(result) if result.rows.is_empty() => html! {
+            { empty_view("No reports yet", html! { <>
+                <p>{ "Reports appear here when an analytics report task completes." }</p>
+                { route_link(Route::NewTask, "button", "Create a report task") }
+            </> }) }
+        },
+        Remote::Ready(result) => html! {
+            <>
+                <div class="table-wrap"><table class="table">
+                    <thead><tr>
+                        { column_titles(&["Title", "Format", "Period", "Size", "Created", "Actions"]) }
+                    </tr></thead>
+                    <tbody>{ for result.rows.iter().map(|r| html! {
+                        <tr key={r.id.to_string()}>
+                            <td>
+                                if let Some(task_id) = r.task_id {
+                                    { route_link(Route::TaskDetail { id: task_id.to_string() }, "", r.title.clone()) }
+                                } else { { r.title.clone() } }
+                            </td>
+                            <td>{ r.format.label() }</td>
+                            <td>{ format!("{} → {}", r.date_range_start, r.date_range_end) }</td>
+                            <td>{ format::human_size(r.size_bytes) }</td>
+                            <td>{ datetime_view(&r.created_at) }</td>
+                            <td class="actions">
+                                if let Some(path) = r.storage_path.clone() {
+                                    <DownloadLink bucket="reports" {path} label="Download" class="button secondary"
+                                        name={format!("{}.{}", r.title, r.format.extension())}
+                                        aria_label={format!("Download {}", r.title)} />
+                                } else {
+                                    <button type="button" class="button secondary" disabled=true
+                                        aria-label={format!("Download {}", r.title)}>{ "Download" }</button>
+                                }
+                                <button type="button" class="button secondary" disabled={again_action.busy_for(r.id)}
+                                    onclick={again(r)} aria-label={format!("Generate {} again", r.title)}>{ "Generate again" }</button>
+                            </td>
+                        </tr>
+                    }) }</tbody>
+                </table></div>
+                { pager_view(*page, 20, result.total, false, &on_page) }
+            </>
+        },
+    };
+    html! {
+        <section class="page">
+            <header class="page-head">
+                <h1>{ "Reports" }</h1>
+                { route_link(Route::Analytics, "button secondary", "← Analytics") }
+            </header>
+            { crate::ui::hooks::paused_note_view(feed) }
+            { body }
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    #[wasm_bindgen_test]
+    fn range_fields_are_checked() {
+        assert!(parse_range("2024-01-01", "2024-01-31").is_ok());
+        assert_eq!(
+            parse_range("2024-02-01", "2024-01-31"),
+            Err("The start date must not be after the end date.".into())
+        );
+        assert_eq!(
+            parse_range("yesterday", "2024-01-31"),
+            Err("The start date must be a date (YYYY-MM-DD).".into())
+        );
+        assert!(parse_range("2022-01-01", "2024-01-31").is_err());
+    }
+
+    #[wasm_bindgen_test]
+    fn generate_again_keeps_the_parameters() {
+        let report: AnalyticsReport = serde_json::from_value(json!({
+            "id": "7d6f1c2e-8f0a-4b1e-9c3d-2a5b6c7d8e9f", "task_id": null,
+            "user_id": "22222222-2222-4222-8222-222222222222", "title": "Q1", "format": "csv",
+            "date_range_start": "2024-01-01", "date_range_end": "2024-03-31",
+            "metrics": ["revenue", "orders"], "created_at": "2024-04-01T06:00:00Z"
+        }))
+        .expect("report");
+        let task = regenerate_task(&report).expect("valid");
+        assert_eq!(
+            task.parameters.to_json(),
+            json!({"dateRange": {"start": "2024-01-01", "end": "2024-03-31"}, "metrics": ["revenue", "orders"], "format": "csv"})
+        );
+        assert_eq!(task.title.as_str(), "Q1");
+    }
+}

@@ -1,0 +1,150 @@
+//! The four steps' views: the type, the details (title, description and the type's
+//! parameters, in [`super::fields`]), the schedule, and the review with the create button.
+
+use domain::{TaskPriority, TaskType};
+use yew::prelude::*;
+
+use super::fields;
+use super::form::{parameters, CRON_EXAMPLES};
+use super::Wizard;
+use crate::ui::feedback::error_view;
+use crate::ui::field::{SelectField, TextField};
+use crate::ui::hooks::ActionHandle;
+use crate::ui::term;
+
+/// Choose the task type (the cleanup only for administrators).
+pub fn type_step(wizard: &Wizard, is_admin: bool) -> Html {
+    let (form, go_next) = (wizard.form, wizard.go_next);
+    let nav = |label| wizard.nav(label);
+    let types: Vec<TaskType> = TaskType::ALL
+        .iter()
+        .copied()
+        .filter(|t| *t != TaskType::Cleanup || is_admin)
+        .collect();
+    let describe = |t: TaskType| match t {
+        TaskType::AnalyticsReport => {
+            "Metrics over a date range, as a PDF, Excel, CSV or JSON file."
+        }
+        TaskType::DataExport => "Your tasks or business events as a CSV or JSON file.",
+        TaskType::DataImport => "Business events from a CSV file you uploaded.",
+        TaskType::HttpRequest => "One call to a web address, with a timeout.",
+        TaskType::Cleanup => "Delete old execution logs (administrators).",
+    };
+    html! {
+        <form onsubmit={go_next.clone()}>
+            <fieldset class="type-choices">
+                <legend>{ "What should the task do?" }</legend>
+                { for types.iter().map(|t| {
+                    let handle = form.clone();
+                    let t = *t;
+                    let onchange = Callback::from(move |_| {
+                        let mut next = (*handle).clone();
+                        next.task_type = t;
+                        handle.set(next);
+                    });
+                    html! {
+                        <label class={classes!("choice", (form.task_type == t).then_some("selected"))}>
+                            <input type="radio" name="task-type" value={t.as_str()} checked={form.task_type == t} {onchange} />
+                            <strong>{ t.label() }</strong>
+                            <span class="muted">{ describe(t) }</span>
+                        </label>
+                    }
+                }) }
+            </fieldset>
+            { nav("Next →") }
+        </form>
+    }
+}
+
+/// Title, description and the type's parameters.
+pub fn details_step(wizard: &Wizard) -> Html {
+    let (form, go_next) = (wizard.form, wizard.go_next);
+    let (err, edit, nav) = (
+        |key| wizard.err(key),
+        |apply| wizard.edit(apply),
+        |label| wizard.nav(label),
+    );
+    html! {
+        <form onsubmit={go_next.clone()} novalidate=true>
+            <TextField id="title" label="Title" value={form.title.clone()} oninput={edit(|f, v| f.title = v)}
+                error={err("title")} required=true />
+            <TextField id="description" label="Description (optional)" kind="textarea" value={form.description.clone()}
+                oninput={edit(|f, v| f.description = v)} error={err("description")} />
+            { fields::parameter_fields(wizard) }
+            if let Some(general) = err("general") { <p class="alert error" role="alert">{ general }</p> }
+            { nav("Next →") }
+        </form>
+    }
+}
+
+/// When, how often, how urgent, how many attempts.
+pub fn schedule_step(wizard: &Wizard) -> Html {
+    let (form, go_next) = (wizard.form, wizard.go_next);
+    let (err, edit, nav) = (
+        |key| wizard.err(key),
+        |apply| wizard.edit(apply),
+        |label| wizard.nav(label),
+    );
+    html! {
+        <form onsubmit={go_next.clone()} novalidate=true>
+            <TextField id="run_at" label="Run at (optional)" kind="datetime-local" value={form.run_at.clone()}
+                oninput={edit(|f, v| f.run_at = v)} error={err("run_at")}
+                hint="Your local time. Leave empty to run as soon as possible." />
+            <TextField id="recurrence" label="Repeat (cron, optional)" value={form.recurrence.clone()}
+                oninput={edit(|f, v| f.recurrence = v)} error={err("recurrence")} placeholder="0 6 * * 1"
+                hint="Five fields in UTC: minute hour day-of-month month day-of-week. Leave empty to run once." />
+            <div class="examples" aria-label="Examples">
+                { for CRON_EXAMPLES.iter().map(|(expr, text)| {
+                    let form = form.clone();
+                    let expr = *expr;
+                    let onclick = Callback::from(move |_| {
+                        let mut next = (*form).clone();
+                        next.recurrence = expr.to_owned();
+                        form.set(next);
+                    });
+                    html! { <button type="button" class="chip" {onclick}><code>{ expr }</code>{ format!(" — {text}") }</button> }
+                }) }
+            </div>
+            <SelectField id="priority" label="Priority" value={form.priority.as_str()}
+                options={TaskPriority::ALL.iter().map(|p| (AttrValue::from(p.as_str()), AttrValue::from(p.label()))).collect::<Vec<_>>()}
+                onchange={edit(|f, v| f.priority = v.parse().unwrap_or_default())} />
+            <TextField id="max_attempts" label="Attempts before giving up" kind="number" value={form.max_attempts.clone()}
+                oninput={edit(|f, v| f.max_attempts = v)} error={err("max_attempts")} hint="1 to 10; failed attempts are retried with a growing delay." />
+            { nav("Review →") }
+        </form>
+    }
+}
+
+/// Everything at a glance, every remaining message, and the create button.
+pub fn review_step(wizard: &Wizard, create: Callback<()>, creating: &ActionHandle) -> Html {
+    let (form, errors, go_back, user_id) =
+        (wizard.form, wizard.errors, wizard.go_back, wizard.user_id);
+    let params = parameters(form, user_id)
+        .map(|p| serde_json::to_string_pretty(&p.to_json()).unwrap_or_default())
+        .unwrap_or_default();
+    html! {
+        <form onsubmit={Callback::from(move |e: SubmitEvent| { e.prevent_default(); create.emit(()); })}>
+            <dl class="review">
+                { term("Type", html! { { form.task_type.label() } }) }
+                { term("Title", html! { { form.title.trim() } }) }
+                if !form.description.trim().is_empty() { { term("Description", html! { { form.description.trim() } }) } }
+                { term("Parameters", html! { <pre>{ params }</pre> }) }
+                { term("Runs", html! { { if form.run_at.is_empty() { "As soon as possible".to_owned() } else { form.run_at.replace('T', " ") } } }) }
+                { term("Repeats", html! { { if form.recurrence.trim().is_empty() { "No".to_owned() } else { form.recurrence.trim().to_owned() } } }) }
+                { term("Priority", html! { { form.priority.label() } }) }
+                { term("Attempts", html! { { form.max_attempts.clone() } }) }
+            </dl>
+            if !errors.is_empty() {
+                <div class="alert error" role="alert">
+                    <p>{ "Some fields need attention:" }</p>
+                    <ul>{ for errors.values().map(|m| html! { <li>{ m.clone() }</li> }) }</ul>
+                </div>
+            }
+            if let Some(e) = creating.error() { { error_view(e.clone(), None) } }
+            <div class="wizard-nav">
+                { crate::ui::button("button secondary", "← Back", false, go_back.clone()) }
+                { crate::ui::submit("button", if creating.busy() { "Creating…" } else { "Create task" }, creating.busy()) }
+            </div>
+        </form>
+    }
+}

@@ -1,0 +1,187 @@
+//! Global state: a `Reducible` with an [`Action`] enum, provided as a context together
+//! with the [`Api`] client; [`use_app`] reads it, [`use_session`] acts on the session, and
+//! [`access`] decides who may see a page.
+//!
+//! A layer of its own between `ui` and `api`: pages and generic hooks (`use_load` takes
+//! its client from here) read it, and it imports only `api`, so `api` never sees it.
+
+pub mod access;
+mod session;
+
+pub use session::{use_session, SessionHandle};
+
+use std::rc::Rc;
+
+use domain::Profile;
+use yew::prelude::*;
+
+use crate::api::error::AppError;
+use crate::api::http::Api;
+use crate::api::session::Session;
+use crate::state::access::Visitor;
+
+/// Light or dark, or whatever the system prefers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Theme {
+    /// Follow `prefers-color-scheme`.
+    #[default]
+    System,
+    /// Light.
+    Light,
+    /// Dark.
+    Dark,
+}
+
+impl Theme {
+    /// From `preferences.theme`.
+    pub fn from_preferences(preferences: &serde_json::Value) -> Self {
+        match preferences.get("theme").and_then(|v| v.as_str()) {
+            Some("light") => Self::Light,
+            Some("dark") => Self::Dark,
+            _ => Self::System,
+        }
+    }
+
+    /// The value of `<html data-theme>` and of `preferences.theme`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::System => "system",
+            Self::Light => "light",
+            Self::Dark => "dark",
+        }
+    }
+}
+
+/// A short message shown at the top of the page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    /// The words.
+    pub text: String,
+    /// An error rather than a confirmation.
+    pub is_error: bool,
+}
+
+/// What every page may read.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AppState {
+    /// The signed-in user's session.
+    pub session: Option<Session>,
+    /// The signed-in user's profile, once loaded.
+    pub profile: Option<Profile>,
+    /// Why the profile could not be loaded.
+    pub profile_error: Option<AppError>,
+    /// The theme in use.
+    pub theme: Theme,
+    /// The current notice.
+    pub notice: Option<Notice>,
+    /// The administrators' maintenance message (`system_settings.maintenance_banner`).
+    pub banner: Option<String>,
+}
+
+impl AppState {
+    /// Who holds the session: signed out, waiting for the two-step code, or signed in.
+    pub fn visitor(&self) -> Visitor {
+        Visitor::of(self.session.as_ref())
+    }
+
+    /// `true` when signed in (a session that still needs its code is not).
+    pub fn signed_in(&self) -> bool {
+        self.visitor() == Visitor::SignedIn
+    }
+
+    /// `true` for an active admin (as far as the profile says; the database decides).
+    pub fn is_admin(&self) -> bool {
+        self.profile
+            .as_ref()
+            .is_some_and(|p| p.role.is_admin() && p.is_active)
+    }
+}
+
+/// Everything that changes the global state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Signed in, refreshed, or signed out (`None`).
+    SetSession(Option<Session>),
+    /// The profile arrived (or changed).
+    ProfileLoaded(Profile),
+    /// The profile could not be loaded.
+    ProfileFailed(AppError),
+    /// The theme changed.
+    SetTheme(Theme),
+    /// Show a notice.
+    Notify(Notice),
+    /// Hide the notice.
+    Dismiss,
+    /// The maintenance message (empty: none).
+    Banner(String),
+}
+
+impl Reducible for AppState {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut next = (*self).clone();
+        match action {
+            Action::SetSession(session) => {
+                let same_user = match (&self.session, &session) {
+                    (Some(old), Some(new)) => old.user.id == new.user.id,
+                    _ => false,
+                };
+                if !same_user {
+                    next.profile = None;
+                    next.profile_error = None;
+                }
+                if session.is_none() {
+                    next.theme = Theme::System;
+                }
+                next.session = session;
+            }
+            Action::ProfileLoaded(profile) => {
+                next.theme = Theme::from_preferences(&profile.preferences);
+                next.profile = Some(profile);
+                next.profile_error = None;
+            }
+            Action::ProfileFailed(error) => next.profile_error = Some(error),
+            Action::SetTheme(theme) => next.theme = theme,
+            Action::Notify(notice) => next.notice = Some(notice),
+            Action::Dismiss => next.notice = None,
+            Action::Banner(text) => {
+                next.banner = (!text.trim().is_empty()).then(|| text.trim().to_owned());
+            }
+        }
+        Rc::new(next)
+    }
+}
+
+/// The context every component reads.
+#[derive(Clone, PartialEq)]
+pub struct AppContext {
+    /// The global state.
+    pub state: UseReducerHandle<AppState>,
+    /// The client.
+    pub api: Api,
+}
+
+impl AppContext {
+    /// Shows a confirmation.
+    pub fn notify(&self, text: impl Into<String>) {
+        self.state.dispatch(Action::Notify(Notice {
+            text: text.into(),
+            is_error: false,
+        }));
+    }
+
+    /// Shows an error.
+    pub fn notify_error(&self, error: &AppError) {
+        self.state.dispatch(Action::Notify(Notice {
+            text: error.to_string(),
+            is_error: true,
+        }));
+    }
+}
+
+/// The app context (state + client). Every page is rendered inside its provider.
+#[hook]
+pub fn use_app() -> AppContext {
+    use_context::<AppContext>().expect("pages are rendered inside the AppContext provider")
+}
