@@ -1,6 +1,7 @@
 //! The details step's fields for the chosen task type: date range and metrics, export
 //! dataset and format, the CSV to import ([`super::upload`]), the web call, the cleanup.
 
+use domain::params::{CleanupParams, HttpRequestParams};
 use domain::{ExportDataset, ExportFormat, HttpMethod, Metric, ReportFormat, TaskType};
 use yew::prelude::*;
 
@@ -99,12 +100,12 @@ pub fn parameter_fields(wizard: &Wizard) -> Html {
                 <TextField id="body" label="Body (optional)" kind="textarea" value={form.body.clone()}
                     oninput={edit(|f, v| f.body = v)} error={err("body")} hint="JSON is sent as JSON, anything else as text." />
                 <TextField id="timeoutSecs" label="Timeout in seconds (optional)" kind="number" value={form.timeout.clone()}
-                    oninput={edit(|f, v| f.timeout = v)} error={err("timeoutSecs")} hint="1 to 60; 30 when empty." />
+                    oninput={edit(|f, v| f.timeout = v)} error={err("timeoutSecs")} hint={format!("1 to {}; {} when empty.", HttpRequestParams::MAX_TIMEOUT_SECS, HttpRequestParams::DEFAULT_TIMEOUT_SECS)} />
             </>
         },
         TaskType::Cleanup => html! {
             <TextField id="retentionDays" label="Keep logs for (days)" kind="number" value={form.retention_days.clone()}
-                oninput={edit(|f, v| f.retention_days = v)} error={err("retentionDays")} hint="1 to 3650; 30 when empty." />
+                oninput={edit(|f, v| f.retention_days = v)} error={err("retentionDays")} hint={format!("1 to {}; {} when empty.", CleanupParams::MAX_RETENTION_DAYS, CleanupParams::DEFAULT_RETENTION_DAYS)} />
         },
     }
 }

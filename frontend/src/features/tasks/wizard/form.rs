@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use domain::params::{CleanupParams, HttpRequestParams};
 use domain::{
     DomainError, ExportDataset, ExportFormat, HttpMethod, Metric, NewTask, Recurrence,
     ReportFormat, Task, TaskDescription, TaskParameters, TaskPriority, TaskTitle, TaskType,
@@ -267,7 +268,7 @@ pub fn parameters_json(form: &WizardForm, user_id: Uuid) -> Result<Value, Domain
             if !timeout.is_empty() {
                 let secs: u32 = timeout
                     .parse()
-                    .map_err(|_| DomainError::invalid("timeoutSecs", "must be between 1 and 60"))?;
+                    .map_err(|_| HttpRequestParams::timeout_error())?;
                 map.insert("timeoutSecs".into(), json!(secs));
             }
             Value::Object(map)
@@ -277,9 +278,7 @@ pub fn parameters_json(form: &WizardForm, user_id: Uuid) -> Result<Value, Domain
             if days.is_empty() {
                 json!({})
             } else {
-                let days: u32 = days.parse().map_err(|_| {
-                    DomainError::invalid("retentionDays", "must be between 1 and 3650")
-                })?;
+                let days: u32 = days.parse().map_err(|_| CleanupParams::retention_error())?;
                 json!({ "retentionDays": days })
             }
         }
