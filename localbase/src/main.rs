@@ -55,6 +55,12 @@ struct UpArgs {
     /// The worker executable (default: `worker` next to this executable, or target/debug/worker).
     #[arg(long, value_name = "PATH")]
     worker_bin: Option<PathBuf>,
+    /// Storage's global upload limit and the largest request body, in MiB (Supabase's
+    /// `[storage] file_size_limit`, 50 MiB in `supabase/config.toml`; a bucket's own
+    /// `file_size_limit` applies below it).
+    #[arg(long, env = "LOCALBASE_FILE_SIZE_LIMIT_MB", default_value_t = 50, value_name = "MIB",
+          value_parser = clap::value_parser!(u32).range(1..=5120))]
+    file_size_limit_mb: u32,
 }
 
 #[derive(clap::Args, Debug)]
@@ -169,6 +175,9 @@ async fn serve(root: &Path, data_dir: &Path, url: &str, args: &UpArgs) -> anyhow
 
     let site_url = format!("http://127.0.0.1:{}", args.port);
     let mut config = Config::local(data_dir.to_path_buf(), site_url.clone());
+    config.max_body_bytes = usize::try_from(args.file_size_limit_mb)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(1024 * 1024);
     let dist = absolute(root, &args.dist);
     if dist.join("index.html").is_file() {
         config.dist_dir = Some(dist);
