@@ -126,8 +126,8 @@ pub struct Backoff {
 impl Default for Backoff {
     fn default() -> Self {
         Self {
-            base: Duration::from_secs(2),
-            cap: Duration::from_secs(600),
+            base: Duration::from_millis(RETRY_BASE_MS.default),
+            cap: Duration::from_secs(RETRY_CAP_SECS.default),
         }
     }
 }
@@ -264,62 +264,17 @@ impl Settings {
             }
         };
 
-        let concurrency = number(
-            get(cli.concurrency, "WORKER_CONCURRENCY"),
-            "WORKER_CONCURRENCY",
-            4,
-            1,
-            256,
-        )?;
-        let batch_size = number(
-            get(cli.batch_size, "WORKER_BATCH_SIZE"),
-            "WORKER_BATCH_SIZE",
-            DEFAULT_BATCH_SIZE,
-            0,
-            10_000,
-        )?;
-        let lease_secs = number(
-            get(cli.lease_secs, "WORKER_LEASE_SECS"),
-            "WORKER_LEASE_SECS",
-            30,
-            3,
-            3600,
-        )?;
-        let poll_ms = number(
-            get(cli.poll_interval_ms, "WORKER_POLL_INTERVAL_MS"),
-            "WORKER_POLL_INTERVAL_MS",
-            1000,
-            10,
-            3_600_000,
-        )?;
-        let shutdown_secs = number(
-            get(cli.shutdown_secs, "WORKER_SHUTDOWN_SECS"),
-            "WORKER_SHUTDOWN_SECS",
-            30,
-            0,
-            86_400,
-        )?;
-        let task_timeout_secs = number(
-            get(cli.task_timeout_secs, "WORKER_TASK_TIMEOUT_SECS"),
-            "WORKER_TASK_TIMEOUT_SECS",
-            DEFAULT_TASK_TIMEOUT_SECS,
-            0,
-            604_800,
-        )?;
-        let retry_base_ms = number(
-            get(cli.retry_base_ms, "WORKER_RETRY_BASE_MS"),
-            "WORKER_RETRY_BASE_MS",
-            2000,
-            0,
-            3_600_000,
-        )?;
-        let retry_cap_secs = number(
-            get(cli.retry_cap_secs, "WORKER_RETRY_CAP_SECS"),
-            "WORKER_RETRY_CAP_SECS",
-            600,
-            0,
-            86_400,
-        )?;
+        let concurrency = CONCURRENCY.read(get(cli.concurrency, CONCURRENCY.variable))?;
+        let batch_size = BATCH_SIZE.read(get(cli.batch_size, BATCH_SIZE.variable))?;
+        let lease_secs = LEASE_SECS.read(get(cli.lease_secs, LEASE_SECS.variable))?;
+        let poll_ms =
+            POLL_INTERVAL_MS.read(get(cli.poll_interval_ms, POLL_INTERVAL_MS.variable))?;
+        let shutdown_secs = SHUTDOWN_SECS.read(get(cli.shutdown_secs, SHUTDOWN_SECS.variable))?;
+        let task_timeout_secs =
+            TASK_TIMEOUT_SECS.read(get(cli.task_timeout_secs, TASK_TIMEOUT_SECS.variable))?;
+        let retry_base_ms = RETRY_BASE_MS.read(get(cli.retry_base_ms, RETRY_BASE_MS.variable))?;
+        let retry_cap_secs =
+            RETRY_CAP_SECS.read(get(cli.retry_cap_secs, RETRY_CAP_SECS.variable))?;
 
         let worker_name = match get(cli.name, "WORKER_NAME") {
             Some(name) if name.chars().count() > 200 => {
@@ -385,7 +340,7 @@ impl Settings {
         Ok(Self {
             database_url,
             supabase,
-            concurrency: usize::try_from(concurrency).unwrap_or(4),
+            concurrency: usize::try_from(concurrency).unwrap_or(CONCURRENCY.default_usize()),
             batch_size: usize::try_from(batch_size).unwrap_or(0),
             lease: Duration::from_secs(lease_secs),
             poll_interval: Duration::from_millis(poll_ms),
@@ -403,34 +358,105 @@ impl Settings {
             http_allow_private,
         })
     }
+}
 
-    /// The defaults with this database, for tests and tools.
-    pub fn for_database(database_url: impl Into<String>) -> Self {
-        Self {
-            database_url: database_url.into(),
-            supabase: None,
-            concurrency: 4,
-            batch_size: DEFAULT_BATCH_SIZE as usize,
-            lease: Duration::from_secs(30),
-            poll_interval: Duration::from_millis(1000),
-            worker_name: default_worker_name(),
-            listen: true,
-            transaction_pooler: false,
-            metrics_addr: None,
-            log_format: LogFormat::Pretty,
-            shutdown_timeout: Duration::from_secs(30),
-            task_timeout: Some(Duration::from_secs(DEFAULT_TASK_TIMEOUT_SECS)),
-            backoff: Backoff::default(),
-            http_allow_private: false,
-        }
+/// A whole-number setting: its variable, its default and the values it accepts. Each
+/// default is written here once: `Settings::from_sources` reads through it, and a test
+/// checks that each flag's help names the same default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NumberSetting {
+    /// The environment variable (and the flag's value name).
+    pub variable: &'static str,
+    /// The value when neither the flag nor the variable is given.
+    pub default: u64,
+    /// The smallest value accepted.
+    pub min: u64,
+    /// The largest value accepted.
+    pub max: u64,
+}
+
+impl NumberSetting {
+    /// The given value (the default when `None`), or an error naming the variable.
+    pub fn read(&self, value: Option<String>) -> Result<u64, ConfigError> {
+        let Some(text) = value else {
+            return Ok(self.default);
+        };
+        text.parse::<u64>()
+            .ok()
+            .filter(|n| (self.min..=self.max).contains(n))
+            .ok_or_else(|| {
+                ConfigError::new(
+                    self.variable,
+                    format!(
+                        "must be a whole number from {} to {} (got \"{text}\")",
+                        self.min, self.max
+                    ),
+                )
+            })
+    }
+
+    /// The default as a `usize` (for counts).
+    pub fn default_usize(&self) -> usize {
+        usize::try_from(self.default).unwrap_or(usize::MAX)
     }
 }
 
-/// Default of `WORKER_BATCH_SIZE`.
-pub const DEFAULT_BATCH_SIZE: u64 = 500;
-
-/// Default of `WORKER_TASK_TIMEOUT_SECS`: one hour.
-pub const DEFAULT_TASK_TIMEOUT_SECS: u64 = 3600;
+/// `WORKER_CONCURRENCY`: Tasks run at once.
+pub const CONCURRENCY: NumberSetting = NumberSetting {
+    variable: "WORKER_CONCURRENCY",
+    default: 4,
+    min: 1,
+    max: 256,
+};
+/// `WORKER_BATCH_SIZE`: Most tasks held at once, running or claimed ahead of the free slots (0: free slots only).
+pub const BATCH_SIZE: NumberSetting = NumberSetting {
+    variable: "WORKER_BATCH_SIZE",
+    default: 500,
+    min: 0,
+    max: 10_000,
+};
+/// `WORKER_LEASE_SECS`: Lease of a claimed task, seconds.
+pub const LEASE_SECS: NumberSetting = NumberSetting {
+    variable: "WORKER_LEASE_SECS",
+    default: 30,
+    min: 3,
+    max: 3600,
+};
+/// `WORKER_POLL_INTERVAL_MS`: Polling interval without a notification, milliseconds.
+pub const POLL_INTERVAL_MS: NumberSetting = NumberSetting {
+    variable: "WORKER_POLL_INTERVAL_MS",
+    default: 1000,
+    min: 10,
+    max: 3_600_000,
+};
+/// `WORKER_SHUTDOWN_SECS`: Seconds running tasks get to finish after SIGTERM/SIGINT.
+pub const SHUTDOWN_SECS: NumberSetting = NumberSetting {
+    variable: "WORKER_SHUTDOWN_SECS",
+    default: 30,
+    min: 0,
+    max: 86_400,
+};
+/// `WORKER_TASK_TIMEOUT_SECS`: Longest run of one attempt, seconds (0: no limit).
+pub const TASK_TIMEOUT_SECS: NumberSetting = NumberSetting {
+    variable: "WORKER_TASK_TIMEOUT_SECS",
+    default: 3600,
+    min: 0,
+    max: 604_800,
+};
+/// `WORKER_RETRY_BASE_MS`: First retry delay, milliseconds (doubled per attempt).
+pub const RETRY_BASE_MS: NumberSetting = NumberSetting {
+    variable: "WORKER_RETRY_BASE_MS",
+    default: 2000,
+    min: 0,
+    max: 3_600_000,
+};
+/// `WORKER_RETRY_CAP_SECS`: Longest retry delay, seconds.
+pub const RETRY_CAP_SECS: NumberSetting = NumberSetting {
+    variable: "WORKER_RETRY_CAP_SECS",
+    default: 600,
+    min: 0,
+    max: 86_400,
+};
 
 /// `<hostname>-<pid>`.
 pub fn default_worker_name() -> String {
@@ -464,27 +490,6 @@ fn boolean(
     }
 }
 
-fn number(
-    value: Option<String>,
-    variable: &'static str,
-    default: u64,
-    min: u64,
-    max: u64,
-) -> Result<u64, ConfigError> {
-    let Some(text) = value else {
-        return Ok(default);
-    };
-    text.parse::<u64>()
-        .ok()
-        .filter(|n| (min..=max).contains(n))
-        .ok_or_else(|| {
-            ConfigError::new(
-                variable,
-                format!("must be a whole number from {min} to {max} (got \"{text}\")"),
-            )
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -504,6 +509,37 @@ mod tests {
         "DATABASE_URL",
         "postgres://postgres@127.0.0.1:5432/postgres",
     );
+
+    #[test]
+    fn each_flags_help_names_the_default_the_code_uses() {
+        use clap::CommandFactory;
+        let command = Cli::command();
+        for setting in [
+            CONCURRENCY,
+            BATCH_SIZE,
+            LEASE_SECS,
+            POLL_INTERVAL_MS,
+            SHUTDOWN_SECS,
+            TASK_TIMEOUT_SECS,
+            RETRY_BASE_MS,
+            RETRY_CAP_SECS,
+        ] {
+            let arg = command
+                .get_arguments()
+                .find(|a| {
+                    a.get_value_names()
+                        .is_some_and(|names| names.iter().any(|n| n == setting.variable))
+                })
+                .unwrap_or_else(|| panic!("a flag for {}", setting.variable));
+            let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+            assert!(
+                help.contains(&format!("(default {})", setting.default)),
+                "the help of {} says {help:?}, the default is {}",
+                setting.variable,
+                setting.default
+            );
+        }
+    }
 
     #[test]
     fn the_batch_size_defaults_to_500_and_0_turns_claiming_ahead_off() {
@@ -688,8 +724,8 @@ mod tests {
     #[test]
     fn backoff_doubles_up_to_the_cap_with_jitter() {
         let backoff = Backoff {
-            base: Duration::from_secs(2),
-            cap: Duration::from_secs(600),
+            base: Duration::from_millis(RETRY_BASE_MS.default),
+            cap: Duration::from_secs(RETRY_CAP_SECS.default),
         };
         assert_eq!(backoff.ceiling(1), Duration::from_secs(2));
         assert_eq!(backoff.ceiling(2), Duration::from_secs(4));

@@ -73,7 +73,7 @@ impl Deps {
             running: RunningTasks::default(),
             cancel_grace: Duration::from_secs(5),
             task_timeout: Some(Duration::from_secs(
-                crate::config::DEFAULT_TASK_TIMEOUT_SECS,
+                crate::config::TASK_TIMEOUT_SECS.default,
             )),
             completions: Completions::default(),
         }

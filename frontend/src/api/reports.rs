@@ -1,7 +1,6 @@
 //! `analytics_reports`: the files the worker produced.
 
 use domain::AnalyticsReport;
-use uuid::Uuid;
 
 use crate::api::error::AppError;
 use crate::api::http::{Api, ApiRequest};
@@ -32,17 +31,4 @@ pub async fn list(api: &Api, page: u64, page_size: u64) -> Result<Page<Analytics
         total,
         lower_bound: false,
     })
-}
-
-/// The report a task produced, if any.
-pub async fn for_task(api: &Api, task_id: Uuid) -> Result<Option<AnalyticsReport>, AppError> {
-    let query = Query::table("analytics_reports")
-        .select(COLUMNS)
-        .eq("task_id", task_id)
-        .order("created_at", false)
-        .limit(1);
-    let rows: Vec<AnalyticsReport> = api
-        .rows(ApiRequest::get(api.rest(&query.to_path())))
-        .await?;
-    Ok(rows.into_iter().next())
 }

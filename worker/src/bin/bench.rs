@@ -98,7 +98,7 @@ struct Args {
     /// The Taskdeck worker's `WORKER_BATCH_SIZE` (most tasks held at once, running or
     /// claimed ahead; it claims ahead only what it finishes in about 100 ms); 0 = claim for
     /// free slots only, as before issue #14.
-    #[arg(long, default_value_t = worker::config::DEFAULT_BATCH_SIZE as usize)]
+    #[arg(long, default_value_t = worker::config::BATCH_SIZE.default_usize())]
     batch_size_taskdeck: usize,
     /// Poll only (no LISTEN) for the Taskdeck worker.
     #[arg(long)]

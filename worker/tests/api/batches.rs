@@ -182,7 +182,7 @@ async fn the_daemon_finishes_a_batch_around_a_cancelled_and_a_rescued_task() {
         deps,
         RunOptions {
             concurrency: 4,
-            batch_size: worker::config::DEFAULT_BATCH_SIZE as usize,
+            batch_size: worker::config::BATCH_SIZE.default_usize(),
             poll_interval: Duration::from_millis(200),
             listen: true,
             shutdown_timeout: Duration::from_secs(10),

@@ -18,7 +18,7 @@ use crate::helpers::*;
 fn options(concurrency: usize) -> RunOptions {
     RunOptions {
         concurrency,
-        batch_size: worker::config::DEFAULT_BATCH_SIZE as usize,
+        batch_size: worker::config::BATCH_SIZE.default_usize(),
         poll_interval: Duration::from_secs(30),
         listen: true,
         shutdown_timeout: Duration::from_secs(10),
