@@ -15,6 +15,8 @@
 //! messages. No I/O here: only serde, serde_json, uuid, chrono and thiserror (plus
 //! `sqlx::Type` derives behind the `sqlx` feature).
 
+#![warn(missing_docs, unreachable_pub)]
+
 pub mod enums;
 pub mod error;
 mod json;

@@ -10,6 +10,8 @@
 //! dropped when the last clone of its [`TestDb`] goes away, unless the test failed (it is kept
 //! for inspection, and its name printed) or `TASKDECK_KEEP_TEST_DATABASES=1` is set.
 
+#![warn(missing_docs, unreachable_pub)]
+
 use anyhow::{bail, Context};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};

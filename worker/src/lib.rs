@@ -13,6 +13,8 @@
 //! - [`handlers`]: the task types.
 //! - [`storage`]: the small Supabase Storage client the handlers use.
 
+#![warn(missing_docs, unreachable_pub)]
+
 pub mod config;
 pub mod db;
 pub mod error;
