@@ -149,3 +149,10 @@ pub async fn fresh_database_on(base: &str, template: Template) -> anyhow::Result
         _drop: drop,
     })
 }
+
+/// A TCP port on 127.0.0.1 that nobody listens on right now (the OS picks it; the listener
+/// is closed at once), for the servers a test starts.
+pub fn free_port() -> anyhow::Result<u16> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).context("binding a free port")?;
+    Ok(listener.local_addr()?.port())
+}

@@ -20,6 +20,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
+use testkit::free_port;
 
 /// How long a page may take to show what a journey waits for.
 pub const DEADLINE: Duration = Duration::from_secs(20);
@@ -50,12 +51,6 @@ pub fn target_dir() -> PathBuf {
         }
         None => workspace_root().join("target"),
     }
-}
-
-/// A free TCP port on 127.0.0.1 (the OS picks it; the listener is closed at once).
-fn free_port() -> Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("binding a free port")?;
-    Ok(listener.local_addr()?.port())
 }
 
 /// A process behind the watchdog. Its stdin pipe is held for the life of the test

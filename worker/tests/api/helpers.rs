@@ -612,11 +612,7 @@ pub async fn serve(app: Router) -> String {
 
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
+    testkit::free_port().expect("a free port")
 }
 
 /// Sends SIGTERM to a child process (what a service manager does to stop it).
