@@ -376,6 +376,16 @@ pub struct NumberSetting {
 }
 
 impl NumberSetting {
+    /// A setting of `variable`: `default` when not given, else a number in `min..=max`.
+    pub const fn new(variable: &'static str, default: u64, min: u64, max: u64) -> Self {
+        Self {
+            variable,
+            default,
+            min,
+            max,
+        }
+    }
+
     /// The given value (the default when `None`), or an error naming the variable.
     pub fn read(&self, value: Option<String>) -> Result<u64, ConfigError> {
         let Some(text) = value else {
@@ -402,61 +412,25 @@ impl NumberSetting {
 }
 
 /// `WORKER_CONCURRENCY`: Tasks run at once.
-pub const CONCURRENCY: NumberSetting = NumberSetting {
-    variable: "WORKER_CONCURRENCY",
-    default: 4,
-    min: 1,
-    max: 256,
-};
+pub const CONCURRENCY: NumberSetting = NumberSetting::new("WORKER_CONCURRENCY", 4, 1, 256);
 /// `WORKER_BATCH_SIZE`: Most tasks held at once, running or claimed ahead of the free slots (0: free slots only).
-pub const BATCH_SIZE: NumberSetting = NumberSetting {
-    variable: "WORKER_BATCH_SIZE",
-    default: 500,
-    min: 0,
-    max: 10_000,
-};
+pub const BATCH_SIZE: NumberSetting = NumberSetting::new("WORKER_BATCH_SIZE", 500, 0, 10_000);
 /// `WORKER_LEASE_SECS`: Lease of a claimed task, seconds.
-pub const LEASE_SECS: NumberSetting = NumberSetting {
-    variable: "WORKER_LEASE_SECS",
-    default: 30,
-    min: 3,
-    max: 3600,
-};
+pub const LEASE_SECS: NumberSetting = NumberSetting::new("WORKER_LEASE_SECS", 30, 3, 3600);
 /// `WORKER_POLL_INTERVAL_MS`: Polling interval without a notification, milliseconds.
-pub const POLL_INTERVAL_MS: NumberSetting = NumberSetting {
-    variable: "WORKER_POLL_INTERVAL_MS",
-    default: 1000,
-    min: 10,
-    max: 3_600_000,
-};
+pub const POLL_INTERVAL_MS: NumberSetting =
+    NumberSetting::new("WORKER_POLL_INTERVAL_MS", 1000, 10, 3_600_000);
 /// `WORKER_SHUTDOWN_SECS`: Seconds running tasks get to finish after SIGTERM/SIGINT.
-pub const SHUTDOWN_SECS: NumberSetting = NumberSetting {
-    variable: "WORKER_SHUTDOWN_SECS",
-    default: 30,
-    min: 0,
-    max: 86_400,
-};
+pub const SHUTDOWN_SECS: NumberSetting = NumberSetting::new("WORKER_SHUTDOWN_SECS", 30, 0, 86_400);
 /// `WORKER_TASK_TIMEOUT_SECS`: Longest run of one attempt, seconds (0: no limit).
-pub const TASK_TIMEOUT_SECS: NumberSetting = NumberSetting {
-    variable: "WORKER_TASK_TIMEOUT_SECS",
-    default: 3600,
-    min: 0,
-    max: 604_800,
-};
+pub const TASK_TIMEOUT_SECS: NumberSetting =
+    NumberSetting::new("WORKER_TASK_TIMEOUT_SECS", 3600, 0, 604_800);
 /// `WORKER_RETRY_BASE_MS`: First retry delay, milliseconds (doubled per attempt).
-pub const RETRY_BASE_MS: NumberSetting = NumberSetting {
-    variable: "WORKER_RETRY_BASE_MS",
-    default: 2000,
-    min: 0,
-    max: 3_600_000,
-};
+pub const RETRY_BASE_MS: NumberSetting =
+    NumberSetting::new("WORKER_RETRY_BASE_MS", 2000, 0, 3_600_000);
 /// `WORKER_RETRY_CAP_SECS`: Longest retry delay, seconds.
-pub const RETRY_CAP_SECS: NumberSetting = NumberSetting {
-    variable: "WORKER_RETRY_CAP_SECS",
-    default: 600,
-    min: 0,
-    max: 86_400,
-};
+pub const RETRY_CAP_SECS: NumberSetting =
+    NumberSetting::new("WORKER_RETRY_CAP_SECS", 600, 0, 86_400);
 
 /// `<hostname>-<pid>`.
 pub fn default_worker_name() -> String {

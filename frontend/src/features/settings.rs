@@ -10,7 +10,7 @@ use yew::prelude::*;
 
 use crate::ui::feedback::error_view;
 use crate::ui::feedback::loading_view;
-use crate::ui::field::event_value;
+use crate::ui::field::{event_file, event_value};
 use crate::ui::field::{SelectField, TextField};
 use crate::ui::remote_view;
 use crate::ui::route::Route;
@@ -157,12 +157,7 @@ fn profile_form(props: &ProfileFormProps) -> Html {
     let on_avatar = {
         let (ctx, id, uploading) = (ctx.clone(), profile.id, uploading.clone());
         Callback::from(move |e: Event| {
-            let file = e
-                .target()
-                .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(t).ok())
-                .and_then(|input| input.files())
-                .and_then(|files| files.get(0));
-            let Some(file) = file else {
+            let Some(file) = event_file(&e) else {
                 return;
             };
             let Some(path) = avatar_path(&id, &file.type_()) else {

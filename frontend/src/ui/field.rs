@@ -29,6 +29,15 @@ pub fn event_checked(event: &Event) -> bool {
         .is_some_and(|input| input.checked())
 }
 
+/// The first file chosen in the file input that fired `event`, if any.
+pub fn event_file(event: &Event) -> Option<web_sys::File> {
+    event
+        .target()
+        .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+        .and_then(|input| input.files())
+        .and_then(|files| files.get(0))
+}
+
 /// Props of [`TextField`].
 #[derive(Properties, PartialEq)]
 pub struct TextFieldProps {

@@ -7,6 +7,7 @@ use yew::prelude::*;
 use super::form::{field_error, WizardForm};
 use crate::api::error::AppError;
 use crate::state::use_app;
+use crate::ui::field::event_file;
 use crate::ui::hooks::{use_action, Errors};
 
 #[derive(Properties, PartialEq)]
@@ -32,12 +33,7 @@ pub fn csv_upload(props: &CsvUploadProps) -> Html {
             props.user_id,
         );
         Callback::from(move |e: Event| {
-            let file = e
-                .target()
-                .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(t).ok())
-                .and_then(|input| input.files())
-                .and_then(|files| files.get(0));
-            let Some(file) = file else {
+            let Some(file) = event_file(&e) else {
                 return;
             };
             let name: String = file
