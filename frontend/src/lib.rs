@@ -15,11 +15,13 @@
 //!   session store, the configuration (`/config.json`, read at run time) and
 //!   [`api::error::AppError`], which says every failure in words.
 //!
-//! Below them all, `domain` (the types shared with the worker).
+//! Below them all, [`i18n`] (the reader's language, time zone and currency, and the
+//! messages) and `domain` (the types shared with the worker).
 
 pub mod api;
 pub mod app;
 pub mod features;
+pub mod i18n;
 pub mod state;
 pub mod ui;
 
