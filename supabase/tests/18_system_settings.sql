@@ -78,7 +78,7 @@ select throws_ok($$delete from public.system_settings$$, '42501', 'permission de
 -- ---------------------------------------------------------------------------------------
 select pg_temp.login_as('alice');
 select set_eq($$select key from public.system_settings$$,
-              array['log_retention_days', 'task_retention_days', 'default_max_attempts',
+              array['currency', 'log_retention_days', 'task_retention_days', 'default_max_attempts',
                     'http_request_max_response_bytes', 'maintenance_banner', 'password_min_length',
                     'require_mfa_for_admins'],
               'alice reads every setting');
@@ -94,7 +94,7 @@ select is(pg_temp.affected($$delete from public.system_settings where key = 'mai
 -- bob (user B)
 -- ---------------------------------------------------------------------------------------
 select pg_temp.login_as('bob');
-select is((select count(*)::int from public.system_settings), 7, 'bob reads every setting');
+select is((select count(*)::int from public.system_settings), 8, 'bob reads every setting');
 select throws_ok($$insert into public.system_settings (key, value) values ('bob_flag', 'true')$$,
                  '42501', 'new row violates row-level security policy for table "system_settings"',
                  'bob cannot add a setting (42501 from the policy)');
@@ -106,7 +106,7 @@ select is(pg_temp.affected($$delete from public.system_settings$$), 0, 'bob cann
 -- admin
 -- ---------------------------------------------------------------------------------------
 select pg_temp.login_as('admin');
-select is((select count(*)::int from public.system_settings), 7, 'admin reads every setting');
+select is((select count(*)::int from public.system_settings), 8, 'admin reads every setting');
 select is(pg_temp.affected($$insert into public.system_settings (key, value, description)
                               values ('signups_open', 'true', 'Whether new accounts may register.')$$), 1,
           'admin can add a setting (1 row)');
@@ -121,7 +121,7 @@ select is(pg_temp.affected($$delete from public.system_settings where key = 'mai
 -- service_role
 -- ---------------------------------------------------------------------------------------
 select pg_temp.login_as('service_role');
-select is((select count(*)::int from public.system_settings), 7, 'service_role reads every setting');
+select is((select count(*)::int from public.system_settings), 8, 'service_role reads every setting');
 select is(pg_temp.affected($$insert into public.system_settings (key, value) values ('worker_poll_secs', '5')$$), 1,
           'service_role can add a setting (1 row)');
 select is(pg_temp.affected($$update public.system_settings set value = '60' where key = 'task_retention_days'$$), 1,
@@ -134,7 +134,7 @@ select is(pg_temp.affected($$delete from public.system_settings where key = 'sig
 -- ---------------------------------------------------------------------------------------
 select pg_temp.login_as('postgres');
 select results_eq($$select key, value from public.system_settings order by key$$,
-                  $$values ('default_max_attempts'::text, '3'::jsonb), ('http_request_max_response_bytes', '1048576'),
+                  $$values ('currency'::text, '"IDR"'::jsonb), ('default_max_attempts', '3'), ('http_request_max_response_bytes', '1048576'),
                            ('log_retention_days', '14'), ('password_min_length', '8'), ('require_mfa_for_admins', 'false'), ('task_retention_days', '60'),
                            ('worker_poll_secs', '5')$$,
                   'only the admin''s and service_role''s changes landed');

@@ -301,19 +301,25 @@ pub async fn settings(api: &Api) -> Result<Vec<SystemSetting>, AppError> {
     api.rows(ApiRequest::get(api.rest(&query.to_path()))).await
 }
 
-/// The maintenance message every signed-in user sees (empty when none).
-pub async fn maintenance_banner(api: &Api) -> Result<String, AppError> {
+/// The settings every signed-in page follows: the maintenance message (empty when none)
+/// and the currency of business amounts (`None` when the setting is missing).
+pub async fn public_settings(api: &Api) -> Result<(String, Option<String>), AppError> {
     let query = Query::table("system_settings")
         .select("key,value,updated_at")
-        .eq("key", "maintenance_banner");
+        .is_in("key", ["maintenance_banner", "currency"]);
     let rows: Vec<SystemSetting> = api
         .rows(ApiRequest::get(api.rest(&query.to_path())))
         .await?;
-    Ok(rows
-        .first()
-        .and_then(|row| row.value.as_str())
-        .unwrap_or_default()
-        .to_owned())
+    let text = |key: &str| {
+        rows.iter()
+            .find(|row| row.key == key)
+            .and_then(|row| row.value.as_str())
+            .map(str::to_owned)
+    };
+    Ok((
+        text("maintenance_banner").unwrap_or_default(),
+        text("currency"),
+    ))
 }
 
 /// Sets one setting's value (and records who did).

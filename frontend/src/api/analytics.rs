@@ -1,4 +1,4 @@
-//! `analytics_metrics(start_date, end_date, metrics)`.
+//! `analytics_metrics(start_date, end_date, metrics, time_zone)`.
 
 use domain::{AnalyticsResult, DateRange, Metric};
 use serde_json::json;
@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::api::error::AppError;
 use crate::api::http::{Api, ApiRequest};
 
-/// The caller's metrics over `range`.
+/// The caller's metrics over `range`, whose days are those of the reader's zone.
 pub async fn metrics(
     api: &Api,
     range: DateRange,
@@ -17,6 +17,7 @@ pub async fn metrics(
             "start_date": range.start.to_string(),
             "end_date": range.end.to_string(),
             "metrics": metrics.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
+            "time_zone": crate::i18n::current().time_zone,
         })),
     )
     .await

@@ -2,7 +2,7 @@
 //! `YYYY-MM-DD` dates, parsed and written by hand (chrono's general parser and formatter
 //! stay out of the wasm). What people read is in `ui::format`.
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Timelike, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Timelike, Utc};
 
 /// `2024-04-01T06:00:00Z`, `2024-04-01T06:00:00.123456Z`: RFC 3339 in UTC, for
 /// `<time datetime>`.
@@ -42,6 +42,22 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
     }
     let year = i32::try_from(digits(&b[..4])?).ok()?;
     NaiveDate::from_ymd_opt(year, digits(&b[5..7])?, digits(&b[8..10])?)
+}
+
+/// A `datetime-local` value, `YYYY-MM-DDTHH:MM` with optional `:SS` (and a fraction,
+/// dropped): a wall-clock time with no zone.
+pub fn parse_local(text: &str) -> Option<NaiveDateTime> {
+    let b = text.as_bytes();
+    if b.len() < 16 || !matches!(b[10], b'T' | b' ') || b[13] != b':' {
+        return None;
+    }
+    let date = parse_date(text.get(..10)?)?;
+    let second = match &b[16..] {
+        [] => 0,
+        [b':', s1, s2, rest @ ..] if rest.is_empty() || rest[0] == b'.' => digits(&[*s1, *s2])?,
+        _ => return None,
+    };
+    date.and_hms_opt(digits(&b[11..13])?, digits(&b[14..16])?, second)
 }
 
 /// A timestamp as PostgREST and Auth write them (RFC 3339, `T` or a space between date and
@@ -139,6 +155,32 @@ mod tests {
             NaiveDate::from_ymd_opt(2024, 2, 29)
         );
         assert_eq!(parse_date("2023-02-29"), None);
+        let local = |text: &str| {
+            parse_local(text)
+                .map(|t| t.and_utc())
+                .map(|at| rfc3339(&at))
+        };
+        assert_eq!(
+            local("2025-03-01T09:30").as_deref(),
+            Some("2025-03-01T09:30:00Z")
+        );
+        assert_eq!(
+            local("2025-03-01T09:30:15").as_deref(),
+            Some("2025-03-01T09:30:15Z")
+        );
+        assert_eq!(
+            local("2025-03-01T09:30:15.250").as_deref(),
+            Some("2025-03-01T09:30:15Z")
+        );
+        for text in [
+            "",
+            "2025-03-01",
+            "2025-03-01T9:30",
+            "2025-03-01T24:00",
+            "2025-03-01T09:30Z",
+        ] {
+            assert_eq!(parse_local(text), None, "{text}");
+        }
         assert_eq!(parse_date("2024-1-05"), None);
         let at = parse_time("2024-04-01T06:05:09.250+00:00").expect("time");
         assert_eq!(rfc3339(&at), "2024-04-01T06:05:09.250000Z");

@@ -20,9 +20,11 @@ use crate::api::http::Api;
 use crate::api::profiles;
 use crate::api::session::{now_secs, refresh_delay_ms};
 use crate::app::routes::CurrentPage;
+use crate::i18n::{self, Locale};
 use crate::state::access::Access;
 use crate::state::{Action, AppContext, AppState, Notice};
 use crate::ui::feedback::{error_view, loading_view};
+use crate::ui::format;
 use crate::ui::hooks::use_effect_on;
 use crate::ui::route::Route;
 use crate::ui::router::{self, Router};
@@ -108,8 +110,11 @@ pub fn root(props: &RootProps) -> Html {
                         Ok(profile) => dispatcher.dispatch(Action::ProfileLoaded(profile)),
                         Err(error) => dispatcher.dispatch(Action::ProfileFailed(error)),
                     }
-                    if let Ok(text) = crate::api::admin::maintenance_banner(&api).await {
-                        dispatcher.dispatch(Action::Banner(text));
+                    if let Ok((banner, currency)) = crate::api::admin::public_settings(&api).await {
+                        dispatcher.dispatch(Action::Banner(banner));
+                        if let Some(currency) = currency {
+                            dispatcher.dispatch(Action::Currency(currency));
+                        }
                     }
                 });
             }
@@ -136,6 +141,13 @@ pub fn root(props: &RootProps) -> Html {
             let _ = html.set_attribute("data-theme", theme.as_str());
         }
     });
+    // The reader's locale, current before anything renders. When it changes (the profile's
+    // zone arrives, an admin changes the currency), the pages are built again so that no
+    // component keeps words or formats of the locale before.
+    let generation = use_mut_ref(|| 0u32);
+    if i18n::set(locale_of(&state)) {
+        *generation.borrow_mut() += 1;
+    }
     if *starting {
         return loading_view("Signing you in…");
     }
@@ -143,10 +155,32 @@ pub fn root(props: &RootProps) -> Html {
         state: state.clone(),
         api,
     };
+    let generation = *generation.borrow();
     html! {
         <ContextProvider<AppContext> context={context}>
-            <Router><CurrentPage /></Router>
+            <Router key={generation}><CurrentPage /></Router>
         </ContextProvider<AppContext>>
+    }
+}
+
+/// The locale of `state`: the profile's zone (when the browser knows it) else the
+/// browser's, and the system's currency.
+fn locale_of(state: &AppState) -> Locale {
+    let profile_zone = state
+        .profile
+        .as_ref()
+        .and_then(|p| p.preferences.get("timezone"))
+        .and_then(|zone| zone.as_str())
+        .filter(|zone| format::known_zone(zone));
+    Locale {
+        lang: i18n::lang(),
+        time_zone: profile_zone
+            .map(str::to_owned)
+            .unwrap_or_else(i18n::browser_time_zone),
+        currency: state
+            .currency
+            .clone()
+            .unwrap_or_else(|| i18n::DEFAULT_CURRENCY.to_owned()),
     }
 }
 

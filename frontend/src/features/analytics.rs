@@ -2,7 +2,6 @@
 
 use std::rc::Rc;
 
-use chrono::Utc;
 use domain::{
     AnalyticsReport, AnalyticsReportParams, AnalyticsResult, DateRange, Metric, NewTask,
     TaskParameters, TaskTitle,
@@ -52,7 +51,7 @@ pub fn parse_range(start: &str, end: &str) -> Result<DateRange, String> {
 /// The analytics page: date range, metric choice, line and bar charts, totals.
 #[function_component(Analytics)]
 pub fn analytics_page() -> Html {
-    let today = Utc::now().date_naive();
+    let today = format::today();
     let initial = DateRange::last_days(today, 30);
     let start = use_state(|| initial.start.to_string());
     let end = use_state(|| initial.end.to_string());
@@ -90,7 +89,7 @@ pub fn analytics_page() -> Html {
             range_error.clone(),
         );
         Callback::from(move |_| {
-            let r = DateRange::last_days(Utc::now().date_naive(), days);
+            let r = DateRange::last_days(format::today(), days);
             start.set(r.start.to_string());
             end.set(r.end.to_string());
             range_error.set(None);
@@ -123,7 +122,6 @@ pub fn analytics_page() -> Html {
         let Some(series) = result.series(chosen) else {
             return empty_view("No data for this metric", Html::default());
         };
-        let unit = if chosen.is_rate() { "%" } else { "" };
         let points = Rc::new(series.data_points.clone());
         html! {
             <>
@@ -137,7 +135,7 @@ pub fn analytics_page() -> Html {
                     title: format!("{} per day", chosen.label()).into(),
                     points,
                     kind: chart_kind,
-                    unit: unit.into(),
+                    metric: Some(chosen),
                 }) }
             </>
         }
@@ -263,7 +261,7 @@ pub fn reports_page() -> Html {
                                 } else { { r.title.clone() } }
                             </td>
                             <td>{ r.format.label() }</td>
-                            <td>{ format!("{} → {}", r.date_range_start, r.date_range_end) }</td>
+                            <td>{ format!("{} → {}", format::date(r.date_range_start), format::date(r.date_range_end)) }</td>
                             <td>{ format::human_size(r.size_bytes) }</td>
                             <td>{ datetime_view(&r.created_at) }</td>
                             <td class="actions">

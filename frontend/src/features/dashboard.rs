@@ -1,6 +1,5 @@
 //! `/dashboard`: the last 30 days at a glance, recent tasks, quick actions.
 
-use chrono::Utc;
 use domain::{DateRange, Metric};
 use yew::prelude::*;
 
@@ -24,7 +23,7 @@ pub const CARD_METRICS: [Metric; 3] = [Metric::Revenue, Metric::Users, Metric::C
 #[function_component(Dashboard)]
 pub fn dashboard() -> Html {
     let session = use_session();
-    let today = Utc::now().date_naive();
+    let today = format::today();
     let range = DateRange::last_days(today, 30);
     let metrics = use_load(range, |api, range| async move {
         analytics::metrics(&api, range, &CARD_METRICS).await

@@ -44,17 +44,11 @@ pub fn settings_index() -> Html {
     }
 }
 
-/// The browser's IANA time zone.
-pub fn browser_time_zone() -> String {
-    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
-    js_sys::Reflect::get(&format.resolved_options(), &"timeZone".into())
-        .ok()
-        .and_then(|v| v.as_string())
-        .unwrap_or_else(|| "UTC".into())
-}
-
-/// Time zones offered (plus the browser's and the current one).
-pub const TIME_ZONES: [&str; 12] = [
+/// Time zones offered (plus the browser's and the current one): Indonesia's three first.
+pub const TIME_ZONES: [&str; 15] = [
+    "Asia/Jakarta",
+    "Asia/Makassar",
+    "Asia/Jayapura",
     "UTC",
     "Europe/London",
     "Europe/Paris",
@@ -116,7 +110,7 @@ fn profile_form(props: &ProfileFormProps) -> Html {
             .get("timezone")
             .and_then(Value::as_str)
             .map(str::to_owned)
-            .unwrap_or_else(browser_time_zone)
+            .unwrap_or_else(crate::i18n::browser_time_zone)
     });
     let name_error = use_state(Option::<String>::default);
     let saving = use_action(Errors::Kept);
@@ -188,7 +182,7 @@ fn profile_form(props: &ProfileFormProps) -> Html {
         })
     };
     let mut zones: Vec<String> = TIME_ZONES.iter().map(|z| (*z).to_owned()).collect();
-    for extra in [browser_time_zone(), (*zone).clone()] {
+    for extra in [crate::i18n::browser_time_zone(), (*zone).clone()] {
         if !zones.contains(&extra) {
             zones.push(extra);
         }

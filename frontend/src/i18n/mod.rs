@@ -50,7 +50,11 @@ impl Lang {
     /// From a code or a BCP 47 tag (`id`, `id-ID`, `in`, `en-GB`), case-insensitively;
     /// `None` for languages the SPA does not speak.
     pub fn parse(tag: &str) -> Option<Self> {
-        let primary = tag.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+        let primary = tag
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         match primary.as_str() {
             "en" => Some(Self::En),
             // `in` is the code Indonesian had before 1989; old Android browsers still send it.
@@ -67,6 +71,16 @@ impl Lang {
             .find_map(Self::parse)
             .unwrap_or_default()
     }
+}
+
+/// The browser's IANA time zone (`UTC` when it names none).
+pub fn browser_time_zone() -> String {
+    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
+    js_sys::Reflect::get(&format.resolved_options(), &"timeZone".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .filter(|zone| !zone.is_empty())
+        .unwrap_or_else(|| "UTC".into())
 }
 
 /// The currency of business amounts when the system settings name none.

@@ -76,6 +76,8 @@ pub struct AppState {
     pub notice: Option<Notice>,
     /// The administrators' maintenance message (`system_settings.maintenance_banner`).
     pub banner: Option<String>,
+    /// The currency of business amounts (`system_settings.currency`), once read.
+    pub currency: Option<String>,
 }
 
 impl AppState {
@@ -114,6 +116,8 @@ pub enum Action {
     Dismiss,
     /// The maintenance message (empty: none).
     Banner(String),
+    /// The currency of business amounts (an ISO 4217 code).
+    Currency(String),
 }
 
 impl Reducible for AppState {
@@ -148,6 +152,7 @@ impl Reducible for AppState {
             Action::Banner(text) => {
                 next.banner = (!text.trim().is_empty()).then(|| text.trim().to_owned());
             }
+            Action::Currency(code) => next.currency = Some(code),
         }
         Rc::new(next)
     }

@@ -229,9 +229,10 @@ pub struct ChartProps {
     /// Line or bars.
     #[prop_or(ChartKind::Line)]
     pub kind: ChartKind,
-    /// Appended to values in tooltips, e.g. `%`.
+    /// The metric drawn: tooltips show its values as its cards do (money, percent,
+    /// counts); plain numbers when `None`.
     #[prop_or_default]
-    pub unit: AttrValue,
+    pub metric: Option<domain::Metric>,
 }
 
 /// A line or bar chart with axes, grid and labels.
@@ -253,14 +254,13 @@ pub fn chart_view(props: &ChartProps) -> Html {
     let y = frame.y_scale(&ticks);
     let x = frame.x_scale(values.len());
     let labels = label_indices(values.len(), 6);
-    let unit = props.unit.clone();
+    let metric = props.metric;
     let tooltip = |point: &DataPoint| {
-        format!(
-            "{}: {}{}",
-            crate::ui::format::month_day(point.date),
-            crate::ui::format::number(point.value, 2),
-            unit
-        )
+        let value = match metric {
+            Some(metric) => crate::ui::metric_card::format_total(metric, point.value),
+            None => crate::ui::format::number(point.value, 2),
+        };
+        format!("{}: {value}", crate::ui::format::month_day(point.date))
     };
     let grid = ticks.iter().map(|t| {
         let ty = round(y.map(*t));
@@ -445,7 +445,7 @@ mod tests {
                 title: "Revenue".into(),
                 points: series(n),
                 kind,
-                unit: AttrValue::default(),
+                metric: None,
             },
         )
         .render();

@@ -3,7 +3,7 @@
 use domain::{Metric, MetricSeries, Trend};
 use yew::prelude::*;
 
-use crate::ui::format::number;
+use crate::ui::format::{money, number, percent};
 
 /// Props of [`MetricCard`].
 #[derive(Properties, PartialEq)]
@@ -14,16 +14,17 @@ pub struct MetricCardProps {
     pub series: MetricSeries,
 }
 
-/// The total as people read it: `$12,345.60`, `4.2%`, `1,234`.
+/// The total as people read it, in the reader's locale and the system's currency:
+/// `Rp12.345`, `4,2%`, `1.234` / `$12,345.60`, `4.2%`, `1,234`.
 pub fn format_total(metric: Metric, value: f64) -> String {
     match metric {
-        Metric::Revenue => format!("${}", number(value, 2)),
-        Metric::Conversion => format!("{}%", number(value, 1)),
+        Metric::Revenue => money(value),
+        Metric::Conversion => percent(value),
         _ => number(value, 0),
     }
 }
 
-/// `▲ 12.3%`, `▼ 4%`, `→ 0%`.
+/// `▲ +12.3%`, `▼ -4%`, `→ 0%`.
 pub fn format_change(trend: Trend, change: f64) -> String {
     let arrow = match trend {
         Trend::Up => "▲",
@@ -31,9 +32,9 @@ pub fn format_change(trend: Trend, change: f64) -> String {
         Trend::Flat => "→",
     };
     format!(
-        "{arrow} {}{}%",
+        "{arrow} {}{}",
         if change > 0.0 { "+" } else { "" },
-        number(change, 1)
+        percent(change)
     )
 }
 
@@ -82,11 +83,26 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn totals_and_changes_read_well() {
-        assert_eq!(format_total(Metric::Revenue, 12345.6), "$12,345.6");
+        crate::i18n::set(crate::i18n::Locale {
+            lang: crate::i18n::Lang::En,
+            time_zone: "UTC".into(),
+            currency: "USD".into(),
+        });
+        assert_eq!(format_total(Metric::Revenue, 12345.6), "$12,345.60");
         assert_eq!(format_total(Metric::Conversion, 4.26), "4.3%");
         assert_eq!(format_total(Metric::Users, 1234.0), "1,234");
         assert_eq!(format_change(Trend::Up, 12.3), "▲ +12.3%");
         assert_eq!(format_change(Trend::Down, -4.0), "▼ -4%");
         assert_eq!(format_change(Trend::Flat, 0.0), "→ 0%");
+        crate::i18n::set(crate::i18n::Locale {
+            lang: crate::i18n::Lang::Id,
+            time_zone: "Asia/Jakarta".into(),
+            currency: "IDR".into(),
+        });
+        let plain = |text: String| text.replace('\u{a0}', " ");
+        assert_eq!(plain(format_total(Metric::Revenue, 12345.6)), "Rp 12.346");
+        assert_eq!(format_total(Metric::Conversion, 4.26), "4,3%");
+        assert_eq!(format_total(Metric::Users, 1234.0), "1.234");
+        assert_eq!(format_change(Trend::Up, 12.3), "▲ +12,3%");
     }
 }

@@ -33,22 +33,71 @@ fn mail_dir(state: &AppState) -> PathBuf {
     state.config.data_dir.join("mail")
 }
 
+/// The words of one mail, in one language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Words {
+    /// The subject (GoTrue's default subjects in English).
+    pub subject: &'static str,
+    /// Before the link.
+    pub follow: &'static str,
+    /// Before the code.
+    pub code: &'static str,
+    /// The last line.
+    pub ignore: &'static str,
+}
+
+impl Words {
+    /// The words of a `kind` mail (`recovery`, `magiclink`…) in `language` (`id` for Bahasa
+    /// Indonesia; anything else, or none, is English). `supabase/templates/` holds the same
+    /// words for hosted Supabase, chosen there by `{{ .Data.language }}`.
+    pub fn for_mail(kind: &str, language: Option<&str>) -> Self {
+        let indonesian = language == Some("id");
+        let subject = match (kind, indonesian) {
+            ("recovery", false) => "Reset Your Password",
+            ("recovery", true) => "Atur Ulang Kata Sandi Anda",
+            ("magiclink", false) => "Your Magic Link",
+            ("magiclink", true) => "Tautan Masuk Anda",
+            (_, false) => "Confirm Your Email",
+            (_, true) => "Konfirmasi Email Anda",
+        };
+        if indonesian {
+            Self {
+                subject,
+                follow: "Ikuti tautan ini:",
+                code: "Atau masukkan kode ini:",
+                ignore: "Jika Anda tidak memintanya, abaikan email ini.",
+            }
+        } else {
+            Self {
+                subject,
+                follow: "Follow this link:",
+                code: "Or enter this code:",
+                ignore: "If you did not ask for this, ignore this mail.",
+            }
+        }
+    }
+}
+
 /// Writes a mail to the mailbox and logs it.
 pub async fn deliver(
     state: &AppState,
     to: &str,
     kind: &str,
-    subject: &str,
+    words: &Words,
     link: &str,
     token: &str,
 ) -> Result<(), AuthError> {
     let now = Utc::now();
     let id = uuid::Uuid::new_v4().simple().to_string();
-    let text = format!(
-        "{subject}\n\nFollow this link:\n{link}\n\nOr enter this code: {token}\n\nIf you did not ask for this, ignore this mail.\n"
-    );
+    let Words {
+        subject,
+        follow,
+        code,
+        ignore,
+    } = *words;
+    let text = format!("{subject}\n\n{follow}\n{link}\n\n{code} {token}\n\n{ignore}\n");
     let html = format!(
-        "<h2>{subject}</h2>\n<p>Follow this link:</p>\n<p><a href=\"{href}\">{label}</a></p>\n<p>Or enter this code: {token}</p>\n",
+        "<h2>{subject}</h2>\n<p>{follow}</p>\n<p><a href=\"{href}\">{label}</a></p>\n<p>{code} {token}</p>\n<p>{ignore}</p>\n",
         href = html_escape(link),
         label = html_escape(subject),
     );
@@ -132,4 +181,43 @@ pub async fn mailbox(
         .ok_or_else(|| AuthError::bad_request("validation_failed", "email is required"))?;
     let mails = mails_for(&state, email).await?;
     Ok(Json(serde_json::json!({ "messages": mails })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Words;
+
+    /// Hosted Supabase mails from `supabase/templates/`: the same words as localbase's, in
+    /// both languages, for every template there.
+    #[test]
+    fn the_templates_for_hosted_supabase_say_what_localbase_says() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../supabase");
+        let config = std::fs::read_to_string(root.join("config.toml")).expect("config.toml");
+        for (kind, file) in [
+            ("recovery", "recovery.html"),
+            ("magiclink", "magic_link.html"),
+        ] {
+            let template =
+                std::fs::read_to_string(root.join("templates").join(file)).expect("a template");
+            assert!(
+                config.contains(&format!("./supabase/templates/{file}")),
+                "{file}"
+            );
+            for language in [None, Some("id")] {
+                let words = Words::for_mail(kind, language);
+                for word in [words.subject, words.follow, words.code, words.ignore] {
+                    assert!(template.contains(word), "{file} lacks {word:?}");
+                }
+                assert!(
+                    config.contains(words.subject),
+                    "config.toml lacks {:?}",
+                    words.subject
+                );
+            }
+            assert!(
+                template.contains(r#"{{ if eq .Data.language "id" }}"#),
+                "{file}"
+            );
+        }
+    }
 }

@@ -119,15 +119,7 @@ pub async fn recover(
     let mut conn = state.db.acquire().await?;
     if let Some(user) = users::find_by_email(&mut conn, &email).await? {
         let redirect = redirect_target(&state.config, query.get("redirect_to").map(String::as_str));
-        send_link(
-            &state,
-            &mut conn,
-            &user,
-            "recovery",
-            "Reset Your Password",
-            &redirect,
-        )
-        .await?;
+        send_link(&state, &mut conn, &user, "recovery", &redirect).await?;
     }
     Ok(Json(json!({})))
 }
@@ -192,26 +184,18 @@ pub async fn otp(
     // Mails to one address are spaced out (GoTrue's `max_frequency`).
     rate_limit_account(&state, Bucket::Email, &email)?;
     let redirect = redirect_target(&state.config, query.get("redirect_to").map(String::as_str));
-    send_link(
-        &state,
-        &mut tx,
-        &user,
-        "magiclink",
-        "Your Magic Link",
-        &redirect,
-    )
-    .await?;
+    send_link(&state, &mut tx, &user, "magiclink", &redirect).await?;
     tx.commit().await?;
     Ok(Json(json!({})))
 }
 
-/// Stores a new token hash for `kind` and mails the link and code.
+/// Stores a new token hash for `kind` and mails the link and code, in the language of the
+/// user's metadata (`user_metadata.language`, which the SPA keeps in step with the profile).
 async fn send_link(
     state: &AppState,
     conn: &mut sqlx::PgConnection,
     user: &UserRow,
     kind: &str,
-    subject: &str,
     redirect: &str,
 ) -> Result<(), AuthError> {
     let code = new_code();
@@ -230,7 +214,13 @@ async fn send_link(
         kind,
         encode(redirect)
     );
-    mail::deliver(state, user.email(), kind, subject, &link, &code).await
+    let language = user
+        .raw_user_meta_data
+        .as_ref()
+        .and_then(|data| data.get("language"))
+        .and_then(Value::as_str);
+    let words = mail::Words::for_mail(kind, language);
+    mail::deliver(state, user.email(), kind, &words, &link, &code).await
 }
 
 #[derive(Deserialize, Default)]

@@ -620,6 +620,58 @@ pub async fn mailbox(app: &TestApp, email: &str) -> Vec<Value> {
 }
 
 #[tokio::test]
+async fn the_recovery_mail_speaks_the_language_of_the_users_metadata() {
+    let mut app = TestApp::seeded().await;
+    reconfigure(&mut app, |c| {
+        c.auth.rate_limits.email_sent = 10;
+        c.auth.rate_limits.email_max_frequency_secs = 0;
+    });
+    let recover = || {
+        request(
+            "POST",
+            "/auth/v1/recover",
+            None,
+            Some(json!({"email": BOB.0})),
+        )
+    };
+    // No language yet: GoTrue's English.
+    assert_eq!(send_json(&app, recover()).await.0, StatusCode::OK);
+    // Bob chooses Bahasa Indonesia (the SPA writes it to his metadata too).
+    let session = sign_in(&app, BOB.0, BOB.1).await;
+    let token = session["access_token"].as_str().expect("a token");
+    let (status, user) = send_json(
+        &app,
+        request(
+            "PUT",
+            "/auth/v1/user",
+            Some(token),
+            Some(json!({"data": {"language": "id"}})),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert_eq!(send_json(&app, recover()).await.0, StatusCode::OK);
+
+    let mails = mailbox(&app, BOB.0).await;
+    assert_eq!(mails.len(), 2);
+    assert_eq!(mails[0]["subject"], "Reset Your Password");
+    let english = mails[0]["text"].as_str().expect("text");
+    assert!(
+        english.contains("Follow this link:") && english.contains("Or enter this code:"),
+        "{english}"
+    );
+    assert_eq!(mails[1]["subject"], "Atur Ulang Kata Sandi Anda");
+    for part in ["text", "html"] {
+        let body = mails[1][part].as_str().expect("a body");
+        assert!(
+            body.contains("Ikuti tautan ini:") && body.contains("Atau masukkan kode ini:"),
+            "{part}: {body}"
+        );
+        assert!(!body.contains("Follow this link"), "{part}: {body}");
+    }
+}
+
+#[tokio::test]
 async fn recovery_mails_a_code_and_a_link_that_both_open_a_session() {
     let mut app = TestApp::seeded().await;
     // Two mails to Bob in a row: no spacing between them here.

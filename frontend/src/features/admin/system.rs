@@ -171,6 +171,11 @@ fn setting_row(props: &SettingRowProps) -> Html {
             let (ctx, key, on_saved) = (ctx.clone(), key.clone(), on_saved.clone());
             saving.run(async move {
                 admin::update_setting(&ctx.api, &key, &value, me).await?;
+                // The currency of amounts applies at once, on this page and every other.
+                if let (true, Some(code)) = (key == "currency", value.as_str()) {
+                    ctx.state
+                        .dispatch(crate::state::Action::Currency(code.to_owned()));
+                }
                 ctx.notify(format!("Saved {key}."));
                 on_saved.emit(());
                 Ok(())

@@ -12,7 +12,6 @@ use domain::{
 };
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
-use wasm_bindgen::JsValue;
 
 use crate::api::error::capitalize;
 
@@ -290,13 +289,11 @@ pub fn parameters(form: &WizardForm, user_id: Uuid) -> Result<TaskParameters, Do
     TaskParameters::parse(form.task_type, &parameters_json(form, user_id)?)
 }
 
-/// A `datetime-local` value in the browser's time zone, as UTC.
+/// A `datetime-local` value in the reader's time zone (the profile's, else the
+/// browser's), as UTC.
 pub fn parse_local_datetime(text: &str) -> Option<DateTime<Utc>> {
-    let millis = js_sys::Date::new(&JsValue::from_str(text)).get_time();
-    if millis.is_nan() {
-        return None;
-    }
-    DateTime::from_timestamp_millis(millis as i64)
+    let local = crate::api::time::parse_local(text)?;
+    crate::ui::format::local_to_utc(&crate::i18n::current().time_zone, local)
 }
 
 /// When the task runs, how it repeats, how many attempts it gets.
@@ -537,6 +534,28 @@ mod tests {
         );
         form.run_at = String::new();
         assert!(check_step(Step::Schedule, &form, user(), now()).is_empty());
+    }
+
+    #[wasm_bindgen_test]
+    fn the_run_time_is_read_in_the_readers_zone_and_kept_in_utc() {
+        let at = |text: &str| text.parse::<DateTime<Utc>>().expect("time");
+        for (zone, utc) in [
+            ("Asia/Jakarta", "2030-01-01T02:00:00Z"),
+            ("Asia/Makassar", "2030-01-01T01:00:00Z"),
+            ("Asia/Jayapura", "2030-01-01T00:00:00Z"),
+            ("UTC", "2030-01-01T09:00:00Z"),
+        ] {
+            crate::i18n::set(crate::i18n::Locale {
+                time_zone: zone.into(),
+                ..crate::i18n::Locale::default()
+            });
+            assert_eq!(
+                parse_local_datetime("2030-01-01T09:00"),
+                Some(at(utc)),
+                "{zone}"
+            );
+        }
+        crate::i18n::set(crate::i18n::Locale::default());
     }
 
     #[wasm_bindgen_test]

@@ -89,7 +89,7 @@ pub fn schedule_step(wizard: &Wizard) -> Html {
         <form onsubmit={go_next.clone()} novalidate=true>
             <TextField id="run_at" label="Run at (optional)" kind="datetime-local" value={form.run_at.clone()}
                 oninput={edit(|f, v| f.run_at = v)} error={err("run_at")}
-                hint="Your local time. Leave empty to run as soon as possible." />
+                hint={format!("Your local time, {}. Leave empty to run as soon as possible.", crate::ui::format::zone_name())} />
             <TextField id="recurrence" label="Repeat (cron, optional)" value={form.recurrence.clone()}
                 oninput={edit(|f, v| f.recurrence = v)} error={err("recurrence")} placeholder="0 6 * * 1"
                 hint="Five fields in UTC: minute hour day-of-month month day-of-week. Leave empty to run once." />
@@ -129,7 +129,7 @@ pub fn review_step(wizard: &Wizard, create: Callback<()>, creating: &ActionHandl
                 { term("Title", html! { { form.title.trim() } }) }
                 if !form.description.trim().is_empty() { { term("Description", html! { { form.description.trim() } }) } }
                 { term("Parameters", html! { <pre>{ params }</pre> }) }
-                { term("Runs", html! { { if form.run_at.is_empty() { "As soon as possible".to_owned() } else { form.run_at.replace('T', " ") } } }) }
+                { term("Runs", html! { { match super::form::parse_local_datetime(&form.run_at) { None => "As soon as possible".to_owned(), Some(at) => crate::ui::format::datetime(&at) } } }) }
                 { term("Repeats", html! { { if form.recurrence.trim().is_empty() { "No".to_owned() } else { form.recurrence.trim().to_owned() } } }) }
                 { term("Priority", html! { { form.priority.label() } }) }
                 { term("Attempts", html! { { form.max_attempts.clone() } }) }
