@@ -9,7 +9,6 @@
 //! failing the page.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Timelike, Utc};
 use js_sys::{Function, Object, Reflect};
@@ -29,14 +28,38 @@ extern "C" {
     fn date_time_format(locales: &JsValue, options: &Object) -> Result<JsValue, JsValue>;
 }
 
-/// `Intl` options from pairs.
-fn options(pairs: &[(&str, JsValue)]) -> Object {
-    let object = Object::new();
-    for (key, value) in pairs {
-        // Setting a property on a plain new object cannot fail.
-        let _ = Reflect::set(&object, &JsValue::from_str(key), value);
-    }
-    object
+/// An `Intl` option's value: text, a number, or one of the locale's.
+#[derive(Clone, Copy, PartialEq)]
+enum V {
+    S(&'static str),
+    N(u8),
+    /// The reader's zone.
+    Zone,
+    /// The system's currency.
+    Currency,
+    /// `0` for rupiah (shown whole), absent for other currencies (their own minor unit).
+    WholeRupiah,
+}
+
+/// Which `Intl` constructor.
+#[derive(Clone, Copy, PartialEq)]
+enum Ctor {
+    Number,
+    Date,
+}
+
+/// What a formatter is: its constructor and options (a static table per use; the options
+/// are also its identity in the cache).
+type Spec = (Ctor, &'static [(&'static str, V)]);
+
+/// The formatters built, for one locale.
+type Formatters = Vec<(Spec, Option<JsValue>)>;
+
+thread_local! {
+    /// Formatters by spec, for the locale they were built for (a dozen or so: a list costs
+    /// less wasm than a map).
+    static CACHE: RefCell<(Locale, Formatters)> =
+        RefCell::new((Locale::default(), Vec::new()));
 }
 
 fn s(text: &str) -> JsValue {
@@ -47,88 +70,97 @@ fn n(value: f64) -> JsValue {
     JsValue::from_f64(value)
 }
 
-thread_local! {
-    /// Formatters by what they format, for the locale they were built for.
-    static CACHE: RefCell<(Locale, HashMap<String, Option<JsValue>>)> =
-        RefCell::new((Locale::default(), HashMap::new()));
+/// Builds the formatter of `spec` for `locale`; `None` when `Intl` refuses its zone or
+/// currency.
+fn build(locale: &Locale, (ctor, pairs): Spec) -> Option<JsValue> {
+    let object = Object::new();
+    for (key, value) in pairs {
+        let value = match *value {
+            V::S(text) => s(text),
+            V::N(number) => n(f64::from(number)),
+            V::Zone => s(&locale.time_zone),
+            V::Currency => s(&locale.currency),
+            V::WholeRupiah if locale.currency == "IDR" => n(0.0),
+            V::WholeRupiah => continue,
+        };
+        // Setting a property on a plain new object cannot fail.
+        let _ = Reflect::set(&object, &s(key), &value);
+    }
+    let tag = s(locale.lang.tag());
+    match ctor {
+        Ctor::Number => number_format(&tag, &object),
+        Ctor::Date => date_time_format(&tag, &object),
+    }
+    .ok()
 }
 
-/// The formatter `key` of the current locale, built by `make` the first time.
-fn formatter(key: &str, make: impl FnOnce(&Locale) -> Result<JsValue, JsValue>) -> Option<JsValue> {
+/// The formatter of `spec` in the current locale, built the first time it is asked for.
+fn formatter(spec: Spec) -> Option<JsValue> {
     let locale = i18n::current();
     CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
         if cache.0 != locale {
-            *cache = (locale.clone(), HashMap::new());
+            *cache = (locale.clone(), Vec::new());
         }
-        if let Some(found) = cache.1.get(key) {
+        if let Some((_, found)) = cache.1.iter().find(|(k, _)| *k == spec) {
             return found.clone();
         }
-        let made = make(&locale).ok();
-        cache.1.insert(key.to_owned(), made.clone());
+        let made = build(&locale, spec);
+        cache.1.push((spec, made.clone()));
         made
     })
 }
 
-fn locales(locale: &Locale) -> JsValue {
-    s(locale.lang.tag())
-}
-
-/// Calls the bound `format` of an `Intl` formatter on `arg`.
-fn call_format(formatter: &JsValue, arg: &JsValue) -> Option<String> {
-    let format: Function = Reflect::get(formatter, &s("format"))
+/// `arg` through the formatter of `spec`.
+fn format_with(spec: Spec, arg: &JsValue) -> Option<String> {
+    let formatter = formatter(spec)?;
+    let format: Function = Reflect::get(&formatter, &s("format"))
         .ok()?
         .dyn_into()
         .ok()?;
-    format.call1(formatter, arg).ok()?.as_string()
+    format.call1(&formatter, arg).ok()?.as_string()
 }
 
-/// A number with up to `decimals` decimals (at most 9) in the reader's locale: `1,234,568`
+/// `value` through the number formatter of `pairs`.
+fn number_with(pairs: &'static [(&'static str, V)], value: f64) -> Option<String> {
+    let value = if value.is_finite() { value } else { 0.0 };
+    format_with((Ctor::Number, pairs), &n(value))
+}
+
+const MAX_DIGITS: [&[(&str, V)]; 3] = [
+    &[("maximumFractionDigits", V::N(0))],
+    &[("maximumFractionDigits", V::N(1))],
+    &[("maximumFractionDigits", V::N(2))],
+];
+
+/// A number with up to `decimals` decimals (at most 2) in the reader's locale: `1,234,568`
 /// / `1.234.568`.
 pub fn number(value: f64, decimals: usize) -> String {
-    let value = if value.is_finite() { value } else { 0.0 };
-    let decimals = decimals.min(9);
-    formatter(&format!("number/{decimals}"), |l| {
-        number_format(
-            &locales(l),
-            &options(&[("maximumFractionDigits", n(decimals as f64))]),
-        )
-    })
-    .and_then(|f| call_format(&f, &n(value)))
-    .unwrap_or_else(|| decimal(value, decimals))
+    let decimals = decimals.min(2);
+    number_with(MAX_DIGITS[decimals], value).unwrap_or_else(|| decimal(value, decimals))
 }
 
 /// An amount of money in the system's currency (`system_settings.currency`): `Rp1.234.567`
 /// in Indonesian, `$1,234,567.50` in English. Rupiah are shown whole, as Indonesian shops
 /// write them; other currencies with their own minor unit.
 pub fn money(value: f64) -> String {
-    let value = if value.is_finite() { value } else { 0.0 };
-    formatter("money", |l| {
-        let mut pairs = vec![
-            ("style", s("currency")),
-            ("currency", s(&l.currency)),
-            ("currencyDisplay", s("narrowSymbol")),
-        ];
-        if l.currency == "IDR" {
-            pairs.push(("maximumFractionDigits", n(0.0)));
-        }
-        number_format(&locales(l), &options(&pairs))
-    })
-    .and_then(|f| call_format(&f, &n(value)))
-    .unwrap_or_else(|| format!("{} {}", i18n::current().currency, decimal(value, 2)))
+    const MONEY: &[(&str, V)] = &[
+        ("style", V::S("currency")),
+        ("currency", V::Currency),
+        ("currencyDisplay", V::S("narrowSymbol")),
+        ("maximumFractionDigits", V::WholeRupiah),
+    ];
+    number_with(MONEY, value)
+        .unwrap_or_else(|| format!("{} {}", i18n::current().currency, decimal(value, 2)))
 }
 
 /// A percentage with one decimal (`value` is already in percent): `4.3%` / `4,3%`.
 pub fn percent(value: f64) -> String {
-    let value = if value.is_finite() { value } else { 0.0 };
-    formatter("percent", |l| {
-        number_format(
-            &locales(l),
-            &options(&[("style", s("percent")), ("maximumFractionDigits", n(1.0))]),
-        )
-    })
-    .and_then(|f| call_format(&f, &n(value / 100.0)))
-    .unwrap_or_else(|| format!("{}%", decimal(value, 1)))
+    const PERCENT: &[(&str, V)] = &[
+        ("style", V::S("percent")),
+        ("maximumFractionDigits", V::N(1)),
+    ];
+    number_with(PERCENT, value / 100.0).unwrap_or_else(|| format!("{}%", decimal(value, 1)))
 }
 
 /// `value` rounded to `decimals` places (at most 9), trailing zeros dropped, with a `.`
@@ -163,48 +195,38 @@ pub fn decimal(value: f64, decimals: usize) -> String {
 
 /// Compact axis labels: `1.2K`, `3.4M` / `1,2 rb`, `3,4 jt`.
 pub fn compact(value: f64) -> String {
-    let value = if value.is_finite() { value } else { 0.0 };
-    formatter("compact", |l| {
-        number_format(
-            &locales(l),
-            &options(&[
-                ("notation", s("compact")),
-                ("maximumFractionDigits", n(1.0)),
-            ]),
-        )
-    })
-    .and_then(|f| call_format(&f, &n(value)))
-    .unwrap_or_else(|| decimal(value, 1))
+    const COMPACT: &[(&str, V)] = &[
+        ("notation", V::S("compact")),
+        ("maximumFractionDigits", V::N(1)),
+    ];
+    number_with(COMPACT, value).unwrap_or_else(|| decimal(value, 1))
 }
 
-/// `value` of `unit` (an `Intl` unit: `millisecond`, `second`, `kilobyte`…) with up to
-/// `decimals` decimals, short: `850 ms`, `2.4 sec` / `2,4 dtk`.
-fn unit(value: f64, unit: &'static str, decimals: usize) -> String {
-    formatter(&format!("unit/{unit}/{decimals}"), |l| {
-        number_format(
-            &locales(l),
-            &options(&[
-                ("style", s("unit")),
-                ("unit", s(unit)),
-                ("unitDisplay", s("short")),
-                ("maximumFractionDigits", n(decimals as f64)),
-                ("minimumFractionDigits", n(decimals as f64)),
-            ]),
-        )
-    })
-    .and_then(|f| call_format(&f, &n(value)))
-    .unwrap_or_else(|| format!("{} {unit}", decimal(value, decimals)))
+/// The options of a short unit with `decimals` decimals.
+macro_rules! unit {
+    ($unit:literal, $decimals:literal) => {
+        &[
+            ("style", V::S("unit")),
+            ("unit", V::S($unit)),
+            ("unitDisplay", V::S("short")),
+            ("minimumFractionDigits", V::N($decimals)),
+            ("maximumFractionDigits", V::N($decimals)),
+        ]
+    };
 }
 
 /// A duration in milliseconds: `850 ms`, `2.4 sec`, `3 min 5 sec` (in the reader's words).
 pub fn duration_ms(ms: i64) -> String {
+    let unit = |pairs, value: f64, fallback: &str| {
+        number_with(pairs, value).unwrap_or_else(|| format!("{} {fallback}", decimal(value, 1)))
+    };
     match ms {
-        ..=999 => unit(ms as f64, "millisecond", 0),
-        1000..=59_999 => unit(((ms + 50) / 100) as f64 / 10.0, "second", 1),
+        ..=999 => unit(unit!("millisecond", 0), ms as f64, "ms"),
+        1000..=59_999 => unit(unit!("second", 1), ((ms + 50) / 100) as f64 / 10.0, "s"),
         _ => format!(
             "{} {}",
-            unit((ms / 60_000) as f64, "minute", 0),
-            unit(((ms % 60_000) / 1000) as f64, "second", 0)
+            unit(unit!("minute", 0), (ms / 60_000) as f64, "min"),
+            unit(unit!("second", 0), ((ms % 60_000) / 1000) as f64, "s")
         ),
     }
 }
@@ -214,18 +236,16 @@ pub fn human_size(bytes: Option<i64>) -> String {
     let Some(bytes) = bytes else {
         return "—".into();
     };
-    let whole = bytes.max(0);
-    if whole < 1024 {
-        unit(whole as f64, "byte", 0)
-    } else if whole < 1024 * 1024 {
-        unit(tenths_of(whole as f64 / 1024.0), "kilobyte", 1)
+    let whole = bytes.max(0) as f64;
+    let (pairs, value, fallback): (&'static [(&str, V)], f64, &str) = if whole < 1024.0 {
+        (unit!("byte", 0), whole, "B")
+    } else if whole < 1024.0 * 1024.0 {
+        (unit!("kilobyte", 1), whole / 1024.0, "KB")
     } else {
-        unit(tenths_of(whole as f64 / 1024.0 / 1024.0), "megabyte", 1)
-    }
-}
-
-fn tenths_of(value: f64) -> f64 {
-    (value * 10.0).round() / 10.0
+        (unit!("megabyte", 1), whole / 1024.0 / 1024.0, "MB")
+    };
+    let value = (value * 10.0).round() / 10.0;
+    number_with(pairs, value).unwrap_or_else(|| format!("{} {fallback}", decimal(value, 1)))
 }
 
 /// A JS `Date` of `at`.
@@ -233,93 +253,84 @@ fn js_date(at: &DateTime<Utc>) -> js_sys::Date {
     js_sys::Date::new(&n(at.timestamp_millis() as f64))
 }
 
-/// `at` through the date-time formatter `key` of the reader's zone.
-fn zoned(key: &str, at: &DateTime<Utc>, pairs: &[(&str, JsValue)]) -> Option<String> {
-    let pairs = pairs.to_vec();
-    formatter(key, move |l| {
-        let mut pairs = pairs;
-        pairs.push(("timeZone", s(&l.time_zone)));
-        date_time_format(&locales(l), &options(&pairs))
-    })
-    .and_then(|f| call_format(&f, &js_date(at)))
+/// `at` through the date-time formatter of `pairs`.
+fn date_with(pairs: &'static [(&'static str, V)], at: &DateTime<Utc>) -> Option<String> {
+    format_with((Ctor::Date, pairs), &js_date(at))
 }
 
-/// `1 Apr 2024, 13.00 WIB` / `Apr 1, 2024, 1:00 PM GMT+7`: a moment in the reader's zone,
+/// `YYYY-MM-DD HH:MM` (and `:SS`) written by hand: what a time reads when `Intl` refuses.
+fn plain_time(at: &DateTime<Utc>, seconds: bool) -> String {
+    let t = at.time();
+    let mut text = format!("{} {:02}:{:02}", at.date_naive(), t.hour(), t.minute());
+    if seconds {
+        text.push_str(&format!(":{:02}", t.second()));
+    }
+    text
+}
+
+/// `1 Apr 2024, 13.00 WIB` / `Apr 1, 2024, 01:00 PM GMT+7`: a moment in the reader's zone,
 /// the zone named.
 pub fn datetime(at: &DateTime<Utc>) -> String {
-    zoned(
-        "datetime",
-        at,
-        &[
-            ("year", s("numeric")),
-            ("month", s("short")),
-            ("day", s("numeric")),
-            ("hour", s("2-digit")),
-            ("minute", s("2-digit")),
-            ("timeZoneName", s("short")),
-        ],
-    )
-    .unwrap_or_else(|| {
-        let t = at.time();
-        format!("{} {:02}:{:02} UTC", at.date_naive(), t.hour(), t.minute())
-    })
+    const DATETIME: &[(&str, V)] = &[
+        ("timeZone", V::Zone),
+        ("year", V::S("numeric")),
+        ("month", V::S("short")),
+        ("day", V::S("numeric")),
+        ("hour", V::S("2-digit")),
+        ("minute", V::S("2-digit")),
+        ("timeZoneName", V::S("short")),
+    ];
+    date_with(DATETIME, at).unwrap_or_else(|| format!("{} UTC", plain_time(at, false)))
 }
 
-/// `13.00.12` / `1:00:12 PM`: the time of a log line in the reader's zone.
+/// `13.00.12` / `01:00:12 PM`: the time of a log line in the reader's zone.
 pub fn time_of_day(at: &DateTime<Utc>) -> String {
-    zoned(
-        "time",
-        at,
-        &[
-            ("hour", s("2-digit")),
-            ("minute", s("2-digit")),
-            ("second", s("2-digit")),
-        ],
-    )
-    .unwrap_or_else(|| {
-        let t = at.time();
-        format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
-    })
+    const TIME: &[(&str, V)] = &[
+        ("timeZone", V::Zone),
+        ("hour", V::S("2-digit")),
+        ("minute", V::S("2-digit")),
+        ("second", V::S("2-digit")),
+    ];
+    date_with(TIME, at).unwrap_or_else(|| plain_time(at, true)[11..].to_owned())
 }
 
 /// A calendar day (no zone: a day is the reader's already), through a UTC formatter.
-fn day_with(key: &str, date: NaiveDate, pairs: &[(&str, JsValue)]) -> String {
-    let pairs = pairs.to_vec();
-    let noon = date.and_hms_opt(12, 0, 0).map(|t| t.and_utc());
-    noon.and_then(|at| {
-        formatter(key, move |l| {
-            let mut pairs = pairs;
-            pairs.push(("timeZone", s("UTC")));
-            date_time_format(&locales(l), &options(&pairs))
-        })
-        .and_then(|f| call_format(&f, &js_date(&at)))
-    })
-    .unwrap_or_else(|| date.to_string())
+fn day_with(pairs: &'static [(&'static str, V)], date: NaiveDate) -> String {
+    date.and_hms_opt(12, 0, 0)
+        .and_then(|noon| date_with(pairs, &noon.and_utc()))
+        .unwrap_or_else(|| date.to_string())
 }
 
 /// `1 Apr` / `Apr 1`: a chart label.
 pub fn month_day(date: NaiveDate) -> String {
-    day_with(
-        "month_day",
-        date,
-        &[("month", s("short")), ("day", s("numeric"))],
-    )
+    const MONTH_DAY: &[(&str, V)] = &[
+        ("timeZone", V::S("UTC")),
+        ("month", V::S("short")),
+        ("day", V::S("numeric")),
+    ];
+    day_with(MONTH_DAY, date)
 }
 
 /// `1 Apr 2024` / `Apr 1, 2024`: a day.
 pub fn date(date: NaiveDate) -> String {
-    day_with(
-        "date",
-        date,
-        &[
-            ("year", s("numeric")),
-            ("month", s("short")),
-            ("day", s("numeric")),
-        ],
-    )
+    const DATE: &[(&str, V)] = &[
+        ("timeZone", V::S("UTC")),
+        ("year", V::S("numeric")),
+        ("month", V::S("short")),
+        ("day", V::S("numeric")),
+    ];
+    day_with(DATE, date)
 }
 
-/// `5 detik yang lalu` / `5 seconds ago`, `3 min ago`, `yesterday`…: how long ago `at` was.
+thread_local! {
+    /// `Intl.RelativeTimeFormat` of the language it was built for (it must be called with
+    /// `new`, so it is not one of the cached specs).
+    static RELATIVE: RefCell<Option<(i18n::Lang, js_sys::Intl::RelativeTimeFormat)>> =
+        const { RefCell::new(None) };
+}
+
+/// `5 detik yang lalu` / `5 seconds ago`, `3 minutes ago`, `yesterday`…: how long ago `at`
+/// was.
 pub fn ago(at: &DateTime<Utc>, now: DateTime<Utc>) -> String {
     let secs = (now - *at).num_seconds().max(0);
     let (value, unit) = match secs {
@@ -328,20 +339,29 @@ pub fn ago(at: &DateTime<Utc>, now: DateTime<Utc>) -> String {
         3600..=86_399 => (secs / 3600, "hour"),
         _ => (secs / 86_400, "day"),
     };
-    formatter("ago", |l| {
-        // `RelativeTimeFormat` must be called with `new`; its locale is one of ours, so it
-        // cannot throw.
-        let locales = js_sys::Array::of1(&locales(l));
-        Ok(
-            js_sys::Intl::RelativeTimeFormat::new(&locales, &options(&[("numeric", s("auto"))]))
-                .into(),
-        )
-    })
-    .and_then(|f| {
-        let f: js_sys::Intl::RelativeTimeFormat = f.dyn_into().ok()?;
-        f.format(-(value as f64), unit).as_string()
-    })
-    .unwrap_or_else(|| format!("-{value} {unit}"))
+    let lang = i18n::lang();
+    RELATIVE
+        .with(|cell| {
+            let mut cell = cell.borrow_mut();
+            if cell.as_ref().is_none_or(|(built, _)| *built != lang) {
+                // One of our own language tags: the constructor cannot throw.
+                let format = js_sys::Intl::RelativeTimeFormat::new(
+                    &js_sys::Array::of1(&s(lang.tag())),
+                    &numeric_auto(),
+                );
+                *cell = Some((lang, format));
+            }
+            cell.as_ref()
+                .and_then(|(_, f)| f.format(-(value as f64), unit).as_string())
+        })
+        .unwrap_or_else(|| format!("-{value} {unit}"))
+}
+
+/// `{numeric: "auto"}`: "yesterday" rather than "1 day ago".
+fn numeric_auto() -> Object {
+    let object = Object::new();
+    let _ = Reflect::set(&object, &s("numeric"), &s("auto"));
+    object
 }
 
 /// Now, from the browser's clock.
@@ -349,88 +369,76 @@ pub fn now() -> DateTime<Utc> {
     Utc::now()
 }
 
-/// The wall-clock time in `zone` at `at`, through `Intl` (the browser's zone data).
-fn wall_clock(zone: &str, at: &DateTime<Utc>) -> Option<NaiveDateTime> {
-    let f = date_time_format(
-        &s("en-US"),
-        &options(&[
-            ("timeZone", s(zone)),
-            ("hourCycle", s("h23")),
-            ("year", s("numeric")),
-            ("month", s("numeric")),
-            ("day", s("numeric")),
-            ("hour", s("numeric")),
-            ("minute", s("numeric")),
-            ("second", s("numeric")),
-        ]),
-    )
-    .ok()?;
-    let f: js_sys::Intl::DateTimeFormat = f.dyn_into().ok()?;
-    let mut part = HashMap::new();
+/// The wall-clock time in the reader's zone at `at`, through `Intl` (the browser's zone
+/// data).
+fn wall_clock(at: &DateTime<Utc>) -> Option<NaiveDateTime> {
+    const WALL: &[(&str, V)] = &[
+        ("timeZone", V::Zone),
+        ("hourCycle", V::S("h23")),
+        ("year", V::S("numeric")),
+        ("month", V::S("numeric")),
+        ("day", V::S("numeric")),
+        ("hour", V::S("numeric")),
+        ("minute", V::S("numeric")),
+        ("second", V::S("numeric")),
+    ];
+    const FIELDS: [&str; 6] = ["year", "month", "day", "hour", "minute", "second"];
+    let f: js_sys::Intl::DateTimeFormat = formatter((Ctor::Date, WALL))?.dyn_into().ok()?;
+    let mut field = [None::<u32>; 6];
     for p in f.format_to_parts(&js_date(at)).iter() {
         let kind = Reflect::get(&p, &s("type")).ok()?.as_string()?;
-        let value = Reflect::get(&p, &s("value")).ok()?.as_string()?;
-        if let Ok(number) = value.parse::<u32>() {
-            part.insert(kind, number);
+        if let Some(i) = FIELDS.iter().position(|f| *f == kind) {
+            field[i] = Reflect::get(&p, &s("value"))
+                .ok()?
+                .as_string()?
+                .parse()
+                .ok();
         }
     }
-    let get = |k: &str| part.get(k).copied();
-    let day = NaiveDate::from_ymd_opt(
-        i32::try_from(get("year")?).ok()?,
-        get("month")?,
-        get("day")?,
-    )?;
+    let [year, month, day, hour, minute, second] = field;
+    let day = NaiveDate::from_ymd_opt(i32::try_from(year?).ok()?, month?, day?)?;
     // Some engines write midnight as 24 even with h23.
-    day.and_hms_opt(get("hour")? % 24, get("minute")?, get("second")?)
+    day.and_hms_opt(hour? % 24, minute?, second?)
 }
 
-/// `zone`'s offset from UTC at `at`, in seconds (+25,200 for WIB).
-pub fn zone_offset(zone: &str, at: &DateTime<Utc>) -> Option<i64> {
-    let wall = wall_clock(zone, at)?;
-    Some(wall.and_utc().timestamp() - at.timestamp())
+/// The reader's zone's offset from UTC at `at`, in seconds (+25,200 for WIB).
+pub fn zone_offset(at: &DateTime<Utc>) -> Option<i64> {
+    Some(wall_clock(at)?.and_utc().timestamp() - at.timestamp())
 }
 
-/// The moment when the clocks of `zone` read `local`, in UTC. Around a change of offset
-/// (daylight saving) the offset after the change is taken; Indonesia has none.
-pub fn local_to_utc(zone: &str, local: NaiveDateTime) -> Option<DateTime<Utc>> {
+/// The moment when the clocks of the reader's zone read `local`, in UTC. Around a change
+/// of offset (daylight saving) the offset after the change is taken; Indonesia has none.
+pub fn local_to_utc(local: NaiveDateTime) -> Option<DateTime<Utc>> {
     let guess = local.and_utc();
-    let first = zone_offset(zone, &guess)?;
+    let first = zone_offset(&guess)?;
     let at = guess - TimeDelta::seconds(first);
-    let second = zone_offset(zone, &at)?;
-    Some(if second == first {
-        at
-    } else {
-        guess - TimeDelta::seconds(second)
-    })
+    let second = zone_offset(&at)?;
+    Some(guess - TimeDelta::seconds(second))
 }
 
 /// Today in the reader's zone (the dashboard's and analytics' "today").
 pub fn today() -> NaiveDate {
     let now = now();
-    wall_clock(&i18n::current().time_zone, &now)
+    wall_clock(&now)
         .map(|t| t.date())
         .unwrap_or_else(|| now.date_naive())
 }
 
-/// The reader's zone as a settings page or a form names it: `Asia/Jakarta (WIB)`,
-/// `America/New_York (EST)`, `UTC`.
+/// The reader's zone as a form names it: `Asia/Jakarta (WIB)`, `America/New_York (EST)`,
+/// `UTC`.
 pub fn zone_name() -> String {
+    const ZONE: &[(&str, V)] = &[("timeZone", V::Zone), ("timeZoneName", V::S("short"))];
     let zone = i18n::current().time_zone;
-    let short = formatter("zone", |l| {
-        date_time_format(
-            &locales(l),
-            &options(&[("timeZone", s(&l.time_zone)), ("timeZoneName", s("short"))]),
-        )
-    })
-    .and_then(|f| {
-        let f: js_sys::Intl::DateTimeFormat = f.dyn_into().ok()?;
-        f.format_to_parts(&js_date(&now())).iter().find_map(|p| {
-            let kind = Reflect::get(&p, &s("type")).ok()?.as_string()?;
-            (kind == "timeZoneName")
-                .then(|| Reflect::get(&p, &s("value")).ok()?.as_string())
-                .flatten()
-        })
-    });
+    let short = formatter((Ctor::Date, ZONE))
+        .and_then(|f| f.dyn_into::<js_sys::Intl::DateTimeFormat>().ok())
+        .and_then(|f| {
+            f.format_to_parts(&js_date(&now())).iter().find_map(|p| {
+                let kind = Reflect::get(&p, &s("type")).ok()?.as_string()?;
+                (kind == "timeZoneName")
+                    .then(|| Reflect::get(&p, &s("value")).ok()?.as_string())
+                    .flatten()
+            })
+        });
     match short {
         Some(short) if short != zone => format!("{zone} ({short})"),
         _ => zone,
@@ -439,7 +447,9 @@ pub fn zone_name() -> String {
 
 /// `true` when the browser knows `zone` (an IANA name such as `Asia/Makassar`).
 pub fn known_zone(zone: &str) -> bool {
-    !zone.is_empty() && date_time_format(&s("en-US"), &options(&[("timeZone", s(zone))])).is_ok()
+    let object = Object::new();
+    let _ = Reflect::set(&object, &s("timeZone"), &s(zone));
+    !zone.is_empty() && date_time_format(&s("en-US"), &object).is_ok()
 }
 
 #[cfg(test)]
@@ -522,7 +532,7 @@ mod tests {
         assert_eq!(plain(datetime(&moment)), "1 Apr 2024, 14.05 WITA");
         with(Lang::Id, "Asia/Jayapura", "IDR");
         assert_eq!(plain(datetime(&moment)), "1 Apr 2024, 15.05 WIT");
-        assert_eq!(zone_offset("Asia/Jayapura", &moment), Some(9 * 3600));
+        assert_eq!(zone_offset(&moment), Some(9 * 3600));
 
         with(Lang::En, "America/New_York", "USD");
         assert_eq!(plain(datetime(&moment)), "Apr 1, 2024, 02:05 AM EDT");
@@ -543,34 +553,31 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn a_local_time_is_stored_as_utc() {
-        let local = |text: &str| {
-            NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M").expect("a local time")
+        let in_zone = |zone: &str, text: &str| {
+            with(Lang::En, zone, "USD");
+            let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M").expect("a time");
+            local_to_utc(local)
         };
-        assert_eq!(
-            local_to_utc("Asia/Jakarta", local("2025-03-01T09:30")),
-            Some(at("2025-03-01T02:30:00Z"))
-        );
-        assert_eq!(
-            local_to_utc("Asia/Makassar", local("2025-03-01T09:30")),
-            Some(at("2025-03-01T01:30:00Z"))
-        );
-        assert_eq!(
-            local_to_utc("Asia/Jayapura", local("2025-03-01T00:30")),
-            Some(at("2025-02-28T15:30:00Z"))
-        );
-        // Either side of New York's change to summer time (2025-03-09, 02:00 → 03:00).
-        assert_eq!(
-            local_to_utc("America/New_York", local("2025-03-08T12:00")),
-            Some(at("2025-03-08T17:00:00Z"))
-        );
-        assert_eq!(
-            local_to_utc("America/New_York", local("2025-03-10T12:00")),
-            Some(at("2025-03-10T16:00:00Z"))
-        );
-        assert_eq!(
-            local_to_utc("Mars/Olympus", local("2025-03-10T12:00")),
-            None
-        );
+        let cases = [
+            ("Asia/Jakarta", "2025-03-01T09:30", "2025-03-01T02:30:00Z"),
+            ("Asia/Makassar", "2025-03-01T09:30", "2025-03-01T01:30:00Z"),
+            ("Asia/Jayapura", "2025-03-01T00:30", "2025-02-28T15:30:00Z"),
+            // Either side of New York's change to summer time (2025-03-09, 02:00 → 03:00).
+            (
+                "America/New_York",
+                "2025-03-08T12:00",
+                "2025-03-08T17:00:00Z",
+            ),
+            (
+                "America/New_York",
+                "2025-03-10T12:00",
+                "2025-03-10T16:00:00Z",
+            ),
+        ];
+        for (zone, local, utc) in cases {
+            assert_eq!(in_zone(zone, local), Some(at(utc)), "{zone} {local}");
+        }
+        assert_eq!(in_zone("Mars/Olympus", "2025-03-10T12:00"), None);
     }
 
     #[wasm_bindgen_test]

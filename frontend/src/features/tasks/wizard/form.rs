@@ -293,7 +293,7 @@ pub fn parameters(form: &WizardForm, user_id: Uuid) -> Result<TaskParameters, Do
 /// browser's), as UTC.
 pub fn parse_local_datetime(text: &str) -> Option<DateTime<Utc>> {
     let local = crate::api::time::parse_local(text)?;
-    crate::ui::format::local_to_utc(&crate::i18n::current().time_zone, local)
+    crate::ui::format::local_to_utc(local)
 }
 
 /// When the task runs, how it repeats, how many attempts it gets.
