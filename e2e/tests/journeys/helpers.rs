@@ -423,9 +423,59 @@ pub struct Browser {
     profile: PathBuf,
 }
 
+/// Chromium's DevTools command `method` with `params`, through chromedriver's
+/// `POST /session/{id}/goog/cdp/execute`.
+#[derive(Debug)]
+struct Cdp {
+    method: &'static str,
+    params: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.method, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// Who opens the browser: the languages it prefers (`Accept-Language`,
+/// `navigator.languages`) and its time zone.
+#[derive(Debug, Clone, Copy)]
+pub struct Visitor {
+    /// `intl.accept_languages`, e.g. `id-ID,id`.
+    pub languages: &'static str,
+    /// An IANA zone the browser reports and computes local times in.
+    pub time_zone: &'static str,
+}
+
+impl Visitor {
+    /// The journeys' default: an English browser in UTC (chromedriver runs with TZ=UTC).
+    pub const ENGLISH: Visitor = Visitor {
+        languages: "en-US,en",
+        time_zone: "UTC",
+    };
+}
+
 impl Browser {
-    /// A fresh Chromium (own profile: no session carried over) on the shared stack.
+    /// A fresh Chromium (own profile: no session carried over) on the shared stack, in
+    /// English and UTC.
     pub async fn open() -> Result<Self> {
+        Self::open_as(Visitor::ENGLISH).await
+    }
+
+    /// A fresh Chromium for `visitor`'s languages and zone.
+    pub async fn open_as(visitor: Visitor) -> Result<Self> {
         let stack = stack()?;
         let profile = stack
             .profiles
@@ -440,7 +490,8 @@ impl Browser {
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
                     "--no-first-run", format!("--user-data-dir={}", profile.display()),
                     format!("--window-size={},{}", DESKTOP.0, DESKTOP.1),
-                ]
+                ],
+                "prefs": { "intl.accept_languages": visitor.languages }
             }
         });
         let serde_json::Value::Object(capabilities) = capabilities else {
@@ -451,6 +502,15 @@ impl Browser {
             .connect(&stack.webdriver)
             .await
             .context("starting a Chromium session")?;
+        if visitor.time_zone != "UTC" {
+            client
+                .issue_cmd(Cdp {
+                    method: "Emulation.setTimezoneOverride",
+                    params: json!({ "timezoneId": visitor.time_zone }),
+                })
+                .await
+                .with_context(|| format!("putting the browser in {}", visitor.time_zone))?;
+        }
         Ok(Self {
             client,
             base: stack.base.clone(),

@@ -11,6 +11,7 @@ mod live;
 mod account;
 mod admin;
 mod analytics;
+mod languages;
 mod measure;
 mod tasks;
 
