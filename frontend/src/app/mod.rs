@@ -9,6 +9,7 @@ pub mod guard;
 pub mod layout;
 pub mod routes;
 
+use crate::i18n::{self, t, tf, Msg};
 use gloo::timers::callback::Timeout;
 use yew::platform::spawn_local;
 use yew::prelude::*;
@@ -21,7 +22,7 @@ use crate::api::profiles;
 use crate::api::session::{now_secs, refresh_delay_ms};
 use crate::app::routes::CurrentPage;
 use crate::state::access::Access;
-use crate::state::{Action, AppContext, AppState, Notice};
+use crate::state::{save_lang, Action, AppContext, AppState, Notice};
 use crate::ui::feedback::{error_view, loading_view};
 use crate::ui::hooks::use_effect_on;
 use crate::ui::route::Route;
@@ -38,10 +39,10 @@ pub fn app() -> Html {
         });
     }
     match &*config {
-        None => loading_view("Starting Taskdeck…"),
+        None => loading_view(t(Msg::AppStarting)),
         Some(Err(error)) => html! {
             <main class="main"><section class="page narrow">
-                <h1>{ "Taskdeck can't start" }</h1>
+                <h1>{ t(Msg::AppCannotStart) }</h1>
                 { error_view(error.clone(), None) }
             </section></main>
         },
@@ -66,6 +67,7 @@ pub fn root(props: &RootProps) -> Html {
     let api: Api = (*api).clone();
     let state = use_reducer(|| AppState {
         session: api.session(),
+        lang: i18n::browser_lang(),
         ..AppState::default()
     });
     // Before any page shows: take a session from a link's fragment, or read again the
@@ -130,14 +132,33 @@ pub fn root(props: &RootProps) -> Html {
             move || drop(timeout)
         });
     }
+    // The language: this browser remembers it and `<html lang>` shows it; a profile that
+    // has none yet is given the current one, once, so the worker writes its reports in it.
+    use_effect_on(state.lang, |lang| i18n::remember(*lang));
+    {
+        let (api, dispatcher) = (api.clone(), state.dispatcher());
+        let unsaved = state
+            .profile
+            .clone()
+            .filter(|p| i18n::from_preferences(&p.preferences).is_none());
+        let lang = state.lang;
+        use_effect_on(unsaved.as_ref().map(|p| p.id), move |id| {
+            if let Some(profile) = unsaved.filter(|_| id.is_some()) {
+                save_lang(&api, profile, lang, dispatcher);
+            }
+        });
+    }
     // Theme on <html data-theme>.
     use_effect_on(state.theme, |theme| {
         if let Some(html) = gloo::utils::document().document_element() {
             let _ = html.set_attribute("data-theme", theme.as_str());
         }
     });
+    // Every word below reads the current language; keyed by it, the pages render again
+    // in full when it changes.
+    i18n::set_lang(state.lang);
     if *starting {
-        return loading_view("Signing you in…");
+        return loading_view(t(Msg::AppSigningIn));
     }
     let context = AppContext {
         state: state.clone(),
@@ -145,7 +166,7 @@ pub fn root(props: &RootProps) -> Html {
     };
     html! {
         <ContextProvider<AppContext> context={context}>
-            <Router><CurrentPage /></Router>
+            <Router><CurrentPage key={state.lang.code()} /></Router>
         </ContextProvider<AppContext>>
     }
 }
@@ -192,7 +213,7 @@ async fn arrive(api: &Api, arrival: Arrival, dispatcher: UseReducerDispatcher<Ap
                 Err(error) => {
                     router::replace(&here.full());
                     dispatcher.dispatch(Action::Notify(Notice {
-                        text: format!("That link could not sign you in. {error}"),
+                        text: tf(Msg::AppLinkFailed, &[("error", &error.to_string())]),
                         is_error: true,
                     }));
                 }

@@ -11,6 +11,7 @@ use yew::prelude::*;
 
 use crate::api::error::AppError;
 use crate::api::{analytics, reports, tasks};
+use crate::i18n::label;
 use crate::state::use_app;
 use crate::ui::chart::{chart_view, ChartProps};
 use crate::ui::column_titles;
@@ -132,9 +133,9 @@ pub fn analytics_page() -> Html {
                         { metric_series_view(*m, s) }
                     })) }
                 </div>
-                <h2>{ format!("{} per day", chosen.label()) }</h2>
+                <h2>{ format!("{} per day", label(chosen)) }</h2>
                 { chart_view(&ChartProps {
-                    title: format!("{} per day", chosen.label()).into(),
+                    title: format!("{} per day", label(chosen)).into(),
                     points,
                     kind: chart_kind,
                     unit: unit.into(),
@@ -160,7 +161,7 @@ pub fn analytics_page() -> Html {
                 <div class="field">
                     <label for="a-metric">{ "Metric" }</label>
                     <select id="a-metric" onchange={on_metric}>
-                        { for Metric::ALL.iter().map(|m| html! { <option value={m.as_str()} selected={*m == *metric}>{ m.label() }</option> }) }
+                        { for Metric::ALL.iter().map(|m| html! { <option value={m.as_str()} selected={*m == *metric}>{ label(m) }</option> }) }
                     </select>
                 </div>
                 <div class="field">
@@ -262,7 +263,7 @@ pub fn reports_page() -> Html {
                                     { route_link(Route::TaskDetail { id: task_id.to_string() }, "", r.title.clone()) }
                                 } else { { r.title.clone() } }
                             </td>
-                            <td>{ r.format.label() }</td>
+                            <td>{ label(r.format) }</td>
                             <td>{ format!("{} → {}", r.date_range_start, r.date_range_end) }</td>
                             <td>{ format::human_size(r.size_bytes) }</td>
                             <td>{ datetime_view(&r.created_at) }</td>

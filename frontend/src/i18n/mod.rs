@@ -7,7 +7,13 @@
 //! and the formatting in `ui::format` and the messages read it, so no component has to pass
 //! it around.
 
+mod catalog;
+mod labels;
+
 use std::cell::RefCell;
+
+pub use catalog::{fill, form, t, text, tf, tn, Msg, COUNT};
+pub use labels::{label, Label};
 
 /// A language the SPA speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -50,7 +56,11 @@ impl Lang {
     /// From a code or a BCP 47 tag (`id`, `id-ID`, `in`, `en-GB`), case-insensitively;
     /// `None` for languages the SPA does not speak.
     pub fn parse(tag: &str) -> Option<Self> {
-        let primary = tag.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+        let primary = tag
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         match primary.as_str() {
             "en" => Some(Self::En),
             // `in` is the code Indonesian had before 1989; old Android browsers still send it.
@@ -67,6 +77,64 @@ impl Lang {
             .find_map(Self::parse)
             .unwrap_or_default()
     }
+}
+
+/// Where the browser remembers the language chosen before sign-in (`localStorage`).
+pub const STORAGE_KEY: &str = "taskdeck.lang";
+
+/// The language of this browser: the one remembered in `localStorage`, else the first of
+/// `navigator.languages` that the SPA speaks (remembered from then on), else English.
+pub fn browser_lang() -> Lang {
+    let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
+    if let Some(lang) = storage
+        .as_ref()
+        .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
+        .and_then(|code| Lang::parse(&code))
+    {
+        return lang;
+    }
+    let preferred: Vec<String> = web_sys::window()
+        .map(|w| {
+            w.navigator()
+                .languages()
+                .iter()
+                .filter_map(|v| v.as_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    let lang = Lang::choose(preferred.iter().map(String::as_str));
+    remember(lang);
+    lang
+}
+
+/// Remembers `lang` in this browser (`localStorage`) and puts it on `<html lang>`.
+pub fn remember(lang: Lang) {
+    if let Some(window) = web_sys::window() {
+        if let Ok(Some(storage)) = window.local_storage() {
+            let _ = storage.set_item(STORAGE_KEY, lang.code());
+        }
+        if let Some(html) = window.document().and_then(|d| d.document_element()) {
+            let _ = html.set_attribute("lang", lang.code());
+        }
+    }
+}
+
+/// The language in a profile's `preferences` (`{"language": "id"}`), if any it speaks.
+pub fn from_preferences(preferences: &serde_json::Value) -> Option<Lang> {
+    preferences
+        .get("language")
+        .and_then(|v| v.as_str())
+        .and_then(|code| Lang::parse(code).filter(|lang| lang.code() == code))
+}
+
+/// Makes `lang` the current language (keeping zone and currency); `true` when it changed.
+pub fn set_lang(lang: Lang) -> bool {
+    CURRENT.with(|c| {
+        let mut current = c.borrow_mut();
+        let changed = current.lang != lang;
+        current.lang = lang;
+        changed
+    })
 }
 
 /// The currency of business amounts when the system settings name none.

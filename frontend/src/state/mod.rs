@@ -17,7 +17,9 @@ use yew::prelude::*;
 
 use crate::api::error::AppError;
 use crate::api::http::Api;
+use crate::api::profiles;
 use crate::api::session::Session;
+use crate::i18n::{self, Lang};
 use crate::state::access::Visitor;
 
 /// Light or dark, or whatever the system prefers.
@@ -76,6 +78,9 @@ pub struct AppState {
     pub notice: Option<Notice>,
     /// The administrators' maintenance message (`system_settings.maintenance_banner`).
     pub banner: Option<String>,
+    /// The language of every word: the profile's once signed in, before that this
+    /// browser's ([`i18n::browser_lang`]).
+    pub lang: Lang,
 }
 
 impl AppState {
@@ -114,6 +119,8 @@ pub enum Action {
     Dismiss,
     /// The maintenance message (empty: none).
     Banner(String),
+    /// The reader chose a language (or the browser's was found).
+    SetLang(Lang),
 }
 
 impl Reducible for AppState {
@@ -138,6 +145,10 @@ impl Reducible for AppState {
             }
             Action::ProfileLoaded(profile) => {
                 next.theme = Theme::from_preferences(&profile.preferences);
+                // The profile's language wins on every device.
+                if let Some(lang) = i18n::from_preferences(&profile.preferences) {
+                    next.lang = lang;
+                }
                 next.profile = Some(profile);
                 next.profile_error = None;
             }
@@ -145,6 +156,7 @@ impl Reducible for AppState {
             Action::SetTheme(theme) => next.theme = theme,
             Action::Notify(notice) => next.notice = Some(notice),
             Action::Dismiss => next.notice = None,
+            Action::SetLang(lang) => next.lang = lang,
             Action::Banner(text) => {
                 next.banner = (!text.trim().is_empty()).then(|| text.trim().to_owned());
             }
@@ -171,6 +183,20 @@ impl AppContext {
         }));
     }
 
+    /// Switches to `lang`, and keeps it in the signed-in user's profile
+    /// (`preferences.language`), which every device then follows.
+    pub fn choose_lang(&self, lang: Lang) {
+        self.state.dispatch(Action::SetLang(lang));
+        if let Some(profile) = self
+            .state
+            .profile
+            .clone()
+            .filter(|_| self.state.signed_in())
+        {
+            save_lang(&self.api, profile, lang, self.state.dispatcher());
+        }
+    }
+
     /// Shows an error.
     pub fn notify_error(&self, error: &AppError) {
         self.state.dispatch(Action::Notify(Notice {
@@ -178,6 +204,34 @@ impl AppContext {
             is_error: true,
         }));
     }
+}
+
+/// Writes `lang` into `profile`'s `preferences.language` (keeping its other preferences),
+/// then takes the saved profile; an error is shown as a notice.
+pub fn save_lang(
+    api: &Api,
+    profile: Profile,
+    lang: Lang,
+    dispatcher: UseReducerDispatcher<AppState>,
+) {
+    let api = api.clone();
+    yew::platform::spawn_local(async move {
+        let mut preferences = profile.preferences.clone();
+        match &mut preferences {
+            serde_json::Value::Object(map) => {
+                map.insert("language".into(), lang.code().into());
+            }
+            other => *other = serde_json::json!({ "language": lang.code() }),
+        }
+        let patch = serde_json::json!({ "preferences": preferences });
+        match profiles::update(&api, profile.id, &patch).await {
+            Ok(saved) => dispatcher.dispatch(Action::ProfileLoaded(saved)),
+            Err(error) => dispatcher.dispatch(Action::Notify(Notice {
+                text: error.to_string(),
+                is_error: true,
+            })),
+        }
+    });
 }
 
 /// The app context (state + client). Every page is rendered inside its provider.

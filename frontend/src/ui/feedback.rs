@@ -1,5 +1,6 @@
 //! Loading, empty and error states.
 
+use crate::i18n::{t, Msg};
 use std::rc::Rc;
 
 use yew::prelude::*;
@@ -12,7 +13,7 @@ use crate::ui::hooks::Remote;
 #[derive(Properties, PartialEq)]
 pub struct LoadingProps {
     /// What is loading.
-    #[prop_or(AttrValue::Static("Loading…"))]
+    #[prop_or(AttrValue::Static(t(Msg::CommonLoading)))]
     pub label: AttrValue,
 }
 
@@ -41,12 +42,12 @@ fn loading_markup(label: AttrValue) -> Html {
 pub struct ErrorBoxProps {
     /// What went wrong.
     pub error: AppError,
-    /// Offers "Try again" when given.
+    /// Offers t(Msg::CommonTryAgain) when given.
     #[prop_or_default]
     pub on_retry: Option<Callback<()>>,
 }
 
-/// An error in words, with "Try again" or "Sign in again".
+/// An error in words, with t(Msg::CommonTryAgain) or t(Msg::ErrorSignInAgain).
 #[function_component(ErrorBox)]
 pub fn error_box(props: &ErrorBoxProps) -> Html {
     error_view(props.error.clone(), props.on_retry.clone())
@@ -60,13 +61,13 @@ pub fn error_view(error: AppError, on_retry: Option<Callback<()>>) -> Html {
             .pathname()
             .unwrap_or_default();
         let label = if error == AppError::MfaRequired {
-            "Enter your code"
+            t(Msg::ErrorEnterCode)
         } else {
-            "Sign in again"
+            t(Msg::ErrorSignInAgain)
         };
         html! { <a class="button" href={login_url(&path)}>{ label }</a> }
     } else if let Some(retry) = on_retry {
-        html! { { crate::ui::button("button", "Try again", false, Callback::from(move |_| retry.emit(()))) } }
+        html! { { crate::ui::button("button", t(Msg::CommonTryAgain), false, Callback::from(move |_| retry.emit(()))) } }
     } else {
         html! {}
     };
@@ -108,7 +109,7 @@ fn empty_markup(title: AttrValue, children: Html) -> Html {
     }
 }
 
-/// Loading → spinner, failed → error box (with "Try again" calling `on_retry`), ready →
+/// Loading → spinner, failed → error box (with t(Msg::CommonTryAgain) calling `on_retry`), ready →
 /// `view`.
 ///
 /// A function rather than a generic component: the same elements, without a component

@@ -5,6 +5,7 @@ use gloo::timers::callback::Interval;
 use yew::prelude::*;
 
 use super::AdminNav;
+use crate::i18n::label;
 use crate::ui::column_titles;
 use crate::ui::feedback::empty_view;
 use crate::ui::hooks::use_effect_on;
@@ -82,7 +83,7 @@ pub fn admin_system() -> Html {
                         { for TaskPriority::ALL.iter().rev().map(|p| html! {
         { {
                             let pending = Overview::count(&o.queue_by_priority, p.as_str());
-                            metric_view(&format!("queue-{}", p.as_str()), p.label(), pending.to_string(), pending as f64,
+                            metric_view(&format!("queue-{}", p.as_str()), label(p), pending.to_string(), pending as f64,
                                 html! { <p class="muted">{ "pending" }</p> })
                         } }
                         }) }

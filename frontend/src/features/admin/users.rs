@@ -5,6 +5,7 @@ use yew::prelude::*;
 
 use super::AdminNav;
 use crate::api::admin::{self, AdminUser};
+use crate::i18n::label;
 use crate::state::{use_app, use_session};
 use crate::ui::column_titles;
 use crate::ui::datetime_view;
@@ -53,7 +54,7 @@ pub fn admin_users() -> Html {
                 let result = admin::set_role(&ctx.api, id, role).await;
                 reload.emit(());
                 result?;
-                ctx.notify(format!("Role changed to {}.", role.label()));
+                ctx.notify(format!("Role changed to {}.", label(role)));
                 Ok(())
             });
         })
@@ -114,7 +115,7 @@ pub fn admin_users() -> Html {
                                 <td>
                                     <label class="visually-hidden" for={role_id.clone()}>{ format!("Role of {}", u.email) }</label>
                                     <select id={role_id} onchange={set_role(u)} disabled={myself || saving.busy_for(u.id)}>
-                                        { for UserRole::ALL.iter().map(|r| html! { <option value={r.as_str()} selected={*r == u.role}>{ r.label() }</option> }) }
+                                        { for UserRole::ALL.iter().map(|r| html! { <option value={r.as_str()} selected={*r == u.role}>{ label(r) }</option> }) }
                                     </select>
                                 </td>
                                 <td>{ if u.is_active { html! { <span class="online">{ "Active" }</span> } } else { html! { <span class="offline">{ "Deactivated" }</span> } } }</td>

@@ -7,6 +7,7 @@ use serde_json::Value;
 use uuid::Uuid;
 use yew::prelude::*;
 
+use crate::i18n::label;
 use crate::ui::badge::priority_badge_view;
 use crate::ui::badge::progress_bar_view;
 use crate::ui::badge::state_badge_view;
@@ -295,7 +296,7 @@ fn task_view(props: &TaskViewProps) -> Html {
                 <tbody>{ for rows.iter().map(|e| html! {
                     <tr key={e.id.to_string()}>
                         <td>{ e.attempt }</td>
-                        <td>{ state_badge_view(e.status.as_str(), e.status.label()) }</td>
+                        <td>{ state_badge_view(e.status.as_str(), label(e.status)) }</td>
                         <td>{ e.worker_id.clone().unwrap_or_default() }</td>
                         <td>{ datetime_view(&e.started_at) }</td>
                         <td>{ e.duration_ms.map(format::duration_ms).unwrap_or_else(|| "—".into()) }</td>
@@ -314,7 +315,7 @@ fn task_view(props: &TaskViewProps) -> Html {
                 { for rows.iter().map(|line| html! {
                     <li key={line.id} class={format!("level-{}", line.level.as_str())}>
                         { time_view(&line.created_at, format::time_of_day(&line.created_at)) }
-                        <span class="level">{ line.level.label() }</span>
+                        <span class="level">{ label(line.level) }</span>
                         <span class="message">{ line.message.clone() }</span>
                     </li>
                 }) }
@@ -354,7 +355,7 @@ fn task_view(props: &TaskViewProps) -> Html {
                     <p class="alert error">{ error }</p>
                 }
                 <dl class="fields">
-                    { term("Type", html! { { t.task_type.label() } }) }
+                    { term("Type", html! { { label(t.task_type) } }) }
                     if let Some(d) = &t.description { { term("Description", html! { { d.clone() } }) } }
                     { term("Created", datetime_view(&t.created_at)) }
                     if let Some(at) = &t.scheduled_at { { term("Scheduled", datetime_view(at)) } }
@@ -374,7 +375,7 @@ fn task_view(props: &TaskViewProps) -> Html {
                     <label for="log-level">{ "Show" }</label>
                     <select id="log-level" onchange={on_level}>
                         { for LogLevel::ALL.iter().map(|l| html! {
-                            <option value={l.as_str()} selected={*l == *level}>{ format!("{} and above", l.label()) }</option>
+                            <option value={l.as_str()} selected={*l == *level}>{ format!("{} and above", label(l)) }</option>
                         }) }
                     </select>
                 </div>

@@ -6,6 +6,7 @@ use yew::prelude::*;
 
 use crate::api::tasks::{self, TaskFilter, TaskSort};
 use crate::api::Page;
+use crate::i18n::label;
 use crate::state::use_app;
 use crate::ui::badge::priority_badge_view;
 use crate::ui::badge::progress_cell_view;
@@ -362,7 +363,7 @@ fn view_page(
                                     }
                                 </td>
                                 <td>{ route_link(Route::TaskDetail { id: task.id.to_string() }, "", task.title.clone()) }</td>
-                                <td>{ task.task_type.label() }</td>
+                                <td>{ label(task.task_type) }</td>
                                 <td>{ status_badge_view(task.status) }{ progress_cell_view(task) }</td>
                                 <td>{ priority_badge_view(task.priority) }</td>
                                 <td title={format::datetime(&task.created_at)}>{ time_view(&task.created_at, format::ago(&task.created_at, format::now())) }</td>

@@ -7,6 +7,7 @@ use yew::prelude::*;
 
 use super::upload::CsvUpload;
 use super::Wizard;
+use crate::i18n::label;
 use crate::ui::field::event_checked;
 use crate::ui::field::{SelectField, TextField};
 
@@ -47,14 +48,14 @@ pub fn parameter_fields(wizard: &Wizard) -> Html {
                         });
                         html! {
                             <label class="checkbox">
-                                <input type="checkbox" checked={form.metrics.contains(&m)} {onchange} />{ m.label() }
+                                <input type="checkbox" checked={form.metrics.contains(&m)} {onchange} />{ label(m) }
                             </label>
                         }
                     }) }
                     if let Some(e) = err("metrics") { <p class="field-error">{ e }</p> }
                 </fieldset>
                 <SelectField id="format" label="File format" value={form.report_format.clone()}
-                    options={opts(ReportFormat::VALUES, &ReportFormat::ALL.iter().map(|f| f.label()).collect::<Vec<_>>())}
+                    options={opts(ReportFormat::VALUES, &ReportFormat::ALL.iter().map(|f| label(*f)).collect::<Vec<_>>())}
                     onchange={edit(|f, v| f.report_format = v)} error={err("format")} />
             </>
         },
@@ -70,10 +71,10 @@ pub fn parameter_fields(wizard: &Wizard) -> Html {
             html! {
                 <>
                     <SelectField id="dataset" label="What to export" value={form.dataset.clone()}
-                        options={opts(ExportDataset::VALUES, &ExportDataset::ALL.iter().map(|f| f.label()).collect::<Vec<_>>())}
+                        options={opts(ExportDataset::VALUES, &ExportDataset::ALL.iter().map(|f| label(*f)).collect::<Vec<_>>())}
                         onchange={edit(|f, v| f.dataset = v)} error={err("dataset")} />
                     <SelectField id="format" label="File format" value={form.export_format.clone()}
-                        options={opts(ExportFormat::VALUES, &ExportFormat::ALL.iter().map(|f| f.label()).collect::<Vec<_>>())}
+                        options={opts(ExportFormat::VALUES, &ExportFormat::ALL.iter().map(|f| label(*f)).collect::<Vec<_>>())}
                         onchange={edit(|f, v| f.export_format = v)} error={err("format")} />
                     <label class="checkbox"><input type="checkbox" checked={form.export_range} onchange={toggle} />{ "Only a date range" }</label>
                     if form.export_range { { range } }

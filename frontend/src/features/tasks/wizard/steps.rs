@@ -7,6 +7,7 @@ use yew::prelude::*;
 use super::fields;
 use super::form::{parameters, CRON_EXAMPLES};
 use super::Wizard;
+use crate::i18n::label;
 use crate::ui::feedback::error_view;
 use crate::ui::field::{SelectField, TextField};
 use crate::ui::hooks::ActionHandle;
@@ -45,7 +46,7 @@ pub fn type_step(wizard: &Wizard, is_admin: bool) -> Html {
                     html! {
                         <label class={classes!("choice", (form.task_type == t).then_some("selected"))}>
                             <input type="radio" name="task-type" value={t.as_str()} checked={form.task_type == t} {onchange} />
-                            <strong>{ t.label() }</strong>
+                            <strong>{ label(t) }</strong>
                             <span class="muted">{ describe(t) }</span>
                         </label>
                     }
@@ -106,7 +107,7 @@ pub fn schedule_step(wizard: &Wizard) -> Html {
                 }) }
             </div>
             <SelectField id="priority" label="Priority" value={form.priority.as_str()}
-                options={TaskPriority::ALL.iter().map(|p| (AttrValue::from(p.as_str()), AttrValue::from(p.label()))).collect::<Vec<_>>()}
+                options={TaskPriority::ALL.iter().map(|p| (AttrValue::from(p.as_str()), AttrValue::from(label(p)))).collect::<Vec<_>>()}
                 onchange={edit(|f, v| f.priority = v.parse().unwrap_or_default())} />
             <TextField id="max_attempts" label="Attempts before giving up" kind="number" value={form.max_attempts.clone()}
                 oninput={edit(|f, v| f.max_attempts = v)} error={err("max_attempts")} hint="1 to 10; failed attempts are retried with a growing delay." />
@@ -125,13 +126,13 @@ pub fn review_step(wizard: &Wizard, create: Callback<()>, creating: &ActionHandl
     html! {
         <form onsubmit={Callback::from(move |e: SubmitEvent| { e.prevent_default(); create.emit(()); })}>
             <dl class="review">
-                { term("Type", html! { { form.task_type.label() } }) }
+                { term("Type", html! { { label(form.task_type) } }) }
                 { term("Title", html! { { form.title.trim() } }) }
                 if !form.description.trim().is_empty() { { term("Description", html! { { form.description.trim() } }) } }
                 { term("Parameters", html! { <pre>{ params }</pre> }) }
                 { term("Runs", html! { { if form.run_at.is_empty() { "As soon as possible".to_owned() } else { form.run_at.replace('T', " ") } } }) }
                 { term("Repeats", html! { { if form.recurrence.trim().is_empty() { "No".to_owned() } else { form.recurrence.trim().to_owned() } } }) }
-                { term("Priority", html! { { form.priority.label() } }) }
+                { term("Priority", html! { { label(form.priority) } }) }
                 { term("Attempts", html! { { form.max_attempts.clone() } }) }
             </dl>
             if !errors.is_empty() {
