@@ -11,7 +11,7 @@ use yew::prelude::*;
 
 use crate::api::error::AppError;
 use crate::api::{analytics, reports, tasks};
-use crate::i18n::label;
+use crate::i18n::{label, t, Msg};
 use crate::state::use_app;
 use crate::ui::chart::{chart_view, ChartProps};
 use crate::ui::column_titles;
@@ -146,7 +146,7 @@ pub fn analytics_page() -> Html {
     html! {
         <section class="page">
             <header class="page-head">
-                <h1>{ "Analytics" }</h1>
+                <h1>{ t(Msg::NavAnalytics) }</h1>
                 { route_link(Route::Reports, "button secondary", "Generated reports") }
             </header>
             <form class="card filters" onsubmit={apply}>
@@ -289,7 +289,7 @@ pub fn reports_page() -> Html {
     html! {
         <section class="page">
             <header class="page-head">
-                <h1>{ "Reports" }</h1>
+                <h1>{ t(Msg::NavReports) }</h1>
                 { route_link(Route::Analytics, "button secondary", "← Analytics") }
             </header>
             { crate::ui::hooks::paused_note_view(feed) }

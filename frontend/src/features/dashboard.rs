@@ -83,7 +83,7 @@ pub fn dashboard() -> Html {
                 <h1>{ name }</h1>
                 <div class="actions">
                     { route_link(Route::NewTask, "button", t(Msg::TasksNew)) }
-                    { route_link(Route::Analytics, "button secondary", "Analytics") }
+                    { route_link(Route::Analytics, "button secondary", t(Msg::NavAnalytics)) }
                     { route_link(Route::Reports, "button secondary", t(Msg::NavReports)) }
                 </div>
             </header>

@@ -29,7 +29,7 @@ pub fn landing() -> Html {
                         { route_link(Route::Dashboard, "button large", t(Msg::LandingOpenDashboard)) }
                     } else {
                         { route_link(Route::Register, "button large", t(Msg::LandingRegister)) }
-                        { route_link(Route::Login, "button secondary large", "Sign in") }
+                        { route_link(Route::Login, "button secondary large", t(Msg::NavSignIn)) }
                     }
                 </div>
             </section>

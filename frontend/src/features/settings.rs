@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
+use crate::i18n::{t, Msg};
 use crate::ui::feedback::error_view;
 use crate::ui::feedback::loading_view;
 use crate::ui::field::{event_file, event_value};
@@ -29,14 +30,14 @@ use crate::ui::hooks::{use_action, use_load, Errors};
 pub fn settings_index() -> Html {
     html! {
         <section class="page narrow">
-            <h1>{ "Settings" }</h1>
+            <h1>{ t(Msg::NavSettings) }</h1>
             <ul class="feature-grid">
                 <li class="card">
-                    <h3>{ route_link(Route::SettingsProfile, "", "Profile") }</h3>
+                    <h3>{ route_link(Route::SettingsProfile, "", t(Msg::TitleProfile)) }</h3>
                     <p>{ "Your name, picture, theme and time zone." }</p>
                 </li>
                 <li class="card">
-                    <h3>{ route_link(Route::SettingsSecurity, "", "Security") }</h3>
+                    <h3>{ route_link(Route::SettingsSecurity, "", t(Msg::TitleSecurity)) }</h3>
                     <p>{ "Password, two-step sign-in and your other sessions." }</p>
                 </li>
             </ul>
@@ -90,7 +91,7 @@ pub fn profile_settings() -> Html {
         Some(profile) => html! { <ProfileForm profile={Rc::new(profile)} /> },
         None => match &session.state().profile_error {
             Some(error) => {
-                html! { <section class="page narrow"><h1>{ "Profile" }</h1>{ error_view(error.clone(), None) }</section> }
+                html! { <section class="page narrow"><h1>{ t(Msg::TitleProfile) }</h1>{ error_view(error.clone(), None) }</section> }
             }
             None => {
                 html! { <section class="page narrow">{ loading_view("Loading your profile…") }</section> }
@@ -195,7 +196,7 @@ fn profile_form(props: &ProfileFormProps) -> Html {
     }
     html! {
         <section class="page narrow">
-            <h1>{ "Profile" }</h1>
+            <h1>{ t(Msg::TitleProfile) }</h1>
             <div class="card">
                 <h2>{ "Picture" }</h2>
                 <div class="status-line">
@@ -213,7 +214,7 @@ fn profile_form(props: &ProfileFormProps) -> Html {
                 </div>
             </div>
             <form class="card" onsubmit={save} novalidate=true>
-                <TextField id="email" label="Email" value={profile.email.clone()} oninput={Callback::noop()} disabled=true />
+                <TextField id="email" label={t(Msg::AuthEmail)} value={profile.email.clone()} oninput={Callback::noop()} disabled=true />
                 <TextField id="name" label="Name" value={(*name).clone()} autocomplete="name"
                     oninput={{ let name = name.clone(); Callback::from(move |v| name.set(v)) }} error={(*name_error).clone()} />
                 <SelectField id="theme" label="Theme" value={theme.as_str()}
@@ -230,7 +231,7 @@ fn profile_form(props: &ProfileFormProps) -> Html {
                     </select>
                 </div>
                 if let Some(e) = saving.error() { { error_view(e.clone(), None) } }
-                { crate::ui::submit("button", if saving.busy() { "Saving…" } else { "Save" }, saving.busy()) }
+                { crate::ui::submit("button", if saving.busy() { t(Msg::CommonSaving) } else { "Save" }, saving.busy()) }
             </form>
         </section>
     }
@@ -280,7 +281,7 @@ pub fn security_settings() -> Html {
                 auth::update_password(&ctx.api, &new_password).await?;
                 password.set(String::new());
                 confirm.set(String::new());
-                ctx.notify("Your password has been changed.");
+                ctx.notify(t(Msg::AuthPasswordChanged));
                 Ok(())
             });
         })
@@ -314,9 +315,7 @@ pub fn security_settings() -> Html {
             };
             let digits: String = code.chars().filter(char::is_ascii_digit).collect();
             if digits.len() != 6 {
-                mfa_error.set(Some(AppError::Invalid(
-                    "Enter the 6-digit code from your authenticator app.".into(),
-                )));
+                mfa_error.set(Some(AppError::Invalid(t(Msg::AuthCodeHint).into())));
                 return;
             }
             let (ctx, enrollment, code, mfa_error, reload) = (
@@ -416,7 +415,7 @@ pub fn security_settings() -> Html {
                     <span class="muted">{ format!("{} · active {}", s.ip.clone().unwrap_or_else(|| "unknown address".into()), crate::ui::format::ago(&s.last_active(), now)) }</span>
                     if !s.is_current {
                         <button type="button" class="button secondary" onclick={revoke(s.id)}
-                            aria-label={format!("Sign out {}", auth::describe_device(s.user_agent.as_deref()))}>{ "Sign out" }</button>
+                            aria-label={format!("Sign out {}", auth::describe_device(s.user_agent.as_deref()))}>{ t(Msg::NavSignOut) }</button>
                     }
                 </li>
             }) }</ul>
@@ -491,20 +490,20 @@ pub fn security_settings() -> Html {
     };
     html! {
         <section class="page narrow">
-            <h1>{ "Security" }</h1>
+            <h1>{ t(Msg::TitleSecurity) }</h1>
             <form class="card" onsubmit={change_password} novalidate=true>
-                <h2>{ "Password" }</h2>
-                <TextField id="new-password" label="New password" kind="password" value={(*password).clone()}
+                <h2>{ t(Msg::AuthPassword) }</h2>
+                <TextField id="new-password" label={t(Msg::TitleResetPassword)} kind="password" value={(*password).clone()}
                     autocomplete="new-password" oninput={{ let p = password.clone(); Callback::from(move |v| p.set(v)) }}
-                    error={(*password_error).clone()} hint="At least 8 characters, with a letter and a digit." />
+                    error={(*password_error).clone()} hint={t(Msg::AuthPasswordHint)} />
                 <TextField id="confirm-password" label="New password again" kind="password" value={(*confirm).clone()}
                     autocomplete="new-password" oninput={{ let c = confirm.clone(); Callback::from(move |v| c.set(v)) }} />
-                { crate::ui::submit("button", if changing.busy() { "Saving…" } else { "Change password" }, changing.busy()) }
+                { crate::ui::submit("button", if changing.busy() { t(Msg::CommonSaving) } else { "Change password" }, changing.busy()) }
             </form>
             <div class="card">
                 <h2>{ "Two-step sign-in" }</h2>
                 <p class="muted">{ "Ask for a code from an authenticator app (TOTP) at every sign-in." }</p>
-                { remote_view(user.state.clone(), view_factors, user.reload.clone(), "Loading…") }
+                { remote_view(user.state.clone(), view_factors, user.reload.clone(), t(Msg::CommonLoading)) }
                 if let Some(pending) = &*enrollment {
                     <form onsubmit={verify} novalidate=true>
                         <p>{ "Scan this code with your authenticator app, or type the secret, then enter the 6-digit code it shows." }</p>
@@ -520,7 +519,7 @@ pub fn security_settings() -> Html {
             <div class="card">
                 <h2>{ "Sessions" }</h2>
                 <p>{ "Where your account is signed in. Signed in on a computer or phone you no longer use? Sign it out." }</p>
-                { remote_view(sessions.state.clone(), view_sessions, sessions.reload.clone(), "Loading…") }
+                { remote_view(sessions.state.clone(), view_sessions, sessions.reload.clone(), t(Msg::CommonLoading)) }
                 <div class="actions">
                     { crate::ui::button("button secondary", "Sign out all other sessions", false, sign_out("others")) }
                     { crate::ui::button("button danger", "Sign out everywhere", false, sign_out("global")) }

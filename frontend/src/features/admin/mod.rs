@@ -13,6 +13,7 @@ pub use users::AdminUsers;
 
 use yew::prelude::*;
 
+use crate::i18n::{t, Msg};
 use crate::ui::route::Route;
 use crate::ui::router::{link, use_location};
 
@@ -31,8 +32,8 @@ pub fn admin_nav() -> Html {
     html! {
         <nav class="tabs" aria-label="Administration">
             { item(Route::Admin, "Overview") }
-            { item(Route::AdminUsers, "Users") }
-            { item(Route::AdminSystem, "System") }
+            { item(Route::AdminUsers, t(Msg::TitleUsers)) }
+            { item(Route::AdminSystem, t(Msg::TitleSystem)) }
         </nav>
     }
 }

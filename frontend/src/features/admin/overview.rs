@@ -5,6 +5,7 @@ use yew::prelude::*;
 
 use super::AdminNav;
 use crate::api::admin::{self, Overview};
+use crate::i18n::{t, Msg};
 use crate::ui::badge::status_badge_view;
 use crate::ui::column_titles;
 use crate::ui::format::number;
@@ -29,7 +30,7 @@ pub fn admin_overview() -> Html {
         html! {
             <>
                 <div class="cards">
-                    { card("users", "Users", o.users as f64, number(o.users as f64, 0), format!("{} active", o.active_users)) }
+                    { card("users", t(Msg::TitleUsers), o.users as f64, number(o.users as f64, 0), format!("{} active", o.active_users)) }
                     { card("queueDepth", "Queue depth", o.queue_depth as f64, number(o.queue_depth as f64, 0), "pending tasks".into()) }
                     { card("failureRate", "Failure rate (24 h)", o.failure_rate(), format!("{}%", number(o.failure_rate(), 1)),
                         format!("{} failed of {} finished", o.failed_last24h, o.finished_last24h)) }
@@ -37,7 +38,7 @@ pub fn admin_overview() -> Html {
                 </div>
                 <h2>{ "Tasks by status" }</h2>
                 <div class="table-wrap"><table class="table">
-                    <thead><tr>{ column_titles(&["Status", "Tasks"]) }</tr></thead>
+                    <thead><tr>{ column_titles(&["Status", t(Msg::NavTasks)]) }</tr></thead>
                     <tbody>{ for TaskStatus::ALL.iter().map(|s| html! {
                         <tr>
                             <td>{ status_badge_view(*s) }</td>

@@ -5,7 +5,7 @@ use gloo::timers::callback::Interval;
 use yew::prelude::*;
 
 use super::AdminNav;
-use crate::i18n::label;
+use crate::i18n::{label, t, Msg};
 use crate::ui::column_titles;
 use crate::ui::feedback::empty_view;
 use crate::ui::hooks::use_effect_on;
@@ -120,16 +120,16 @@ pub fn admin_system() -> Html {
     });
     html! {
         <section class="page">
-            <h1>{ "System" }</h1>
+            <h1>{ t(Msg::TitleSystem) }</h1>
             <AdminNav />
             <h2>{ "Workers" }</h2>
-            { remote_view(workers.state, view_workers, workers.reload, "Loading…") }
+            { remote_view(workers.state, view_workers, workers.reload, t(Msg::CommonLoading)) }
             <h2>{ "Queue by priority" }</h2>
-            { remote_view(overview.state, view_queue, overview.reload, "Loading…") }
+            { remote_view(overview.state, view_queue, overview.reload, t(Msg::CommonLoading)) }
             <h2>{ "Recent failures" }</h2>
-            { remote_view(failures.state, view_failures, failures.reload, "Loading…") }
-            <h2>{ "Settings" }</h2>
-            { remote_view(settings.state, view_settings, settings.reload, "Loading…") }
+            { remote_view(failures.state, view_failures, failures.reload, t(Msg::CommonLoading)) }
+            <h2>{ t(Msg::NavSettings) }</h2>
+            { remote_view(settings.state, view_settings, settings.reload, t(Msg::CommonLoading)) }
         </section>
     }
 }

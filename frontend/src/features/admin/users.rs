@@ -5,7 +5,7 @@ use yew::prelude::*;
 
 use super::AdminNav;
 use crate::api::admin::{self, AdminUser};
-use crate::i18n::label;
+use crate::i18n::{label, t, Msg};
 use crate::state::{use_app, use_session};
 use crate::ui::column_titles;
 use crate::ui::datetime_view;
@@ -104,7 +104,7 @@ pub fn admin_users() -> Html {
             <>
                 <div class="table-wrap"><table class="table">
                     <thead><tr>
-                        { column_titles(&["User", "Role", "Status", "Tasks", "Last sign-in", "Actions"]) }
+                        { column_titles(&["User", "Role", "Status", t(Msg::NavTasks), "Last sign-in", "Actions"]) }
                     </tr></thead>
                     <tbody>{ for page.rows.iter().map(|u| {
                         let myself = Some(u.id) == me;
@@ -141,7 +141,7 @@ pub fn admin_users() -> Html {
     };
     html! {
         <section class="page">
-            <h1>{ "Users" }</h1>
+            <h1>{ t(Msg::TitleUsers) }</h1>
             <AdminNav />
             <form class="filters" onsubmit={on_search} role="search">
                 <div class="field">
@@ -219,7 +219,7 @@ fn audit_trail(props: &AuditTrailProps) -> Html {
                 <h2 id="audit-title">{ format!("Audit trail of {}", props.user.email) }</h2>
                 { crate::ui::button("button secondary", "Close", false, close) }
             </div>
-            { remote_view(loader.state, view, loader.reload, "Loading…") }
+            { remote_view(loader.state, view, loader.reload, t(Msg::CommonLoading)) }
         </section>
     }
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 use uuid::Uuid;
 use yew::prelude::*;
 
-use crate::i18n::label;
+use crate::i18n::{label, t, Msg};
 use crate::ui::badge::priority_badge_view;
 use crate::ui::badge::progress_bar_view;
 use crate::ui::badge::state_badge_view;
@@ -267,7 +267,7 @@ fn task_view(props: &TaskViewProps) -> Html {
         Remote::Failed(error) => {
             return html! {
                 <section class="page narrow">
-                    <h1>{ "Task" }</h1>
+                    <h1>{ t(Msg::TitleTask) }</h1>
                     { error_view(error.clone(), Some(task.reload.clone())) }
                     { route_link(Route::Tasks, "", "Back to tasks") }
                 </section>
@@ -275,12 +275,12 @@ fn task_view(props: &TaskViewProps) -> Html {
         }
         Remote::Ready(loaded) => newest(loaded, live_task.borrow().as_ref()),
     };
-    let t: &Task = &task_view;
+    let shown: &Task = &task_view;
     let logs_state = match &logs.state {
         Remote::Ready(rows) => Remote::Ready(merged_logs(rows, &live_logs.borrow(), id, *level)),
         other => other.clone(),
     };
-    let file = produced_file(t);
+    let file = produced_file(shown);
     let view_attempts = Callback::from(|rows: Rc<Vec<TaskExecution>>| {
         if rows.is_empty() {
             return empty_view(
@@ -327,13 +327,13 @@ fn task_view(props: &TaskViewProps) -> Html {
             <header class="page-head">
                 <div>
                     <p class="muted">{ route_link(Route::Tasks, "", "← Tasks") }</p>
-                    <h1>{ t.title.clone() }</h1>
+                    <h1>{ shown.title.clone() }</h1>
                 </div>
                 <div class="actions">
-                    if matches!(t.status, TaskStatus::Pending | TaskStatus::Running) {
+                    if matches!(shown.status, TaskStatus::Pending | TaskStatus::Running) {
                         { crate::ui::button("button danger", "Cancel", running.busy(), run("cancel")) }
                     }
-                    if matches!(t.status, TaskStatus::Failed | TaskStatus::Cancelled) {
+                    if matches!(shown.status, TaskStatus::Failed | TaskStatus::Cancelled) {
                         { crate::ui::button("button", "Retry", running.busy(), run("retry")) }
                     }
                     if let Some((bucket, path)) = file {
@@ -345,30 +345,30 @@ fn task_view(props: &TaskViewProps) -> Html {
             </header>
             <div class="card">
                 <div class="status-line">
-                    { status_badge_view(t.status) }
-                    { priority_badge_view(t.priority) }
+                    { status_badge_view(shown.status) }
+                    { priority_badge_view(shown.priority) }
                     if active { <span class="live" aria-live="polite">{ "Live" }</span> }
                 </div>
                 { paused_note_view(feed) }
-                { progress_bar_view(t.progress) }
-                if let Some(error) = t.error_message.clone().or_else(|| t.last_error.clone()) {
+                { progress_bar_view(shown.progress) }
+                if let Some(error) = shown.error_message.clone().or_else(|| shown.last_error.clone()) {
                     <p class="alert error">{ error }</p>
                 }
                 <dl class="fields">
-                    { term("Type", html! { { label(t.task_type) } }) }
-                    if let Some(d) = &t.description { { term("Description", html! { { d.clone() } }) } }
-                    { term("Created", datetime_view(&t.created_at)) }
-                    if let Some(at) = &t.scheduled_at { { term("Scheduled", datetime_view(at)) } }
-                    if let Some(at) = &t.started_at { { term("Started", datetime_view(at)) } }
-                    if let Some(at) = &t.completed_at { { term("Finished", datetime_view(at)) } }
-                    { term("Attempts", html! { { format!("{} of {}", t.attempts, t.max_attempts) } }) }
-                    if let Some(r) = &t.recurrence { { term("Repeats", html! { <code>{ r.clone() }</code> }) } }
-                    { term("Parameters", html! { <pre>{ serde_json::to_string_pretty(&t.parameters).unwrap_or_default() }</pre> }) }
-                    if let Some(result) = &t.result { { term("Result", html! { <pre>{ serde_json::to_string_pretty(result).unwrap_or_default() }</pre> }) } }
+                    { term("Type", html! { { label(shown.task_type) } }) }
+                    if let Some(d) = &shown.description { { term("Description", html! { { d.clone() } }) } }
+                    { term("Created", datetime_view(&shown.created_at)) }
+                    if let Some(at) = &shown.scheduled_at { { term("Scheduled", datetime_view(at)) } }
+                    if let Some(at) = &shown.started_at { { term("Started", datetime_view(at)) } }
+                    if let Some(at) = &shown.completed_at { { term("Finished", datetime_view(at)) } }
+                    { term("Attempts", html! { { format!("{} of {}", shown.attempts, shown.max_attempts) } }) }
+                    if let Some(r) = &shown.recurrence { { term("Repeats", html! { <code>{ r.clone() }</code> }) } }
+                    { term("Parameters", html! { <pre>{ serde_json::to_string_pretty(&shown.parameters).unwrap_or_default() }</pre> }) }
+                    if let Some(result) = &shown.result { { term("Result", html! { <pre>{ serde_json::to_string_pretty(result).unwrap_or_default() }</pre> }) } }
                 </dl>
             </div>
             <h2>{ "Attempts" }</h2>
-            { remote_view(attempts.state.clone(), view_attempts, attempts.reload.clone(), "Loading…") }
+            { remote_view(attempts.state.clone(), view_attempts, attempts.reload.clone(), t(Msg::CommonLoading)) }
             <div class="section-head">
                 <h2>{ "Log" }</h2>
                 <div class="field inline">
@@ -380,7 +380,7 @@ fn task_view(props: &TaskViewProps) -> Html {
                     </select>
                 </div>
             </div>
-            { remote_view(logs_state, view_logs, logs.reload.clone(), "Loading…") }
+            { remote_view(logs_state, view_logs, logs.reload.clone(), t(Msg::CommonLoading)) }
         </section>
     }
 }

@@ -6,7 +6,7 @@ use yew::prelude::*;
 
 use crate::api::tasks::{self, TaskFilter, TaskSort};
 use crate::api::Page;
-use crate::i18n::label;
+use crate::i18n::{label, t, Msg};
 use crate::state::use_app;
 use crate::ui::badge::priority_badge_view;
 use crate::ui::badge::progress_cell_view;
@@ -244,8 +244,8 @@ pub fn task_list() -> Html {
     html! {
         <section class="page">
             <header class="page-head">
-                <h1>{ "Tasks" }</h1>
-                { route_link(Route::NewTask, "button", "New task") }
+                <h1>{ t(Msg::NavTasks) }</h1>
+                { route_link(Route::NewTask, "button", t(Msg::TasksNew)) }
             </header>
             { crate::ui::hooks::paused_note_view(feed) }
             <form class="filters" onsubmit={on_search} role="search">
@@ -321,7 +321,7 @@ fn view_page(
                 ..TaskFilter::default()
             };
         return html! {
-            { empty_view(if filtered { "No task matches these filters" } else { "No tasks yet" }, html! { <>
+            { empty_view(if filtered { "No task matches these filters" } else { t(Msg::DashboardEmptyTitle) }, html! { <>
                 if filtered {
                     <p>{ "Change or clear the filters to see more." }</p>
                 } else {

@@ -20,6 +20,7 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::api::tasks;
+use crate::i18n::{t, Msg};
 use crate::state::{use_app, use_session};
 use crate::ui::feedback::{error_view, loading_view};
 use crate::ui::hooks::{use_action, use_effect_on, Errors};
@@ -138,7 +139,7 @@ pub fn new_task_wizard() -> Html {
     };
     html! {
         <section class="page narrow">
-            <h1>{ if from.is_some() { "Copy a task" } else { "New task" } }</h1>
+            <h1>{ if from.is_some() { "Copy a task" } else { t(Msg::TasksNew) } }</h1>
             { steps }
             if *step != Step::Review {
                 if let Some(e) = creating.error() { { error_view(e.clone(), None) } }

@@ -7,7 +7,7 @@ use yew::prelude::*;
 use super::fields;
 use super::form::{parameters, CRON_EXAMPLES};
 use super::Wizard;
-use crate::i18n::label;
+use crate::i18n::{label, t, Msg};
 use crate::ui::feedback::error_view;
 use crate::ui::field::{SelectField, TextField};
 use crate::ui::hooks::ActionHandle;
@@ -52,7 +52,7 @@ pub fn type_step(wizard: &Wizard, is_admin: bool) -> Html {
                     }
                 }) }
             </fieldset>
-            { nav("Next →") }
+            { nav(t(Msg::PagerNext)) }
         </form>
     }
 }
@@ -73,7 +73,7 @@ pub fn details_step(wizard: &Wizard) -> Html {
                 oninput={edit(|f, v| f.description = v)} error={err("description")} />
             { fields::parameter_fields(wizard) }
             if let Some(general) = err("general") { <p class="alert error" role="alert">{ general }</p> }
-            { nav("Next →") }
+            { nav(t(Msg::PagerNext)) }
         </form>
     }
 }
