@@ -151,7 +151,7 @@ pub fn analytics_page() -> Html {
             </header>
             <form class="card filters" onsubmit={apply}>
                 <div class="field">
-                    <label for="a-start">{ "From" }</label>
+                    <label for="a-start">{ t(Msg::WizardFrom) }</label>
                     <input id="a-start" type="date" value={(*start).clone()} oninput={set_text(&start)} />
                 </div>
                 <div class="field">
@@ -171,7 +171,7 @@ pub fn analytics_page() -> Html {
                         <option value="bar" selected={*kind == ChartKind::Bar}>{ "Bars" }</option>
                     </select>
                 </div>
-                <div class="field">{ crate::ui::submit("button", "Show", false) }</div>
+                <div class="field">{ crate::ui::submit("button", t(Msg::TaskShow), false) }</div>
             </form>
             <div class="examples" aria-label="Quick ranges">
                 { for PRESETS.iter().map(|(days, label)| html! {
@@ -254,7 +254,7 @@ pub fn reports_page() -> Html {
             <>
                 <div class="table-wrap"><table class="table">
                     <thead><tr>
-                        { column_titles(&["Title", "Format", "Period", "Size", "Created", "Actions"]) }
+                        { column_titles(&[t(Msg::CommonTitle), "Format", "Period", "Size", t(Msg::CommonCreated), "Actions"]) }
                     </tr></thead>
                     <tbody>{ for result.rows.iter().map(|r| html! {
                         <tr key={r.id.to_string()}>

@@ -209,7 +209,7 @@ fn profile_form(props: &ProfileFormProps) -> Html {
                         <label for="avatar">{ "Upload a new picture" }</label>
                         <input id="avatar" type="file" accept="image/png,image/jpeg,image/gif,image/webp"
                             onchange={on_avatar} disabled={uploading.busy()} />
-                        <p class="field-hint">{ if uploading.busy() { "Uploading…" } else { "PNG, JPEG, GIF or WebP, up to 2 MB." } }</p>
+                        <p class="field-hint">{ if uploading.busy() { t(Msg::UploadUploading) } else { "PNG, JPEG, GIF or WebP, up to 2 MB." } }</p>
                     </div>
                 </div>
             </div>

@@ -38,7 +38,7 @@ pub fn admin_overview() -> Html {
                 </div>
                 <h2>{ "Tasks by status" }</h2>
                 <div class="table-wrap"><table class="table">
-                    <thead><tr>{ column_titles(&["Status", t(Msg::NavTasks)]) }</tr></thead>
+                    <thead><tr>{ column_titles(&[t(Msg::CommonStatus), t(Msg::NavTasks)]) }</tr></thead>
                     <tbody>{ for TaskStatus::ALL.iter().map(|s| html! {
                         <tr>
                             <td>{ status_badge_view(*s) }</td>

@@ -59,7 +59,7 @@ pub fn admin_system() -> Html {
         html! {
             <div class="table-wrap"><table class="table">
                 <thead><tr>
-                    { column_titles(&["Worker", "Host", "Version", "State", "Running", "Last heartbeat"]) }
+                    { column_titles(&[t(Msg::TaskWorker), "Host", "Version", "State", "Running", "Last heartbeat"]) }
                 </tr></thead>
                 <tbody>{ for rows.iter().map(|w| {
                     let offline = worker_offline(w, now);

@@ -104,7 +104,7 @@ pub fn admin_users() -> Html {
             <>
                 <div class="table-wrap"><table class="table">
                     <thead><tr>
-                        { column_titles(&["User", "Role", "Status", t(Msg::NavTasks), "Last sign-in", "Actions"]) }
+                        { column_titles(&["User", "Role", t(Msg::CommonStatus), t(Msg::NavTasks), "Last sign-in", "Actions"]) }
                     </tr></thead>
                     <tbody>{ for page.rows.iter().map(|u| {
                         let myself = Some(u.id) == me;
@@ -149,7 +149,7 @@ pub fn admin_users() -> Html {
                     <div class="inline">
                         <input id="u-search" type="search" value={(*search).clone()}
                             oninput={{ let s = search.clone(); Callback::from(move |e: InputEvent| s.set(event_value(&e))) }} />
-                        { crate::ui::submit("button secondary", "Search", false) }
+                        { crate::ui::submit("button secondary", t(Msg::CommonSearch), false) }
                     </div>
                 </div>
             </form>
@@ -199,7 +199,7 @@ fn audit_trail(props: &AuditTrailProps) -> Html {
         }
         html! {
             <div class="table-wrap"><table class="table">
-                <thead><tr>{ column_titles(&["When", "Action", "Change", "By", "From"]) }</tr></thead>
+                <thead><tr>{ column_titles(&["When", "Action", "Change", "By", t(Msg::WizardFrom)]) }</tr></thead>
                 <tbody>{ for rows.iter().map(|e| html! {
                     <tr key={e.id}>
                         <td>{ datetime_view(&e.created_at) }</td>

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use wasm_bindgen::JsValue;
 
 use crate::api::error::capitalize;
+use crate::i18n::{t, Msg};
 
 /// The wizard's steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -35,10 +36,10 @@ impl Step {
 
     pub(super) fn label(self) -> &'static str {
         match self {
-            Self::Type => "Type",
-            Self::Details => "Details",
-            Self::Schedule => "Schedule",
-            Self::Review => "Review",
+            Self::Type => t(Msg::CommonType),
+            Self::Details => t(Msg::WizardDetails),
+            Self::Schedule => t(Msg::WizardSchedule),
+            Self::Review => t(Msg::WizardReview),
         }
     }
 
@@ -309,14 +310,11 @@ pub fn schedule(form: &WizardForm, now: DateTime<Utc>) -> Result<Schedule, Field
         "" => None,
         text => match parse_local_datetime(text) {
             None => {
-                errors.insert(
-                    "run_at".into(),
-                    "Enter a date and time, or leave it empty to run now.".into(),
-                );
+                errors.insert("run_at".into(), t(Msg::WizardRunAtInvalid).into());
                 None
             }
             Some(at) if at < now - Duration::minutes(5) => {
-                errors.insert("run_at".into(), "Choose a time in the future.".into());
+                errors.insert("run_at".into(), t(Msg::WizardRunAtPast).into());
                 None
             }
             Some(at) => Some(at),
@@ -335,10 +333,7 @@ pub fn schedule(form: &WizardForm, now: DateTime<Utc>) -> Result<Schedule, Field
     let attempts = match form.max_attempts.trim().parse::<u8>() {
         Ok(n @ 1..=10) => n,
         _ => {
-            errors.insert(
-                "max_attempts".into(),
-                "Must be a whole number from 1 to 10.".into(),
-            );
+            errors.insert("max_attempts".into(), t(Msg::WizardAttemptsInvalid).into());
             3
         }
     };
@@ -403,11 +398,11 @@ pub fn build(
 }
 
 /// Cron examples offered next to the recurrence field.
-pub const CRON_EXAMPLES: [(&str, &str); 4] = [
-    ("0 6 * * 1", "Mondays at 06:00"),
-    ("0 9 * * 1-5", "Weekdays at 09:00"),
-    ("0 * * * *", "Every hour"),
-    ("30 7 1 * *", "The 1st of each month at 07:30"),
+pub const CRON_EXAMPLES: [(&str, Msg); 4] = [
+    ("0 6 * * 1", Msg::WizardCronMondays),
+    ("0 9 * * 1-5", Msg::WizardCronWeekdays),
+    ("0 * * * *", Msg::WizardCronHourly),
+    ("30 7 1 * *", Msg::WizardCronMonthly),
 ];
 
 #[cfg(test)]
