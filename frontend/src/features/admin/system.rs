@@ -188,7 +188,7 @@ fn setting_row(props: &SettingRowProps) -> Html {
                 <form class="inline" onsubmit={save}>
                     <input id={id} value={(*text).clone()} aria-invalid={error.is_some().then_some("true")}
                         oninput={{ let t = text.clone(); Callback::from(move |e: InputEvent| t.set(crate::ui::field::event_value(&e))) }} />
-                    { crate::ui::submit("button secondary", "Save", saving.busy()) }
+                    { crate::ui::submit("button secondary", t(Msg::CommonSave), saving.busy()) }
                 </form>
                 if let Some(e) = &*error { <p class="field-error">{ e.clone() }</p> }
             </td>

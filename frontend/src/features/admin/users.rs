@@ -118,7 +118,7 @@ pub fn admin_users() -> Html {
                                         { for UserRole::ALL.iter().map(|r| html! { <option value={r.as_str()} selected={*r == u.role}>{ label(r) }</option> }) }
                                     </select>
                                 </td>
-                                <td>{ if u.is_active { html! { <span class="online">{ "Active" }</span> } } else { html! { <span class="offline">{ "Deactivated" }</span> } } }</td>
+                                <td>{ if u.is_active { html! { <span class="online">{ t(Msg::CommonActive) }</span> } } else { html! { <span class="offline">{ "Deactivated" }</span> } } }</td>
                                 <td>{ format!("{} ({} failed)", u.task_count, u.failed_task_count) }</td>
                                 <td>{ u.last_login.as_ref().map(datetime_view).unwrap_or_else(|| html! { "Never" }) }</td>
                                 <td class="actions">
