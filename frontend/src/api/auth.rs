@@ -173,7 +173,7 @@ impl AuthSession {
     }
 }
 
-/// "Chrome on Linux" from a user agent (or t(Msg::DeviceUnknown)).
+/// "Chrome on Linux" from a user agent (or "Unknown device").
 pub fn describe_device(user_agent: Option<&str>) -> String {
     let Some(ua) = user_agent.filter(|ua| !ua.trim().is_empty()) else {
         return t(Msg::DeviceUnknown).into();

@@ -42,12 +42,12 @@ fn loading_markup(label: AttrValue) -> Html {
 pub struct ErrorBoxProps {
     /// What went wrong.
     pub error: AppError,
-    /// Offers t(Msg::CommonTryAgain) when given.
+    /// Offers "Try again" when given.
     #[prop_or_default]
     pub on_retry: Option<Callback<()>>,
 }
 
-/// An error in words, with t(Msg::CommonTryAgain) or t(Msg::ErrorSignInAgain).
+/// An error in words, with "Try again" or "Sign in again".
 #[function_component(ErrorBox)]
 pub fn error_box(props: &ErrorBoxProps) -> Html {
     error_view(props.error.clone(), props.on_retry.clone())
@@ -109,7 +109,7 @@ fn empty_markup(title: AttrValue, children: Html) -> Html {
     }
 }
 
-/// Loading → spinner, failed → error box (with t(Msg::CommonTryAgain) calling `on_retry`), ready →
+/// Loading → spinner, failed → error box (with "Try again" calling `on_retry`), ready →
 /// `view`.
 ///
 /// A function rather than a generic component: the same elements, without a component

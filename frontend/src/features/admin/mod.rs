@@ -30,8 +30,8 @@ pub fn admin_nav() -> Html {
         )
     };
     html! {
-        <nav class="tabs" aria-label="Administration">
-            { item(Route::Admin, "Overview") }
+        <nav class="tabs" aria-label={t(Msg::AdminNav)}>
+            { item(Route::Admin, t(Msg::AdminOverview)) }
             { item(Route::AdminUsers, t(Msg::TitleUsers)) }
             { item(Route::AdminSystem, t(Msg::TitleSystem)) }
         </nav>
