@@ -1,7 +1,7 @@
 //! `/auth/*`: sign in (with social buttons and the TOTP step), register, forgot and
 //! reset password.
 
-use crate::i18n::{t, tf, Msg};
+use crate::i18n::{errors, t, tf, Msg};
 use domain::{DisplayName, Email, Password};
 use yew::platform::spawn_local;
 use yew::prelude::*;
@@ -21,7 +21,7 @@ use crate::state::access::safe_next;
 use crate::state::{use_app, use_session};
 
 fn message(result: Result<impl Sized, domain::DomainError>) -> Option<String> {
-    result.err().map(|e| capitalize(&e.to_string()))
+    result.err().map(|e| capitalize(&errors::domain_error(&e)))
 }
 
 /// How strong a new password looks: 0 (empty) to 4, with a word.

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use crate::i18n::{t, tf, Msg};
+use crate::i18n::{errors, t, tf, Msg};
 use crate::ui::feedback::error_view;
 use crate::ui::feedback::loading_view;
 use crate::ui::field::{event_file, event_value};
@@ -137,7 +137,12 @@ fn profile_form(props: &ProfileFormProps) -> Html {
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let parsed = DisplayName::parse(&name);
-            name_error.set(parsed.as_ref().err().map(|e| capitalize(&e.to_string())));
+            name_error.set(
+                parsed
+                    .as_ref()
+                    .err()
+                    .map(|e| capitalize(&errors::domain_error(e))),
+            );
             let Ok(display_name) = parsed else {
                 return;
             };
@@ -262,7 +267,7 @@ pub fn security_settings() -> Html {
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             if let Err(e) = Password::check_strength(&password) {
-                password_error.set(Some(capitalize(&e.to_string())));
+                password_error.set(Some(capitalize(&errors::domain_error(&e))));
                 return;
             }
             if *password != *confirm {

@@ -8,6 +8,7 @@
 //! it around.
 
 mod catalog;
+pub mod errors;
 mod labels;
 
 use std::cell::RefCell;

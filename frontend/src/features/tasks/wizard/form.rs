@@ -15,7 +15,7 @@ use uuid::Uuid;
 use wasm_bindgen::JsValue;
 
 use crate::api::error::capitalize;
-use crate::i18n::{t, Msg};
+use crate::i18n::{errors, t, Msg};
 
 /// The wizard's steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -208,8 +208,8 @@ pub fn field_error(error: &DomainError) -> (String, String) {
         None => "general",
     };
     let message = match error {
-        DomainError::Invalid { message, .. } if key != "general" => capitalize(message),
-        other => capitalize(&other.to_string()),
+        DomainError::Invalid { rule, .. } if key != "general" => capitalize(&errors::rule(rule)),
+        other => capitalize(&errors::domain_error(other)),
     };
     (key.to_owned(), message)
 }
@@ -252,9 +252,9 @@ pub fn parameters_json(form: &WizardForm, user_id: Uuid) -> Result<Value, Domain
             map.insert("url".into(), json!(form.url.trim()));
             let mut headers = Map::new();
             for line in form.headers.lines().filter(|l| !l.trim().is_empty()) {
-                let (name, value) = line.split_once(':').ok_or_else(|| {
-                    DomainError::invalid("headers", "must be one \"Name: value\" per line")
-                })?;
+                let (name, value) = line
+                    .split_once(':')
+                    .ok_or_else(|| DomainError::invalid("headers", domain::Rule::HeaderLines))?;
                 headers.insert(name.trim().to_owned(), json!(value.trim()));
             }
             if !headers.is_empty() {
