@@ -161,7 +161,7 @@ pub fn analytics_page() -> Html {
                     <input id="a-start" type="date" value={(*start).clone()} oninput={set_text(&start)} />
                 </div>
                 <div class="field">
-                    <label for="a-end">{ "To" }</label>
+                    <label for="a-end">{ t(Msg::WizardTo) }</label>
                     <input id="a-end" type="date" value={(*end).clone()} oninput={set_text(&end)} />
                 </div>
                 <div class="field">

@@ -203,12 +203,15 @@ mod tests {
         let id = (
             domain_error(&error),
             database(cancel, None),
-            database("Task not found", Some("It may have been deleted.")),
+            database(
+                "Task not found",
+                Some("It may have been deleted, or it is not yours."),
+            ),
             database("boom", None),
         );
         set_lang(Lang::En);
-        assert_eq!(domain_error(&error), "Title must be at most 200 characters");
-        assert_eq!(id.0, "Judul maksimal 200 karakter");
+        assert_eq!(domain_error(&error), "title must be at most 200 characters");
+        assert_eq!(id.0, "judul maksimal 200 karakter");
         assert_eq!(database(cancel, None), cancel);
         assert_eq!(
             id.1,
@@ -221,7 +224,7 @@ mod tests {
         assert_eq!(id.3, "Database menolak permintaan ini: boom");
         assert_eq!(
             database("boom", Some("Try later.")),
-            "The database refused this: boom Try later."
+            "The database refused this: boom. Try later."
         );
     }
 }

@@ -208,3 +208,70 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod browser_tests {
+    use serde_json::json;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    fn storage() -> web_sys::Storage {
+        gloo::utils::window()
+            .local_storage()
+            .ok()
+            .flatten()
+            .expect("localStorage")
+    }
+
+    fn html_lang() -> Option<String> {
+        gloo::utils::document()
+            .document_element()
+            .and_then(|html| html.get_attribute("lang"))
+    }
+
+    #[wasm_bindgen_test]
+    fn the_first_visit_takes_the_browsers_language_and_remembers_it() {
+        let storage = storage();
+        let _ = storage.remove_item(STORAGE_KEY);
+        let languages: Vec<String> = gloo::utils::window()
+            .navigator()
+            .languages()
+            .iter()
+            .filter_map(|v| v.as_string())
+            .collect();
+        let from_browser = browser_lang();
+        assert_eq!(
+            from_browser,
+            Lang::choose(languages.iter().map(String::as_str))
+        );
+        assert_eq!(
+            storage.get_item(STORAGE_KEY).ok().flatten().as_deref(),
+            Some(from_browser.code())
+        );
+        // A language chosen before is kept, and shown on <html lang>.
+        remember(Lang::Id);
+        assert_eq!(browser_lang(), Lang::Id);
+        assert_eq!(html_lang().as_deref(), Some("id"));
+        let _ = storage.set_item(STORAGE_KEY, "xx");
+        assert_eq!(browser_lang(), from_browser, "an unknown code is not kept");
+        remember(Lang::En);
+        assert_eq!(html_lang().as_deref(), Some("en"));
+        let _ = storage.remove_item(STORAGE_KEY);
+    }
+
+    #[wasm_bindgen_test]
+    fn a_profile_names_its_language_by_code() {
+        assert_eq!(
+            from_preferences(&json!({ "language": "id" })),
+            Some(Lang::Id)
+        );
+        assert_eq!(
+            from_preferences(&json!({ "language": "en" })),
+            Some(Lang::En)
+        );
+        assert_eq!(from_preferences(&json!({ "language": "id-ID" })), None);
+        assert_eq!(from_preferences(&json!({ "theme": "dark" })), None);
+        assert_eq!(from_preferences(&json!(null)), None);
+    }
+}

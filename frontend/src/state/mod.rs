@@ -239,3 +239,50 @@ pub fn save_lang(
 pub fn use_app() -> AppContext {
     use_context::<AppContext>().expect("pages are rendered inside the AppContext provider")
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    fn profile(preferences: serde_json::Value) -> Profile {
+        serde_json::from_value(json!({
+            "id": "22222222-2222-4222-8222-222222222222",
+            "email": "mia@example.com",
+            "name": "Mia",
+            "avatar_url": null,
+            "role": "business_user",
+            "is_active": true,
+            "preferences": preferences,
+            "last_login": null,
+            "created_at": "2024-04-01T06:05:00Z",
+            "updated_at": "2024-04-01T06:05:00Z"
+        }))
+        .expect("a profile")
+    }
+
+    #[wasm_bindgen_test]
+    fn the_profiles_language_wins_and_a_profile_without_one_keeps_the_browsers() {
+        let state = Rc::new(AppState {
+            lang: Lang::En,
+            ..AppState::default()
+        });
+        let state = state.reduce(Action::ProfileLoaded(profile(json!({ "language": "id" }))));
+        assert_eq!(state.lang, Lang::Id);
+        // Chosen in the header: kept until a profile says otherwise.
+        let state = state.reduce(Action::SetLang(Lang::En));
+        assert_eq!(state.lang, Lang::En);
+        let state = state.reduce(Action::ProfileLoaded(profile(json!({ "theme": "dark" }))));
+        assert_eq!(
+            state.lang,
+            Lang::En,
+            "a profile without a language changes nothing"
+        );
+        let state = state.reduce(Action::ProfileLoaded(profile(json!({ "language": "fr" }))));
+        assert_eq!(state.lang, Lang::En, "nor one the SPA does not speak");
+        let state = state.reduce(Action::SetSession(None));
+        assert_eq!(state.lang, Lang::En, "signing out keeps the language");
+    }
+}

@@ -449,7 +449,7 @@ mod tests {
         let errors = check_step(Step::Details, &form, user(), now());
         assert_eq!(
             errors.get("start").map(String::as_str),
-            Some("Must not be after dateRange.end")
+            Some("Must not be after the end date")
         );
         form.start = "01/04/2024".into();
         let errors = check_step(Step::Details, &form, user(), now());
