@@ -31,6 +31,8 @@ use crate::ui::router::{self, Router};
 /// The app: loads `/config.json`, then runs [`Root`].
 #[function_component(App)]
 pub fn app() -> Html {
+    // The words before the configuration arrives are in this browser's language already.
+    let _ = use_memo((), |_| i18n::set_lang(i18n::browser_lang()));
     let config = use_state(|| None::<Result<Config, AppError>>);
     {
         let config = config.clone();

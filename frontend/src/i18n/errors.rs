@@ -173,10 +173,11 @@ fn recognized_text(Recognized { error, values }: Recognized) -> String {
         DbError::CurrencyInvalid => Msg::DbCurrencyInvalid,
         DbError::SettingKeyInvalid => Msg::DbSettingKeyInvalid,
     };
-    // A status is a value of the domain; its name is in the catalogs.
+    // A status is a value of the domain; its name is in the catalogs (lower-cased by the
+    // browser: Rust's case tables would cost the wasm 3 KB).
     let status = value(0)
         .parse::<domain::TaskStatus>()
-        .map(|s| super::label(s).to_lowercase())
+        .map(|s| String::from(js_sys::JsString::from(super::label(s)).to_lower_case()))
         .unwrap_or_else(|_| value(0).to_owned());
     fill(
         t(msg),
