@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde_json::{Map, Value};
 
-use crate::DomainError;
+use crate::{DomainError, Rule};
 
 /// `prefix.name`, or `name` at the root (empty prefix).
 pub(crate) fn path(prefix: &str, name: &str) -> String {
@@ -20,11 +20,11 @@ pub(crate) fn path(prefix: &str, name: &str) -> String {
 pub(crate) fn object<'a>(
     value: &'a Value,
     field: &str,
-    message: &str,
+    rule: Rule,
 ) -> Result<&'a Map<String, Value>, DomainError> {
     value
         .as_object()
-        .ok_or_else(|| DomainError::invalid(field, message))
+        .ok_or_else(|| DomainError::invalid(field, rule))
 }
 
 /// Fails on the first member of `map` not in `allowed`, naming it with its full path.
@@ -49,12 +49,12 @@ pub(crate) fn member<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a 
 pub(crate) fn one_of<T: FromStr>(
     value: Option<&Value>,
     field: &str,
-    values: &[&str],
+    values: &'static [&'static str],
 ) -> Result<T, DomainError> {
     value
         .and_then(Value::as_str)
         .and_then(|text| text.parse().ok())
-        .ok_or_else(|| DomainError::invalid(field, format!("must be one of {}", values.join(", "))))
+        .ok_or_else(|| DomainError::invalid(field, Rule::OneOf(values)))
 }
 
 /// How a JSON value is quoted in a message: strings in double quotes, others as JSON.

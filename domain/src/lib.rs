@@ -17,6 +17,7 @@
 
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod db_errors;
 pub mod enums;
 pub mod error;
 mod json;
@@ -30,7 +31,7 @@ pub use enums::{
     EventType, ExecutionStatus, ExportDataset, ExportFormat, HttpMethod, LogLevel, Metric,
     ReportFormat, TaskPriority, TaskStatus, TaskType, UserRole,
 };
-pub use error::DomainError;
+pub use error::{DomainError, Rule};
 pub use metrics::{
     compare, rate_percent, summarize, AnalyticsResult, DataPoint, MetricSeries, Trend,
 };

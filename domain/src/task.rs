@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::{DomainError, TaskParameters, TaskPriority, TaskType};
+use crate::{DomainError, Rule, TaskParameters, TaskPriority, TaskType};
 
 /// A task's title: trimmed, 1 to 200 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -25,12 +25,12 @@ impl TaskTitle {
     pub fn parse(text: &str) -> Result<Self, DomainError> {
         let text = text.trim();
         if text.is_empty() {
-            return Err(DomainError::invalid("title", "is required"));
+            return Err(DomainError::invalid("title", Rule::Required));
         }
         if text.chars().count() > Self::MAX_CHARS {
             return Err(DomainError::invalid(
                 "title",
-                format!("must be at most {} characters", Self::MAX_CHARS),
+                Rule::AtMostChars(Self::MAX_CHARS),
             ));
         }
         Ok(Self(text.to_owned()))
@@ -59,7 +59,7 @@ impl TaskDescription {
         if text.chars().count() > Self::MAX_CHARS {
             return Err(DomainError::invalid(
                 "description",
-                format!("must be at most {} characters", Self::MAX_CHARS),
+                Rule::AtMostChars(Self::MAX_CHARS),
             ));
         }
         Ok(Self(text.to_owned()))
@@ -100,10 +100,7 @@ impl Recurrence {
         let text = text.trim();
         let fields: Vec<&str> = text.split_whitespace().collect();
         if text.chars().count() > Self::MAX_CHARS || !(5..=6).contains(&fields.len()) {
-            return Err(DomainError::invalid(
-                "recurrence",
-                "must be a cron expression with 5 or 6 fields, like \"0 6 * * 1\"",
-            ));
+            return Err(DomainError::invalid("recurrence", Rule::Cron));
         }
         Ok(Self(fields.join(" ")))
     }

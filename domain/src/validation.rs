@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::DomainError;
+use crate::{DomainError, Rule};
 
 /// An e-mail address, trimmed and lower-cased (as Supabase Auth stores it).
 ///
@@ -28,12 +28,12 @@ impl Email {
     pub fn parse(text: &str) -> Result<Self, DomainError> {
         let text = text.trim().to_lowercase();
         if text.is_empty() {
-            return Err(DomainError::invalid("email", "is required"));
+            return Err(DomainError::invalid("email", Rule::Required));
         }
         if text.chars().count() > Self::MAX_CHARS {
             return Err(DomainError::invalid(
                 "email",
-                format!("must be at most {} characters", Self::MAX_CHARS),
+                Rule::AtMostChars(Self::MAX_CHARS),
             ));
         }
         let well_formed = match text.split_once('@') {
@@ -47,10 +47,7 @@ impl Email {
             None => false,
         };
         if !well_formed {
-            return Err(DomainError::invalid(
-                "email",
-                "must be an email address, like name@example.com",
-            ));
+            return Err(DomainError::invalid("email", Rule::Email));
         }
         Ok(Self(text))
     }
@@ -110,22 +107,19 @@ impl Password {
         if password.chars().count() < Self::MIN_CHARS {
             return Err(DomainError::invalid(
                 "password",
-                format!("must be at least {} characters", Self::MIN_CHARS),
+                Rule::AtLeastChars(Self::MIN_CHARS),
             ));
         }
         if password.len() > Self::MAX_BYTES {
             return Err(DomainError::invalid(
                 "password",
-                format!("must be at most {} characters", Self::MAX_BYTES),
+                Rule::AtMostChars(Self::MAX_BYTES),
             ));
         }
         let has_letter = password.chars().any(char::is_alphabetic);
         let has_digit = password.chars().any(|c| c.is_ascii_digit());
         if !has_letter || !has_digit {
-            return Err(DomainError::invalid(
-                "password",
-                "must contain a letter and a digit",
-            ));
+            return Err(DomainError::invalid("password", Rule::LetterAndDigit));
         }
         Ok(())
     }
@@ -164,12 +158,12 @@ impl DisplayName {
     pub fn parse(text: &str) -> Result<Self, DomainError> {
         let text = text.trim();
         if text.is_empty() {
-            return Err(DomainError::invalid("name", "is required"));
+            return Err(DomainError::invalid("name", Rule::Required));
         }
         if text.chars().count() > Self::MAX_CHARS {
             return Err(DomainError::invalid(
                 "name",
-                format!("must be at most {} characters", Self::MAX_CHARS),
+                Rule::AtMostChars(Self::MAX_CHARS),
             ));
         }
         Ok(Self(text.to_owned()))

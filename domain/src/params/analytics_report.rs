@@ -42,16 +42,13 @@ impl AnalyticsReportParams {
     pub fn validate(&self) -> Result<(), DomainError> {
         self.date_range.validate_at("dateRange")?;
         if self.metrics.is_empty() {
-            return Err(DomainError::invalid(
-                "metrics",
-                "must list at least one metric",
-            ));
+            return Err(DomainError::invalid("metrics", Rule::MetricRequired));
         }
         for (i, metric) in self.metrics.iter().enumerate() {
             if self.metrics[..i].contains(metric) {
                 return Err(DomainError::invalid(
                     "metrics",
-                    format!("lists \"{metric}\" twice"),
+                    Rule::MetricTwice(metric.to_string()),
                 ));
             }
         }
@@ -78,14 +75,11 @@ impl AnalyticsReportParams {
 
 fn parse_metrics(value: Option<&Value>) -> Result<Vec<Metric>, DomainError> {
     let Some(value) = value else {
-        return Err(DomainError::invalid(
-            "metrics",
-            "must list at least one metric",
-        ));
+        return Err(DomainError::invalid("metrics", Rule::MetricRequired));
     };
-    let items = value.as_array().ok_or_else(|| {
-        DomainError::invalid("metrics", "must be a list, like [\"revenue\", \"users\"]")
-    })?;
+    let items = value
+        .as_array()
+        .ok_or_else(|| DomainError::invalid("metrics", Rule::MetricList))?;
     items
         .iter()
         .map(|item| {
@@ -94,11 +88,7 @@ fn parse_metrics(value: Option<&Value>) -> Result<Vec<Metric>, DomainError> {
                 .ok_or_else(|| {
                     DomainError::invalid(
                         "metrics",
-                        format!(
-                            "has an unknown metric {}: expected one of {}",
-                            quote(item),
-                            Metric::VALUES.join(", ")
-                        ),
+                        Rule::UnknownMetric(quote(item), Metric::VALUES),
                     )
                 })
         })

@@ -68,7 +68,7 @@ impl CleanupParams {
     pub fn retention_error() -> DomainError {
         DomainError::invalid(
             "retentionDays",
-            format!("must be between 1 and {}", Self::MAX_RETENTION_DAYS),
+            Rule::Between(Self::MAX_RETENTION_DAYS.into()),
         )
     }
 }

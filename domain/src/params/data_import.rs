@@ -34,7 +34,7 @@ impl DataImportParams {
         let map = parameters_object(value)?;
         reject_unknown_fields(map, Self::FIELDS, "")?;
         let path = match member(map, "path") {
-            None => return Err(DomainError::invalid("path", "is required")),
+            None => return Err(DomainError::invalid("path", Rule::Required)),
             Some(Value::String(path)) => path.clone(),
             Some(_) => return Err(import_path_error()),
         };
@@ -58,7 +58,7 @@ impl DataImportParams {
     pub fn validate(&self) -> Result<(), DomainError> {
         let path = self.path.as_str();
         if path.is_empty() {
-            return Err(DomainError::invalid("path", "is required"));
+            return Err(DomainError::invalid("path", Rule::Required));
         }
         let segments_ok = path
             .split('/')
@@ -87,10 +87,7 @@ impl DataImportParams {
 }
 
 fn import_path_error() -> DomainError {
-    DomainError::invalid(
-        "path",
-        "must be a .csv file in the imports bucket, like <your user id>/events.csv",
-    )
+    DomainError::invalid("path", Rule::ImportPath)
 }
 
 #[cfg(test)]

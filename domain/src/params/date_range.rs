@@ -61,13 +61,13 @@ impl DateRange {
         if self.start > self.end {
             return Err(DomainError::invalid(
                 path(field, "start"),
-                format!("must not be after {field}.end"),
+                Rule::StartAfterEnd(field.to_owned()),
             ));
         }
         if self.days() > Self::MAX_DAYS {
             return Err(DomainError::invalid(
                 field,
-                format!("may span at most {} days", Self::MAX_DAYS),
+                Rule::SpanAtMostDays(Self::MAX_DAYS),
             ));
         }
         Ok(())
@@ -80,12 +80,8 @@ impl DateRange {
     /// "{field}.x"`, `{field}.start is required`, `{field}.start must be a date
     /// (YYYY-MM-DD)` (and the same for `end`).
     pub fn parse_at(value: Option<&Value>, field: &str) -> Result<Self, DomainError> {
-        let value = value.ok_or_else(|| DomainError::invalid(field, "is required"))?;
-        let map = object(
-            value,
-            field,
-            "must be an object with a start and an end date",
-        )?;
+        let value = value.ok_or_else(|| DomainError::invalid(field, Rule::Required))?;
+        let map = object(value, field, Rule::DateRangeObject)?;
         reject_unknown_fields(map, &["start", "end"], field)?;
         let range = Self {
             start: parse_date(member(map, "start"), &path(field, "start"))?,
@@ -113,7 +109,7 @@ impl TryFrom<Value> for DateRange {
 
 /// A date written exactly as `YYYY-MM-DD`.
 fn parse_date(value: Option<&Value>, field: &str) -> Result<NaiveDate, DomainError> {
-    let value = value.ok_or_else(|| DomainError::invalid(field, "is required"))?;
+    let value = value.ok_or_else(|| DomainError::invalid(field, Rule::Required))?;
     value
         .as_str()
         .filter(|text| {
@@ -135,7 +131,7 @@ fn parse_date(value: Option<&Value>, field: &str) -> Result<NaiveDate, DomainErr
                 number(8..10)?,
             )
         })
-        .ok_or_else(|| DomainError::invalid(field, "must be a date (YYYY-MM-DD)"))
+        .ok_or_else(|| DomainError::invalid(field, Rule::Date))
 }
 
 fn format_date(date: NaiveDate) -> String {

@@ -53,18 +53,14 @@ impl HttpRequestParams {
         reject_unknown_fields(map, Self::FIELDS, "")?;
         let method = one_of(member(map, "method"), "method", HttpMethod::VALUES)?;
         let url = match member(map, "url") {
-            None => return Err(DomainError::invalid("url", "is required")),
+            None => return Err(DomainError::invalid("url", Rule::Required)),
             Some(Value::String(url)) => url.trim().to_owned(),
             Some(_) => return Err(url_error()),
         };
         let headers = match member(map, "headers") {
             None => None,
             Some(value) => {
-                let map = object(
-                    value,
-                    "headers",
-                    "must be an object of header names and values",
-                )?;
+                let map = object(value, "headers", Rule::HeadersObject)?;
                 let mut headers = BTreeMap::new();
                 for (name, value) in map {
                     check_header_name(name)?;
@@ -97,12 +93,12 @@ impl HttpRequestParams {
     /// Checks the URL, headers, timeout and body rules.
     pub fn validate(&self) -> Result<(), DomainError> {
         if self.url.is_empty() {
-            return Err(DomainError::invalid("url", "is required"));
+            return Err(DomainError::invalid("url", Rule::Required));
         }
         if self.url.chars().count() > Self::MAX_URL_CHARS {
             return Err(DomainError::invalid(
                 "url",
-                format!("must be at most {} characters", Self::MAX_URL_CHARS),
+                Rule::AtMostChars(Self::MAX_URL_CHARS),
             ));
         }
         if !is_http_url(&self.url) {
@@ -120,10 +116,7 @@ impl HttpRequestParams {
             }
         }
         if self.body.as_ref().is_some_and(|body| !body.is_null()) && !self.method.allows_body() {
-            return Err(DomainError::invalid(
-                "body",
-                "is not allowed with GET or HEAD",
-            ));
+            return Err(DomainError::invalid("body", Rule::BodyNotAllowed));
         }
         Ok(())
     }
@@ -169,21 +162,18 @@ impl HttpRequestParams {
 }
 
 fn url_error() -> DomainError {
-    DomainError::invalid("url", "must be an absolute http:// or https:// URL")
+    DomainError::invalid("url", Rule::Url)
 }
 
 impl HttpRequestParams {
     /// The error for a timeout outside 1..=[`Self::MAX_TIMEOUT_SECS`] (or not a number).
     pub fn timeout_error() -> DomainError {
-        DomainError::invalid(
-            "timeoutSecs",
-            format!("must be between 1 and {}", Self::MAX_TIMEOUT_SECS),
-        )
+        DomainError::invalid("timeoutSecs", Rule::Between(Self::MAX_TIMEOUT_SECS.into()))
     }
 }
 
 fn header_value_error(name: &str) -> DomainError {
-    DomainError::invalid(path("headers", name), "must be a single line of text")
+    DomainError::invalid(path("headers", name), Rule::SingleLine)
 }
 
 /// A header name is a non-empty RFC 9110 token.
@@ -192,7 +182,7 @@ fn check_header_name(name: &str) -> Result<(), DomainError> {
     if name.is_empty() || !name.chars().all(is_token_char) {
         return Err(DomainError::invalid(
             "headers",
-            format!("has an invalid header name {}", quote(&Value::from(name))),
+            Rule::HeaderName(quote(&Value::from(name))),
         ));
     }
     Ok(())

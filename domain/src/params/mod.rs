@@ -13,10 +13,9 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::json::{member, object, one_of, path, quote, reject_unknown_fields};
-use crate::{DomainError, ExportDataset, ExportFormat, HttpMethod, Metric, ReportFormat, TaskType};
-
-/// The message for anything that is not an object where the parameters should be.
-const PARAMETERS_MUST_BE_AN_OBJECT: &str = "must be an object";
+use crate::{
+    DomainError, ExportDataset, ExportFormat, HttpMethod, Metric, ReportFormat, Rule, TaskType,
+};
 
 mod analytics_report;
 mod cleanup;
@@ -65,7 +64,7 @@ macro_rules! json_params {
 
 /// The root object of a parameters value.
 fn parameters_object(value: &Value) -> Result<&Map<String, Value>, DomainError> {
-    object(value, "parameters", PARAMETERS_MUST_BE_AN_OBJECT)
+    object(value, "parameters", Rule::Object)
 }
 
 json_params!(

@@ -12,6 +12,7 @@ use crate::api::error::AppError;
 use crate::api::http::{Api, ApiRequest};
 use crate::api::query::Query;
 use crate::api::Page;
+use crate::i18n::{t, Msg};
 
 /// `admin_overview()`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -178,7 +179,7 @@ pub fn actor_ids(rows: &[AuditLog]) -> Vec<Uuid> {
 /// gone, "system" when no user acted (the worker, a migration).
 pub fn actor_label(actor_id: Option<Uuid>, actors: &[Actor]) -> String {
     match actor_id {
-        None => "system".to_owned(),
+        None => t(Msg::AdminSystem).to_owned(),
         Some(id) => actors
             .iter()
             .find(|actor| actor.id == id)

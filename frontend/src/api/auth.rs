@@ -2,6 +2,7 @@
 //! user's own tokens are used: the JWT secret never reaches the browser (which is why
 //! the `supabase-auth` crate, whose client wants it, is not used here).
 
+use crate::i18n::{t, tf, Msg};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -175,7 +176,7 @@ impl AuthSession {
 /// "Chrome on Linux" from a user agent (or "Unknown device").
 pub fn describe_device(user_agent: Option<&str>) -> String {
     let Some(ua) = user_agent.filter(|ua| !ua.trim().is_empty()) else {
-        return "Unknown device".into();
+        return t(Msg::DeviceUnknown).into();
     };
     let browser = [
         ("Edg/", "Edge"),
@@ -199,7 +200,7 @@ pub fn describe_device(user_agent: Option<&str>) -> String {
     .find(|(needle, _)| ua.contains(needle))
     .map(|(_, name)| *name);
     match (browser, system) {
-        (Some(b), Some(s)) => format!("{b} on {s}"),
+        (Some(b), Some(s)) => tf(Msg::DeviceOn, &[("browser", b), ("system", s)]),
         (Some(b), None) => b.to_owned(),
         (None, Some(s)) => s.to_owned(),
         (None, None) => ua.chars().take(60).collect(),

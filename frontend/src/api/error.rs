@@ -9,6 +9,8 @@ use std::fmt;
 
 use serde_json::Value;
 
+use crate::i18n::{self, t, tf, Msg};
+
 /// Something went wrong; `to_string()` says what, in words for people.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AppError {
@@ -46,23 +48,21 @@ pub enum AppError {
 impl fmt::Display for AppError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Network => {
-                f.write_str("Can't reach the server. Check your connection and try again.")
-            }
-            Self::SessionExpired => f.write_str("Your session has expired. Please sign in again."),
-            Self::Forbidden => f.write_str("You don't have permission to do that."),
-            Self::MfaRequired => f.write_str("Enter your two-step verification code to continue."),
-            Self::NotFound => f.write_str("Not found"),
+            Self::Network => f.write_str(t(Msg::ErrorNetwork)),
+            Self::SessionExpired => f.write_str(t(Msg::ErrorSessionExpired)),
+            Self::Forbidden => f.write_str(t(Msg::ErrorForbidden)),
+            Self::MfaRequired => f.write_str(t(Msg::ErrorMfaRequired)),
+            Self::NotFound => f.write_str(t(Msg::ErrorNotFound)),
             Self::Invalid(message) | Self::Conflict(message) | Self::Auth(message) => {
                 f.write_str(message)
             }
-            Self::InvalidCredentials => f.write_str("Wrong email or password."),
-            Self::RateLimited => {
-                f.write_str("Too many attempts in a short time. Wait a minute and try again.")
+            Self::InvalidCredentials => f.write_str(t(Msg::ErrorInvalidCredentials)),
+            Self::RateLimited => f.write_str(t(Msg::ErrorRateLimited)),
+            Self::Server => f.write_str(t(Msg::ErrorServer)),
+            Self::Config(message) => f.write_str(&tf(Msg::ErrorConfig, &[("message", message)])),
+            Self::Unexpected(message) => {
+                f.write_str(&tf(Msg::ErrorUnexpected, &[("message", message)]))
             }
-            Self::Server => f.write_str("Something went wrong on the server. Please try again."),
-            Self::Config(message) => write!(f, "Taskdeck is not configured: {message}"),
-            Self::Unexpected(message) => write!(f, "Something unexpected happened ({message})."),
         }
     }
 }
@@ -71,7 +71,7 @@ impl std::error::Error for AppError {}
 
 impl From<domain::DomainError> for AppError {
     fn from(error: domain::DomainError) -> Self {
-        Self::Invalid(capitalize(&error.to_string()))
+        Self::Invalid(capitalize(&i18n::errors::domain_error(&error)))
     }
 }
 
@@ -151,11 +151,9 @@ fn from_postgrest(status: u16, code: &str, message: &str, hint: Option<String>) 
         "42501" => AppError::Forbidden,
         "PGRST116" | "PT404" | "PGRST202" | "PGRST205" | "42P01" | "42883" => AppError::NotFound,
         "PGRST301" | "PGRST302" | "PGRST303" => AppError::SessionExpired,
-        "23505" => AppError::Conflict("That already exists.".into()),
-        "23503" => AppError::Invalid(
-            "It refers to something that no longer exists, or something still refers to it.".into(),
-        ),
-        "57014" => AppError::Invalid("The request took too long. Try a smaller range.".into()),
+        "23505" => AppError::Conflict(t(Msg::ErrorExists).into()),
+        "23503" => AppError::Invalid(t(Msg::ErrorRefers).into()),
+        "57014" => AppError::Invalid(t(Msg::ErrorTooLong).into()),
         "23514" | "P0001" | "23502" | "22P02" | "22007" | "22008" | "22003" | "22001" => {
             AppError::Invalid(with_hint(message, hint))
         }
@@ -163,11 +161,11 @@ fn from_postgrest(status: u16, code: &str, message: &str, hint: Option<String>) 
             Some(403) => AppError::Forbidden,
             Some(404) => AppError::NotFound,
             Some(401) => AppError::SessionExpired,
-            _ => AppError::Invalid(capitalize(message)),
+            _ => AppError::Invalid(with_hint(message, None)),
         },
         _ => match from_status(status) {
             AppError::Unexpected(_) if !message.is_empty() => {
-                AppError::Invalid(capitalize(message))
+                AppError::Invalid(with_hint(message, None))
             }
             other => other,
         },
@@ -183,7 +181,7 @@ fn from_auth(status: u16, code: &str, message: Option<String>) -> AppError {
             AppError::InvalidCredentials
         }
         "user_already_exists" | "email_exists" => {
-            AppError::Conflict("An account with this email already exists. Sign in instead.".into())
+            AppError::Conflict(t(Msg::ErrorAccountExists).into())
         }
         "over_request_rate_limit" | "over_email_send_rate_limit" | "over_sms_send_rate_limit" => {
             AppError::RateLimited
@@ -196,21 +194,17 @@ fn from_auth(status: u16, code: &str, message: Option<String>) -> AppError {
         | "no_authorization" => AppError::SessionExpired,
         "invalid_grant" => AppError::SessionExpired,
         "insufficient_aal" | "mfa_required" => AppError::MfaRequired,
-        "mfa_verification_failed" | "mfa_challenge_expired" => AppError::Auth(
-            "That code is not right, or it has expired. Try the current code.".into(),
-        ),
-        "user_banned" => {
-            AppError::Auth("This account has been deactivated. Contact an administrator.".into())
+        "mfa_verification_failed" | "mfa_challenge_expired" => {
+            AppError::Auth(t(Msg::ErrorWrongCode).into())
         }
-        "email_not_confirmed" => {
-            AppError::Auth("Confirm your email address first: check your inbox.".into())
-        }
+        "user_banned" => AppError::Auth(t(Msg::ErrorBanned).into()),
+        "email_not_confirmed" => AppError::Auth(t(Msg::ErrorEmailNotConfirmed).into()),
         "weak_password"
         | "same_password"
         | "validation_failed"
         | "provider_disabled"
         | "email_address_invalid"
-        | "signup_disabled" => AppError::Auth(non_empty_or(&message, "That was not accepted.")),
+        | "signup_disabled" => AppError::Auth(non_empty_or(&message, t(Msg::ErrorNotAccepted))),
         _ => match status {
             429 => AppError::RateLimited,
             500..=599 => AppError::Server,
@@ -226,18 +220,19 @@ fn from_storage(status: u16, error: Option<String>, message: Option<String>) -> 
         401 if message.to_ascii_lowercase().contains("jwt") => AppError::SessionExpired,
         401 | 403 => AppError::Forbidden,
         404 => AppError::NotFound,
-        409 => AppError::Conflict("A file with that name already exists.".into()),
-        413 => AppError::Invalid("The file is too large.".into()),
-        415 => AppError::Invalid("That type of file is not accepted here.".into()),
+        409 => AppError::Conflict(t(Msg::ErrorFileExists).into()),
+        413 => AppError::Invalid(t(Msg::ErrorFileTooLarge).into()),
+        415 => AppError::Invalid(t(Msg::ErrorFileType).into()),
         400 if error.as_deref() == Some("Duplicate") => {
-            AppError::Conflict("A file with that name already exists.".into())
+            AppError::Conflict(t(Msg::ErrorFileExists).into())
         }
         400 if error.as_deref() == Some("not_found") || message.contains("not found") => {
             AppError::NotFound
         }
-        400 | 422 => {
-            AppError::Invalid(non_empty_or(&capitalize(&message), "The file was refused."))
-        }
+        400 | 422 => AppError::Invalid(non_empty_or(
+            &capitalize(&message),
+            t(Msg::ErrorFileRefused),
+        )),
         _ => from_status(status),
     }
 }
@@ -248,7 +243,7 @@ fn from_status(status: u16) -> AppError {
         401 => AppError::SessionExpired,
         403 => AppError::Forbidden,
         404 | 406 => AppError::NotFound,
-        409 => AppError::Conflict("That already exists.".into()),
+        409 => AppError::Conflict(t(Msg::ErrorExists).into()),
         429 => AppError::RateLimited,
         500..=599 => AppError::Server,
         _ => AppError::Unexpected(format!("HTTP {status}")),
@@ -263,21 +258,10 @@ fn non_empty_or(text: &str, fallback: &str) -> String {
     }
 }
 
-/// The message, capitalized, then the hint when there is one.
+/// A database message and its hint in words ([`i18n::errors::database`]: ours by their codes, in
+/// the reader's language), capitalized.
 fn with_hint(message: &str, hint: Option<String>) -> String {
-    let text = capitalize(message);
-    match hint.filter(|h| !h.trim().is_empty()) {
-        Some(hint) => format!("{} {}", with_period(&text), hint.trim()),
-        None => text,
-    }
-}
-
-fn with_period(text: &str) -> String {
-    if text.ends_with(['.', '!', '?']) {
-        text.to_owned()
-    } else {
-        format!("{text}.")
-    }
+    capitalize(&i18n::errors::database(message, hint.as_deref()))
 }
 
 /// The first letter in upper case: database messages start in lower case.
@@ -455,7 +439,7 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn domain_errors_read_as_sentences() {
-        let error: AppError = domain::DomainError::invalid("title", "is required").into();
+        let error: AppError = domain::DomainError::invalid("title", domain::Rule::Required).into();
         assert_eq!(error.to_string(), "Title is required");
     }
 }

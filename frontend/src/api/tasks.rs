@@ -1,5 +1,6 @@
 //! `tasks`: list with filters and counts, one task, create, cancel and retry (RPC).
 
+use crate::i18n::{t, Msg};
 use domain::{NewTask, Task, TaskPriority, TaskStatus, TaskType};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -40,10 +41,10 @@ impl TaskSort {
     /// For people.
     pub fn label(self) -> &'static str {
         match self {
-            Self::Newest => "Newest first",
-            Self::Oldest => "Oldest first",
-            Self::Priority => "Most urgent first",
-            Self::Title => "Title (A–Z)",
+            Self::Newest => t(Msg::TasksSortNewest),
+            Self::Oldest => t(Msg::TasksSortOldest),
+            Self::Priority => t(Msg::TasksSortPriority),
+            Self::Title => t(Msg::TasksSortTitle),
         }
     }
 

@@ -1,6 +1,7 @@
 //! The guard around every page: applies [`decide`] with the visitor's session and
 //! profile, and shows the page in its layout.
 
+use crate::i18n::{t, tf, Msg};
 use yew::prelude::*;
 
 use crate::app::layout::{AppLayout, PublicLayout};
@@ -51,25 +52,25 @@ pub fn guard(props: &GuardProps) -> Html {
         }
         Decision::Render => html! { <AppLayout>{ props.children.clone() }</AppLayout> },
         Decision::Redirect(_) => {
-            html! { <PublicLayout>{ loading_view("Taking you to sign in…") }</PublicLayout> }
+            html! { <PublicLayout>{ loading_view(t(Msg::GuardToSignIn)) }</PublicLayout> }
         }
         Decision::NeedsCode(_) => {
-            html! { <PublicLayout>{ loading_view("Asking for your two-step code…") }</PublicLayout> }
+            html! { <PublicLayout>{ loading_view(t(Msg::GuardAskingCode)) }</PublicLayout> }
         }
         Decision::Wait => {
-            html! { <AppLayout>{ loading_view("Checking your access…") }</AppLayout> }
+            html! { <AppLayout>{ loading_view(t(Msg::GuardChecking)) }</AppLayout> }
         }
         Decision::Forbidden => html! {
             <AppLayout>
                 <section class="page narrow">
-                    <h1>{ "Administrators only" }</h1>
+                    <h1>{ t(Msg::GuardAdminsOnly) }</h1>
                     <div class="alert error" role="alert">
-                        <p>{ "This page is for administrators. Your account doesn't have access to it." }</p>
+                        <p>{ t(Msg::GuardAdminsOnlyText) }</p>
                         if let Some(error) = &state.profile_error {
-                            <p>{ format!("(Your profile could not be loaded: {error})") }</p>
+                            <p>{ tf(Msg::GuardProfileFailed, &[("error", &error.to_string())]) }</p>
                         }
                     </div>
-                    { route_link(Route::Dashboard, "button", "Back to the dashboard") }
+                    { route_link(Route::Dashboard, "button", t(Msg::GuardBack)) }
                 </section>
             </AppLayout>
         },

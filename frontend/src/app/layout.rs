@@ -1,12 +1,14 @@
 //! The page frames: public (landing, sign-in) and signed-in (navigation, user menu). The
 //! admin pages' sub-navigation is theirs (`features::admin`).
 
+use crate::i18n::{t, Msg};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::state::Action;
 use crate::state::{use_app, use_session};
 use crate::ui::hooks::use_effect_on;
+use crate::ui::language::LanguageSwitch;
 use crate::ui::route::Route;
 use crate::ui::route_link;
 use crate::ui::router::{self, link, use_location};
@@ -44,7 +46,7 @@ pub fn notice_bar() -> Html {
         <div class={classes!("notice", notice.is_error.then_some("error"))}
              role={if notice.is_error { "alert" } else { "status" }}>
             <span>{ notice.text }</span>
-            <button type="button" class="link" onclick={dismiss} aria-label="Dismiss">{ "✕" }</button>
+            <button type="button" class="link" onclick={dismiss} aria-label={t(Msg::CommonDismiss)}>{ "✕" }</button>
         </div>
     }
 }
@@ -55,21 +57,22 @@ pub fn public_layout(props: &LayoutProps) -> Html {
     let session = use_session();
     html! {
         <div class="shell public">
-            <a class="skip" href="#main">{ "Skip to content" }</a>
+            <a class="skip" href="#main">{ t(Msg::LayoutSkip) }</a>
             <header class="topbar">
                 { route_link(Route::Landing, "brand", "Taskdeck") }
-                <nav aria-label="Account" class="topnav">
+                <nav aria-label={t(Msg::LayoutAccount)} class="topnav">
                     if session.signed_in() {
-                        { route_link(Route::Dashboard, "button", "Open dashboard") }
+                        { route_link(Route::Dashboard, "button", t(Msg::LayoutOpenDashboard)) }
                     } else {
-                        { route_link(Route::Login, "", "Sign in") }
-                        { route_link(Route::Register, "button", "Create account") }
+                        { route_link(Route::Login, "", t(Msg::NavSignIn)) }
+                        { route_link(Route::Register, "button", t(Msg::NavCreateAccount)) }
                     }
+                    <LanguageSwitch id="language-public" />
                 </nav>
             </header>
             <NoticeBar />
             <main id="main" class="main">{ props.children.clone() }</main>
-            <footer class="footer">{ "Taskdeck — task automation and analytics" }</footer>
+            <footer class="footer">{ t(Msg::LayoutFooter) }</footer>
         </div>
     }
 }
@@ -110,21 +113,22 @@ pub fn app_layout(props: &LayoutProps) -> Html {
     };
     html! {
         <div class="shell app">
-            <a class="skip" href="#main">{ "Skip to content" }</a>
+            <a class="skip" href="#main">{ t(Msg::LayoutSkip) }</a>
             <header class="topbar">
                 { route_link(Route::Dashboard, "brand", "Taskdeck") }
                 <button type="button" class="menu-toggle" aria-expanded={menu_open.to_string()}
-                        aria-controls="mainnav" onclick={toggle}>{ "Menu" }</button>
-                <nav id="mainnav" aria-label="Main" class={classes!("mainnav", (*menu_open).then_some("open"))}>
-                    { link(Route::Dashboard, "Dashboard", "dashboard") }
-                    { link(Route::Tasks, "Tasks", "tasks") }
-                    { link(Route::Analytics, "Analytics", "analytics") }
-                    { link(Route::Settings, "Settings", "settings") }
+                        aria-controls="mainnav" onclick={toggle}>{ t(Msg::LayoutMenu) }</button>
+                <nav id="mainnav" aria-label={t(Msg::LayoutMain)} class={classes!("mainnav", (*menu_open).then_some("open"))}>
+                    { link(Route::Dashboard, t(Msg::NavDashboard), "dashboard") }
+                    { link(Route::Tasks, t(Msg::NavTasks), "tasks") }
+                    { link(Route::Analytics, t(Msg::NavAnalytics), "analytics") }
+                    { link(Route::Settings, t(Msg::NavSettings), "settings") }
                     if session.is_admin() {
-                        { link(Route::Admin, "Admin", "admin") }
+                        { link(Route::Admin, t(Msg::NavAdmin), "admin") }
                     }
+                    <LanguageSwitch id="language-header" />
                     <span class="user" title={name.clone()}>{ name }</span>
-                    { crate::ui::button("button secondary", "Sign out", false, sign_out) }
+                    { crate::ui::button("button secondary", t(Msg::NavSignOut), false, sign_out) }
                 </nav>
             </header>
             if let Some(banner) = session.state().banner.clone() {

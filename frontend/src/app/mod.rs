@@ -9,6 +9,7 @@ pub mod guard;
 pub mod layout;
 pub mod routes;
 
+use crate::i18n::{self, t, tf, Msg};
 use gloo::timers::callback::Timeout;
 use yew::platform::spawn_local;
 use yew::prelude::*;
@@ -20,9 +21,9 @@ use crate::api::http::Api;
 use crate::api::profiles;
 use crate::api::session::{now_secs, refresh_delay_ms};
 use crate::app::routes::CurrentPage;
-use crate::i18n::{self, Locale};
+use crate::i18n::Locale;
 use crate::state::access::Access;
-use crate::state::{Action, AppContext, AppState, Notice};
+use crate::state::{save_lang, Action, AppContext, AppState, Notice};
 use crate::ui::feedback::{error_view, loading_view};
 use crate::ui::format;
 use crate::ui::hooks::use_effect_on;
@@ -32,6 +33,8 @@ use crate::ui::router::{self, Router};
 /// The app: loads `/config.json`, then runs [`Root`].
 #[function_component(App)]
 pub fn app() -> Html {
+    // The words before the configuration arrives are in this browser's language already.
+    let _ = use_memo((), |_| i18n::set_lang(i18n::browser_lang()));
     let config = use_state(|| None::<Result<Config, AppError>>);
     {
         let config = config.clone();
@@ -40,10 +43,10 @@ pub fn app() -> Html {
         });
     }
     match &*config {
-        None => loading_view("Starting Taskdeck…"),
+        None => loading_view(t(Msg::AppStarting)),
         Some(Err(error)) => html! {
             <main class="main"><section class="page narrow">
-                <h1>{ "Taskdeck can't start" }</h1>
+                <h1>{ t(Msg::AppCannotStart) }</h1>
                 { error_view(error.clone(), None) }
             </section></main>
         },
@@ -68,6 +71,7 @@ pub fn root(props: &RootProps) -> Html {
     let api: Api = (*api).clone();
     let state = use_reducer(|| AppState {
         session: api.session(),
+        lang: i18n::browser_lang(),
         ..AppState::default()
     });
     // Before any page shows: take a session from a link's fragment, or read again the
@@ -135,6 +139,22 @@ pub fn root(props: &RootProps) -> Html {
             move || drop(timeout)
         });
     }
+    // The language: this browser remembers it and `<html lang>` shows it; a profile that
+    // has none yet is given the current one, once, so the worker writes its reports in it.
+    use_effect_on(state.lang, |lang| i18n::remember(*lang));
+    {
+        let (api, dispatcher) = (api.clone(), state.dispatcher());
+        let unsaved = state
+            .profile
+            .clone()
+            .filter(|p| i18n::from_preferences(&p.preferences).is_none());
+        let lang = state.lang;
+        use_effect_on(unsaved.as_ref().map(|p| p.id), move |id| {
+            if let Some(profile) = unsaved.filter(|_| id.is_some()) {
+                save_lang(&api, profile, lang, dispatcher);
+            }
+        });
+    }
     // Theme on <html data-theme>.
     use_effect_on(state.theme, |theme| {
         if let Some(html) = gloo::utils::document().document_element() {
@@ -149,7 +169,7 @@ pub fn root(props: &RootProps) -> Html {
         *generation.borrow_mut() += 1;
     }
     if *starting {
-        return loading_view("Signing you in…");
+        return loading_view(t(Msg::AppSigningIn));
     }
     let context = AppContext {
         state: state.clone(),
@@ -158,7 +178,7 @@ pub fn root(props: &RootProps) -> Html {
     let generation = *generation.borrow();
     html! {
         <ContextProvider<AppContext> context={context}>
-            <Router key={generation}><CurrentPage /></Router>
+            <Router><CurrentPage key={generation} /></Router>
         </ContextProvider<AppContext>>
     }
 }
@@ -173,7 +193,7 @@ fn locale_of(state: &AppState) -> Locale {
         .and_then(|zone| zone.as_str())
         .filter(|zone| format::known_zone(zone));
     Locale {
-        lang: i18n::lang(),
+        lang: state.lang,
         time_zone: profile_zone
             .map(str::to_owned)
             .unwrap_or_else(i18n::browser_time_zone),
@@ -226,7 +246,7 @@ async fn arrive(api: &Api, arrival: Arrival, dispatcher: UseReducerDispatcher<Ap
                 Err(error) => {
                     router::replace(&here.full());
                     dispatcher.dispatch(Action::Notify(Notice {
-                        text: format!("That link could not sign you in. {error}"),
+                        text: tf(Msg::AppLinkFailed, &[("error", &error.to_string())]),
                         is_error: true,
                     }));
                 }

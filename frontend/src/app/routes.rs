@@ -5,6 +5,7 @@ use yew::prelude::*;
 
 use crate::app::guard::Guard;
 use crate::features;
+use crate::i18n::{t, tf, Msg};
 use crate::ui::route::Route;
 use crate::ui::router::use_location;
 
@@ -31,10 +32,36 @@ fn page(route: &Route) -> Html {
     }
 }
 
+/// The name of a route's page, for `document.title`.
+fn title(route: &Route) -> Msg {
+    match route {
+        Route::Landing => Msg::TitleLanding,
+        Route::Login => Msg::NavSignIn,
+        Route::Register => Msg::NavCreateAccount,
+        Route::ForgotPassword => Msg::TitleForgotPassword,
+        Route::ResetPassword => Msg::TitleResetPassword,
+        Route::Dashboard => Msg::NavDashboard,
+        Route::Tasks => Msg::NavTasks,
+        Route::NewTask => Msg::TasksNew,
+        Route::TaskDetail { .. } => Msg::TitleTask,
+        Route::Analytics => Msg::NavAnalytics,
+        Route::Reports => Msg::NavReports,
+        Route::Settings => Msg::NavSettings,
+        Route::SettingsProfile => Msg::TitleProfile,
+        Route::SettingsSecurity => Msg::TitleSecurity,
+        Route::Admin => Msg::NavAdmin,
+        Route::AdminUsers => Msg::TitleUsers,
+        Route::AdminSystem => Msg::TitleSystem,
+        Route::NotFound => Msg::NotfoundTitle,
+    }
+}
+
 /// The page at the current address, behind its guard.
 #[function_component(CurrentPage)]
 pub fn current_page() -> Html {
     let route = use_location().route;
+    // Rendered again on each change of language (the root keys this component by it).
+    gloo::utils::document().set_title(&tf(Msg::TitlePage, &[("page", t(title(&route)))]));
     let access = route.access();
     let content = page(&route);
     html! { <Guard {access}>{ content }</Guard> }

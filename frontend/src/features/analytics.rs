@@ -10,6 +10,7 @@ use yew::prelude::*;
 
 use crate::api::error::AppError;
 use crate::api::{analytics, reports, tasks};
+use crate::i18n::{label, t, tf, Msg};
 use crate::state::use_app;
 use crate::ui::chart::{chart_view, ChartProps};
 use crate::ui::column_titles;
@@ -29,22 +30,28 @@ use crate::ui::router;
 use crate::ui::{ChartKind, DownloadLink};
 
 /// Preset ranges offered next to the date pickers.
-pub const PRESETS: [(u32, &str); 4] = [
-    (7, "7 days"),
-    (30, "30 days"),
-    (90, "90 days"),
-    (365, "12 months"),
+pub const PRESETS: [(u32, Msg); 4] = [
+    (7, Msg::AnalyticsDays7),
+    (30, Msg::AnalyticsDays30),
+    (90, Msg::AnalyticsDays90),
+    (365, Msg::AnalyticsMonths12),
 ];
 
 /// The range typed in the two date fields, checked by the domain's rules.
 pub fn parse_range(start: &str, end: &str) -> Result<DateRange, String> {
-    let parse = |text: &str, which: &str| {
-        crate::api::time::parse_date(text.trim())
-            .ok_or_else(|| format!("The {which} date must be a date (YYYY-MM-DD)."))
+    let parse = |text: &str, which: Msg| {
+        crate::api::time::parse_date(text.trim()).ok_or_else(|| t(which).to_owned())
     };
-    DateRange::new(parse(start, "start")?, parse(end, "end")?).map_err(|e| match e.field() {
-        Some("dateRange.start") => "The start date must not be after the end date.".to_owned(),
-        _ => format!("The range may span at most {} days.", DateRange::MAX_DAYS),
+    DateRange::new(
+        parse(start, Msg::AnalyticsBadStart)?,
+        parse(end, Msg::AnalyticsBadEnd)?,
+    )
+    .map_err(|e| match e.field() {
+        Some("dateRange.start") => t(Msg::AnalyticsStartAfterEnd).to_owned(),
+        _ => tf(
+            Msg::AnalyticsTooLong,
+            &[("days", &DateRange::MAX_DAYS.to_string())],
+        ),
     })
 }
 
@@ -120,7 +127,7 @@ pub fn analytics_page() -> Html {
     let chart_kind = *kind;
     let view = Callback::from(move |result: Rc<AnalyticsResult>| {
         let Some(series) = result.series(chosen) else {
-            return empty_view("No data for this metric", Html::default());
+            return empty_view(t(Msg::AnalyticsNoData), Html::default());
         };
         let points = Rc::new(series.data_points.clone());
         html! {
@@ -130,9 +137,9 @@ pub fn analytics_page() -> Html {
                         { metric_series_view(*m, s) }
                     })) }
                 </div>
-                <h2>{ format!("{} per day", chosen.label()) }</h2>
+                <h2>{ tf(Msg::AnalyticsPerDay, &[("metric", label(chosen))]) }</h2>
                 { chart_view(&ChartProps {
-                    title: format!("{} per day", chosen.label()).into(),
+                    title: tf(Msg::AnalyticsPerDay, &[("metric", label(chosen))]).into(),
                     points,
                     kind: chart_kind,
                     metric: Some(chosen),
@@ -143,40 +150,40 @@ pub fn analytics_page() -> Html {
     html! {
         <section class="page">
             <header class="page-head">
-                <h1>{ "Analytics" }</h1>
-                { route_link(Route::Reports, "button secondary", "Generated reports") }
+                <h1>{ t(Msg::NavAnalytics) }</h1>
+                { route_link(Route::Reports, "button secondary", t(Msg::AnalyticsGenerated)) }
             </header>
             <form class="card filters" onsubmit={apply}>
                 <div class="field">
-                    <label for="a-start">{ "From" }</label>
+                    <label for="a-start">{ t(Msg::WizardFrom) }</label>
                     <input id="a-start" type="date" value={(*start).clone()} oninput={set_text(&start)} />
                 </div>
                 <div class="field">
-                    <label for="a-end">{ "To" }</label>
+                    <label for="a-end">{ t(Msg::WizardTo) }</label>
                     <input id="a-end" type="date" value={(*end).clone()} oninput={set_text(&end)} />
                 </div>
                 <div class="field">
-                    <label for="a-metric">{ "Metric" }</label>
+                    <label for="a-metric">{ t(Msg::AnalyticsMetric) }</label>
                     <select id="a-metric" onchange={on_metric}>
-                        { for Metric::ALL.iter().map(|m| html! { <option value={m.as_str()} selected={*m == *metric}>{ m.label() }</option> }) }
+                        { for Metric::ALL.iter().map(|m| html! { <option value={m.as_str()} selected={*m == *metric}>{ label(m) }</option> }) }
                     </select>
                 </div>
                 <div class="field">
-                    <label for="a-kind">{ "Chart" }</label>
+                    <label for="a-kind">{ t(Msg::AnalyticsChart) }</label>
                     <select id="a-kind" onchange={on_kind}>
-                        <option value="line" selected={*kind == ChartKind::Line}>{ "Line" }</option>
-                        <option value="bar" selected={*kind == ChartKind::Bar}>{ "Bars" }</option>
+                        <option value="line" selected={*kind == ChartKind::Line}>{ t(Msg::AnalyticsLine) }</option>
+                        <option value="bar" selected={*kind == ChartKind::Bar}>{ t(Msg::AnalyticsBars) }</option>
                     </select>
                 </div>
-                <div class="field">{ crate::ui::submit("button", "Show", false) }</div>
+                <div class="field">{ crate::ui::submit("button", t(Msg::TaskShow), false) }</div>
             </form>
-            <div class="examples" aria-label="Quick ranges">
+            <div class="examples" aria-label={t(Msg::AnalyticsQuick)}>
                 { for PRESETS.iter().map(|(days, label)| html! {
-                    <button type="button" class="chip" onclick={preset(*days)}>{ format!("Last {label}") }</button>
+                    <button type="button" class="chip" onclick={preset(*days)}>{ tf(Msg::AnalyticsLast, &[("range", t(*label))]) }</button>
                 }) }
             </div>
             if let Some(message) = &*range_error { <p class="alert error" role="alert">{ message.clone() }</p> }
-            { remote_view(loader.state, view, loader.reload, "Computing your metrics…") }
+            { remote_view(loader.state, view, loader.reload, t(Msg::AnalyticsComputing)) }
         </section>
     }
 }
@@ -228,7 +235,7 @@ pub fn reports_page() -> Html {
             let ctx = ctx.clone();
             again_action.run_for(report.id, async move {
                 let created = tasks::create(&ctx.api, &task, 3).await?;
-                ctx.notify("A new report is being generated.");
+                ctx.notify(t(Msg::ReportsGenerating));
                 router::push(&format!("/tasks/{}", created.id));
                 Ok(())
             });
@@ -239,19 +246,19 @@ pub fn reports_page() -> Html {
         Callback::from(move |p| page.set(p))
     };
     let body = match &loader.state {
-        Remote::Loading => loading_view("Loading reports…"),
+        Remote::Loading => loading_view(t(Msg::ReportsLoading)),
         Remote::Failed(error) => error_view(error.clone(), Some(loader.reload.clone())),
         Remote::Ready(result) if result.rows.is_empty() => html! {
-            { empty_view("No reports yet", html! { <>
-                <p>{ "Reports appear here when an analytics report task completes." }</p>
-                { route_link(Route::NewTask, "button", "Create a report task") }
+            { empty_view(t(Msg::ReportsEmpty), html! { <>
+                <p>{ t(Msg::ReportsEmptyText) }</p>
+                { route_link(Route::NewTask, "button", t(Msg::ReportsCreate)) }
             </> }) }
         },
         Remote::Ready(result) => html! {
             <>
                 <div class="table-wrap"><table class="table">
                     <thead><tr>
-                        { column_titles(&["Title", "Format", "Period", "Size", "Created", "Actions"]) }
+                        { column_titles(&[t(Msg::CommonTitle), t(Msg::ReportsFormat), t(Msg::ReportsPeriod), t(Msg::ReportsSize), t(Msg::CommonCreated), t(Msg::CommonActions)]) }
                     </tr></thead>
                     <tbody>{ for result.rows.iter().map(|r| html! {
                         <tr key={r.id.to_string()}>
@@ -260,21 +267,21 @@ pub fn reports_page() -> Html {
                                     { route_link(Route::TaskDetail { id: task_id.to_string() }, "", r.title.clone()) }
                                 } else { { r.title.clone() } }
                             </td>
-                            <td>{ r.format.label() }</td>
+                            <td>{ label(r.format) }</td>
                             <td>{ format!("{} → {}", format::date(r.date_range_start), format::date(r.date_range_end)) }</td>
                             <td>{ format::human_size(r.size_bytes) }</td>
                             <td>{ datetime_view(&r.created_at) }</td>
                             <td class="actions">
                                 if let Some(path) = r.storage_path.clone() {
-                                    <DownloadLink bucket="reports" {path} label="Download" class="button secondary"
+                                    <DownloadLink bucket="reports" {path} label={t(Msg::CommonDownload)} class="button secondary"
                                         name={format!("{}.{}", r.title, r.format.extension())}
-                                        aria_label={format!("Download {}", r.title)} />
+                                        aria_label={tf(Msg::ReportsDownloadOne, &[("title", &r.title)])} />
                                 } else {
                                     <button type="button" class="button secondary" disabled=true
-                                        aria-label={format!("Download {}", r.title)}>{ "Download" }</button>
+                                        aria-label={tf(Msg::ReportsDownloadOne, &[("title", &r.title)])}>{ t(Msg::CommonDownload) }</button>
                                 }
                                 <button type="button" class="button secondary" disabled={again_action.busy_for(r.id)}
-                                    onclick={again(r)} aria-label={format!("Generate {} again", r.title)}>{ "Generate again" }</button>
+                                    onclick={again(r)} aria-label={tf(Msg::ReportsAgainOne, &[("title", &r.title)])}>{ t(Msg::ReportsAgain) }</button>
                             </td>
                         </tr>
                     }) }</tbody>
@@ -286,8 +293,8 @@ pub fn reports_page() -> Html {
     html! {
         <section class="page">
             <header class="page-head">
-                <h1>{ "Reports" }</h1>
-                { route_link(Route::Analytics, "button secondary", "← Analytics") }
+                <h1>{ t(Msg::NavReports) }</h1>
+                { route_link(Route::Analytics, "button secondary", t(Msg::ReportsBack)) }
             </header>
             { crate::ui::hooks::paused_note_view(feed) }
             { body }

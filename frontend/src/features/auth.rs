@@ -1,6 +1,7 @@
 //! `/auth/*`: sign in (with social buttons and the TOTP step), register, forgot and
 //! reset password.
 
+use crate::i18n::{errors, t, tf, Msg};
 use domain::{DisplayName, Email, Password};
 use yew::platform::spawn_local;
 use yew::prelude::*;
@@ -20,7 +21,7 @@ use crate::state::access::safe_next;
 use crate::state::{use_app, use_session};
 
 fn message(result: Result<impl Sized, domain::DomainError>) -> Option<String> {
-    result.err().map(|e| capitalize(&e.to_string()))
+    result.err().map(|e| capitalize(&errors::domain_error(&e)))
 }
 
 /// How strong a new password looks: 0 (empty) to 4, with a word.
@@ -45,10 +46,10 @@ pub fn password_strength(password: &str) -> (u8, &'static str) {
         _ => 4,
     };
     let word = match score {
-        1 => "Too short",
-        2 => "Fair",
-        3 => "Good",
-        _ => "Strong",
+        1 => t(Msg::AuthStrengthShort),
+        2 => t(Msg::AuthStrengthFair),
+        3 => t(Msg::AuthStrengthGood),
+        _ => t(Msg::AuthStrengthStrong),
     };
     (score, word)
 }
@@ -70,9 +71,7 @@ pub fn code_step() -> Html {
             }
             let digits: String = code.chars().filter(char::is_ascii_digit).collect();
             if digits.len() != 6 {
-                action.fail(AppError::Invalid(
-                    "Enter the 6-digit code from your authenticator app.".into(),
-                ));
+                action.fail(AppError::Invalid(t(Msg::AuthCodeHint).into()));
                 return;
             }
             let session = session.clone();
@@ -93,21 +92,22 @@ pub fn code_step() -> Html {
     let email = session.session().and_then(|s| s.user.email);
     html! {
         <>
-            <h1>{ "Two-step verification" }</h1>
+            <h1>{ t(Msg::AuthTwoStep) }</h1>
             <p>
-                { "Two-step sign-in is on" }
-                if let Some(email) = email { { format!(" for {email}") } }
-                { ". Enter the 6-digit code shown by your authenticator app." }
+                { match email {
+                    Some(email) => tf(Msg::AuthTwoStepOnFor, &[("email", &email)]),
+                    None => t(Msg::AuthTwoStepOn).to_owned(),
+                } }
             </p>
             <form {onsubmit} novalidate=true>
-                <TextField id="code" label="Authentication code" value={(*code).clone()}
+                <TextField id="code" label={t(Msg::AuthCode)} value={(*code).clone()}
                     {oninput} autocomplete="one-time-code" placeholder="123456" required=true />
                 if let Some(e) = action.error() { { error_view(e.clone(), None) } }
                 <button type="submit" class="button" disabled={action.busy()}>
-                    { if action.busy() { "Checking…" } else { "Verify and continue" } }
+                    { if action.busy() { t(Msg::CommonChecking) } else { t(Msg::AuthVerify) } }
                 </button>
                 <button type="button" class="link" onclick={other_account}>
-                    { "Use another account" }
+                    { t(Msg::AuthOtherAccount) }
                 </button>
             </form>
         </>
@@ -164,7 +164,7 @@ pub fn login() -> Html {
                 return;
             }
             if password.is_empty() {
-                action.fail(AppError::Invalid("Enter your password.".into()));
+                action.fail(AppError::Invalid(t(Msg::AuthEnterPassword).into()));
                 return;
             }
             let (email, password, session) =
@@ -197,33 +197,33 @@ pub fn login() -> Html {
     };
 
     if session.signed_in() {
-        return loading_view("Signing you in…");
+        return loading_view(t(Msg::AppSigningIn));
     }
     html! {
         <section class="page narrow auth">
             if session.needs_code() {
                 <CodeStep />
             } else {
-                <h1>{ "Sign in" }</h1>
+                <h1>{ t(Msg::NavSignIn) }</h1>
                 <form {onsubmit} novalidate=true>
-                    <TextField id="email" label="Email" kind="email" value={(*email).clone()}
+                    <TextField id="email" label={t(Msg::AuthEmail)} kind="email" value={(*email).clone()}
                         oninput={set(&email)} autocomplete="email" required=true />
-                    <TextField id="password" label="Password" kind="password" value={(*password).clone()}
+                    <TextField id="password" label={t(Msg::AuthPassword)} kind="password" value={(*password).clone()}
                         oninput={set(&password)} autocomplete="current-password" required=true />
                     if let Some(e) = action.error() { { error_view(e.clone(), None) } }
                     <button type="submit" class="button wide" disabled={action.busy()}>
-                        { if action.busy() { "Signing in…" } else { "Sign in" } }
+                        { if action.busy() { t(Msg::AuthSigningIn) } else { t(Msg::NavSignIn) } }
                     </button>
                 </form>
-                <div class="divider"><span>{ "or" }</span></div>
+                <div class="divider"><span>{ t(Msg::AuthOr) }</span></div>
                 <div class="social-buttons">
-                    { social("github", "Continue with GitHub") }
-                    { social("google", "Continue with Google") }
+                    { social("github", t(Msg::AuthGithub)) }
+                    { social("google", t(Msg::AuthGoogle)) }
                 </div>
                 <p class="auth-links">
-                    { route_link(Route::ForgotPassword, "", "Forgot your password?") }
+                    { route_link(Route::ForgotPassword, "", t(Msg::AuthForgot)) }
                     { " · " }
-                    { route_link(Route::Register, "", "Create an account") }
+                    { route_link(Route::Register, "", t(Msg::AuthCreateAnAccount)) }
                 </p>
             }
         </section>
@@ -286,33 +286,33 @@ pub fn register() -> Html {
     if *sent {
         return html! {
             <section class="page narrow auth">
-                <h1>{ "Check your inbox" }</h1>
-                <p>{ format!("We sent a confirmation link to {}. Open it to finish creating your account.", *email) }</p>
+                <h1>{ t(Msg::AuthCheckInbox) }</h1>
+                <p>{ tf(Msg::AuthConfirmationSent, &[("email", &email)]) }</p>
             </section>
         };
     }
     html! {
         <section class="page narrow auth">
-            <h1>{ "Create your account" }</h1>
+            <h1>{ t(Msg::AuthCreateYourAccount) }</h1>
             <form {onsubmit} novalidate=true>
-                <TextField id="name" label="Your name" value={(*name).clone()} oninput={set(&name)}
+                <TextField id="name" label={t(Msg::AuthYourName)} value={(*name).clone()} oninput={set(&name)}
                     autocomplete="name" error={errors.0.clone()} required=true />
-                <TextField id="email" label="Email" kind="email" value={(*email).clone()} oninput={set(&email)}
+                <TextField id="email" label={t(Msg::AuthEmail)} kind="email" value={(*email).clone()} oninput={set(&email)}
                     autocomplete="email" error={errors.1.clone()} required=true />
-                <TextField id="password" label="Password" kind="password" value={(*password).clone()}
+                <TextField id="password" label={t(Msg::AuthPassword)} kind="password" value={(*password).clone()}
                     oninput={set(&password)} autocomplete="new-password" error={errors.2.clone()} required=true
-                    hint="At least 8 characters, with a letter and a digit." />
+                    hint={t(Msg::AuthPasswordHint)} />
                 <div class="strength" aria-live="polite">
                     <meter min="0" max="4" low="2" high="3" optimum="4" value={strength.to_string()}
-                        aria-label="Password strength"></meter>
+                        aria-label={t(Msg::AuthStrength)}></meter>
                     <span>{ word }</span>
                 </div>
                 if let Some(e) = action.error() { { error_view(e.clone(), None) } }
                 <button type="submit" class="button wide" disabled={action.busy()}>
-                    { if action.busy() { "Creating your account…" } else { "Create account" } }
+                    { if action.busy() { t(Msg::AuthCreating) } else { t(Msg::NavCreateAccount) } }
                 </button>
             </form>
-            <p class="auth-links">{ "Already have an account? " }{ route_link(Route::Login, "", "Sign in") }</p>
+            <p class="auth-links">{ t(Msg::AuthHaveAccount) }{ " " }{ route_link(Route::Login, "", t(Msg::NavSignIn)) }</p>
         </section>
     }
 }
@@ -348,20 +348,20 @@ pub fn forgot_password() -> Html {
     };
     html! {
         <section class="page narrow auth">
-            <h1>{ "Forgot your password?" }</h1>
+            <h1>{ t(Msg::AuthForgot) }</h1>
             if *sent {
                 <div class="alert success" role="status">
-                    <p>{ format!("If an account exists for {}, we sent it a link to choose a new password.", *email) }</p>
+                    <p>{ tf(Msg::AuthRecoverySent, &[("email", &email)]) }</p>
                 </div>
-                { route_link(Route::Login, "", "Back to sign in") }
+                { route_link(Route::Login, "", t(Msg::AuthBackToSignIn)) }
             } else {
-                <p>{ "Enter your email and we'll send you a link to choose a new password." }</p>
+                <p>{ t(Msg::AuthForgotText) }</p>
                 <form {onsubmit} novalidate=true>
-                    <TextField id="email" label="Email" kind="email" value={(*email).clone()} {oninput}
+                    <TextField id="email" label={t(Msg::AuthEmail)} kind="email" value={(*email).clone()} {oninput}
                         autocomplete="email" required=true />
                     if let Some(e) = action.error() { { error_view(e.clone(), None) } }
                     <button type="submit" class="button wide" disabled={action.busy()}>
-                        { if action.busy() { "Sending…" } else { "Send the link" } }
+                        { if action.busy() { t(Msg::CommonSending) } else { t(Msg::AuthSendLink) } }
                     </button>
                 </form>
             }
@@ -404,7 +404,7 @@ pub fn reset_password() -> Html {
             let (password, ctx) = ((*password).clone(), ctx.clone());
             action.run(async move {
                 auth::update_password(&ctx.api, &password).await?;
-                ctx.notify("Your password has been changed.");
+                ctx.notify(t(Msg::AuthPasswordChanged));
                 router::push_route(&Route::Dashboard);
                 Ok(())
             });
@@ -417,24 +417,24 @@ pub fn reset_password() -> Html {
     html! {
         <section class="page narrow auth">
             if let Some(e) = &*link_error {
-                <h1>{ "Choose a new password" }</h1>
+                <h1>{ t(Msg::AuthChooseNew) }</h1>
                 { error_view(e.clone(), None) }
-                { route_link(Route::ForgotPassword, "", "Ask for a new link") }
+                { route_link(Route::ForgotPassword, "", t(Msg::AuthNewLink)) }
             } else if session.needs_code() {
                 <CodeStep />
             } else if session.session().is_none() {
-                <h1>{ "Choose a new password" }</h1>
-                <p>{ "This page needs the link from the password-reset mail." }</p>
-                { route_link(Route::ForgotPassword, "", "Ask for a link") }
+                <h1>{ t(Msg::AuthChooseNew) }</h1>
+                <p>{ t(Msg::AuthNeedsLink) }</p>
+                { route_link(Route::ForgotPassword, "", t(Msg::AuthAskLink)) }
             } else {
-                <h1>{ "Choose a new password" }</h1>
+                <h1>{ t(Msg::AuthChooseNew) }</h1>
                 <form {onsubmit} novalidate=true>
-                    <TextField id="password" label="New password" kind="password" value={(*password).clone()}
+                    <TextField id="password" label={t(Msg::AuthNewPassword)} kind="password" value={(*password).clone()}
                         {oninput} autocomplete="new-password" error={(*field_error).clone()} required=true
-                        hint="At least 8 characters, with a letter and a digit." />
+                        hint={t(Msg::AuthPasswordHint)} />
                     if let Some(e) = action.error() { { error_view(e.clone(), None) } }
                     <button type="submit" class="button wide" disabled={action.busy()}>
-                        { if action.busy() { "Saving…" } else { "Save the new password" } }
+                        { if action.busy() { t(Msg::CommonSaving) } else { t(Msg::AuthSavePassword) } }
                     </button>
                 </form>
             }

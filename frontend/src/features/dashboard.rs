@@ -1,5 +1,6 @@
 //! `/dashboard`: the last 30 days at a glance, recent tasks, quick actions.
 
+use crate::i18n::{t, tf, Msg};
 use domain::{DateRange, Metric};
 use yew::prelude::*;
 
@@ -42,8 +43,8 @@ pub fn dashboard() -> Html {
     let name = session
         .profile()
         .and_then(|p| p.name)
-        .map(|n| format!(", {n}"))
-        .unwrap_or_default();
+        .map(|n| tf(Msg::DashboardWelcomeName, &[("name", &n)]))
+        .unwrap_or_else(|| t(Msg::DashboardWelcome).to_owned());
     let view_metrics = Callback::from(|result: std::rc::Rc<domain::AnalyticsResult>| {
         html! {
             <div class="cards">
@@ -56,9 +57,9 @@ pub fn dashboard() -> Html {
     let view_recent = Callback::from(|rows: std::rc::Rc<Vec<domain::Task>>| {
         if rows.is_empty() {
             return html! {
-                { empty_view("No tasks yet", html! { <>
-                    <p>{ "Create your first task: a report, an export or a web call." }</p>
-                    { route_link(Route::NewTask, "button", "New task") }
+                { empty_view(t(Msg::DashboardEmptyTitle), html! { <>
+                    <p>{ t(Msg::DashboardEmptyText) }</p>
+                    { route_link(Route::NewTask, "button", t(Msg::TasksNew)) }
                 </> }) }
             };
         }
@@ -78,21 +79,21 @@ pub fn dashboard() -> Html {
     html! {
         <section class="page">
             <header class="page-head">
-                <h1>{ format!("Welcome back{name}") }</h1>
+                <h1>{ name }</h1>
                 <div class="actions">
-                    { route_link(Route::NewTask, "button", "New task") }
-                    { route_link(Route::Analytics, "button secondary", "Analytics") }
-                    { route_link(Route::Reports, "button secondary", "Reports") }
+                    { route_link(Route::NewTask, "button", t(Msg::TasksNew)) }
+                    { route_link(Route::Analytics, "button secondary", t(Msg::NavAnalytics)) }
+                    { route_link(Route::Reports, "button secondary", t(Msg::NavReports)) }
                 </div>
             </header>
-            <h2>{ "Last 30 days" }</h2>
-            { remote_view(metrics.state, view_metrics, metrics.reload, "Loading your metrics…") }
+            <h2>{ t(Msg::DashboardLast30) }</h2>
+            { remote_view(metrics.state, view_metrics, metrics.reload, t(Msg::DashboardLoadingMetrics)) }
             <div class="section-head">
-                <h2>{ "Recent tasks" }</h2>
-                { route_link(Route::Tasks, "", "All tasks →") }
+                <h2>{ t(Msg::DashboardRecent) }</h2>
+                { route_link(Route::Tasks, "", t(Msg::DashboardAllTasks)) }
             </div>
             { crate::ui::hooks::paused_note_view(feed) }
-            { remote_view(recent.state, view_recent, recent.reload, "Loading your tasks…") }
+            { remote_view(recent.state, view_recent, recent.reload, t(Msg::DashboardLoadingTasks)) }
         </section>
     }
 }

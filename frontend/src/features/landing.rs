@@ -1,5 +1,6 @@
 //! `/`: what Taskdeck does, and the way in.
 
+use crate::i18n::{t, Msg};
 use yew::prelude::*;
 
 use crate::state::use_session;
@@ -11,29 +12,29 @@ use crate::ui::route_link;
 pub fn landing() -> Html {
     let signed_in = use_session().signed_in();
     let features = [
-        ("Automate the busywork", "Schedule reports, exports, CSV imports and web calls; recurring tasks run on a cron schedule."),
-        ("Watch every run", "Live progress, each attempt and its log, retries with backoff, cancellation at any time."),
-        ("See your numbers", "Revenue, new users, conversion, orders and visits over any period, with trends against the one before."),
-        ("Download the reports", "Reports as JSON, CSV, Excel or PDF, kept privately for you and downloaded through short-lived links."),
-        ("Secure by default", "Every row is checked by the database for who you are; two-step sign-in with an authenticator app."),
-        ("For teams", "Administrators manage people and roles and keep an eye on workers, queues and failures."),
+        (t(Msg::LandingF1Title), t(Msg::LandingF1Text)),
+        (t(Msg::LandingF2Title), t(Msg::LandingF2Text)),
+        (t(Msg::LandingF3Title), t(Msg::LandingF3Text)),
+        (t(Msg::LandingF4Title), t(Msg::LandingF4Text)),
+        (t(Msg::LandingF5Title), t(Msg::LandingF5Text)),
+        (t(Msg::LandingF6Title), t(Msg::LandingF6Text)),
     ];
     html! {
         <>
             <section class="hero">
-                <h1>{ "Put your recurring work on autopilot" }</h1>
-                <p class="lead">{ "Taskdeck runs your reports, exports and integrations in the background and turns your business events into clear analytics." }</p>
+                <h1>{ t(Msg::LandingTitle) }</h1>
+                <p class="lead">{ t(Msg::LandingLead) }</p>
                 <div class="actions">
                     if signed_in {
-                        { route_link(Route::Dashboard, "button large", "Open your dashboard") }
+                        { route_link(Route::Dashboard, "button large", t(Msg::LandingOpenDashboard)) }
                     } else {
-                        { route_link(Route::Register, "button large", "Create a free account") }
-                        { route_link(Route::Login, "button secondary large", "Sign in") }
+                        { route_link(Route::Register, "button large", t(Msg::LandingRegister)) }
+                        { route_link(Route::Login, "button secondary large", t(Msg::NavSignIn)) }
                     }
                 </div>
             </section>
             <section class="features" aria-labelledby="features-title">
-                <h2 id="features-title">{ "What you get" }</h2>
+                <h2 id="features-title">{ t(Msg::LandingWhatYouGet) }</h2>
                 <ul class="feature-grid">
                     { for features.iter().map(|(title, text)| html! {
                         <li class="card feature"><h3>{ *title }</h3><p>{ *text }</p></li>

@@ -13,6 +13,7 @@ pub mod landing;
 pub mod settings;
 pub mod tasks;
 
+use crate::i18n::{t, Msg};
 use yew::prelude::*;
 
 use crate::ui::route::Route;
@@ -22,9 +23,9 @@ use crate::ui::route_link;
 pub fn not_found() -> Html {
     html! {
         <section class="page narrow">
-            <h1>{ "Page not found" }</h1>
-            <p>{ "There is nothing at this address. It may have moved, or the link is mistyped." }</p>
-            { route_link(Route::Landing, "button", "Go to the home page") }
+            <h1>{ t(Msg::NotfoundTitle) }</h1>
+            <p>{ t(Msg::NotfoundText) }</p>
+            { route_link(Route::Landing, "button", t(Msg::NotfoundHome)) }
         </section>
     }
 }

@@ -8,10 +8,12 @@ use serde_json::{json, Value};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
+use crate::i18n::{errors, t, tf, Msg};
 use crate::ui::feedback::error_view;
 use crate::ui::feedback::loading_view;
 use crate::ui::field::{event_file, event_value};
 use crate::ui::field::{SelectField, TextField};
+use crate::ui::language::LanguageSwitch;
 use crate::ui::remote_view;
 use crate::ui::route::Route;
 use crate::ui::route_link;
@@ -29,15 +31,15 @@ use crate::ui::hooks::{use_action, use_load, Errors};
 pub fn settings_index() -> Html {
     html! {
         <section class="page narrow">
-            <h1>{ "Settings" }</h1>
+            <h1>{ t(Msg::NavSettings) }</h1>
             <ul class="feature-grid">
                 <li class="card">
-                    <h3>{ route_link(Route::SettingsProfile, "", "Profile") }</h3>
-                    <p>{ "Your name, picture, theme and time zone." }</p>
+                    <h3>{ route_link(Route::SettingsProfile, "", t(Msg::TitleProfile)) }</h3>
+                    <p>{ t(Msg::SettingsProfileText) }</p>
                 </li>
                 <li class="card">
-                    <h3>{ route_link(Route::SettingsSecurity, "", "Security") }</h3>
-                    <p>{ "Password, two-step sign-in and your other sessions." }</p>
+                    <h3>{ route_link(Route::SettingsSecurity, "", t(Msg::TitleSecurity)) }</h3>
+                    <p>{ t(Msg::SettingsSecurityText) }</p>
                 </li>
             </ul>
         </section>
@@ -84,10 +86,10 @@ pub fn profile_settings() -> Html {
         Some(profile) => html! { <ProfileForm profile={Rc::new(profile)} /> },
         None => match &session.state().profile_error {
             Some(error) => {
-                html! { <section class="page narrow"><h1>{ "Profile" }</h1>{ error_view(error.clone(), None) }</section> }
+                html! { <section class="page narrow"><h1>{ t(Msg::TitleProfile) }</h1>{ error_view(error.clone(), None) }</section> }
             }
             None => {
-                html! { <section class="page narrow">{ loading_view("Loading your profile…") }</section> }
+                html! { <section class="page narrow">{ loading_view(t(Msg::SettingsLoadingProfile)) }</section> }
             }
         },
     }
@@ -129,7 +131,12 @@ fn profile_form(props: &ProfileFormProps) -> Html {
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let parsed = DisplayName::parse(&name);
-            name_error.set(parsed.as_ref().err().map(|e| capitalize(&e.to_string())));
+            name_error.set(
+                parsed
+                    .as_ref()
+                    .err()
+                    .map(|e| capitalize(&errors::domain_error(e))),
+            );
             let Ok(display_name) = parsed else {
                 return;
             };
@@ -137,13 +144,14 @@ fn profile_form(props: &ProfileFormProps) -> Html {
             if let Value::Object(map) = &mut preferences {
                 map.insert("theme".into(), json!(theme.as_str()));
                 map.insert("timezone".into(), json!(*zone));
+                map.insert("language".into(), json!(ctx.state.lang.code()));
             }
             let patch = json!({ "name": display_name.as_str(), "preferences": preferences });
             let (ctx, id) = (ctx.clone(), profile.id);
             saving.run(async move {
                 let updated = profiles::update(&ctx.api, id, &patch).await?;
                 ctx.state.dispatch(Action::ProfileLoaded(updated));
-                ctx.notify("Your profile has been saved.");
+                ctx.notify(t(Msg::SettingsSaved));
                 Ok(())
             });
         })
@@ -155,15 +163,11 @@ fn profile_form(props: &ProfileFormProps) -> Html {
                 return;
             };
             let Some(path) = avatar_path(&id, &file.type_()) else {
-                uploading.fail(AppError::Invalid(
-                    "Choose a PNG, JPEG, GIF or WebP picture.".into(),
-                ));
+                uploading.fail(AppError::Invalid(t(Msg::SettingsPictureKind).into()));
                 return;
             };
             if file.size() > 2.0 * 1024.0 * 1024.0 {
-                uploading.fail(AppError::Invalid(
-                    "The picture must be at most 2 MB.".into(),
-                ));
+                uploading.fail(AppError::Invalid(t(Msg::SettingsPictureSize).into()));
                 return;
             }
             let ctx = ctx.clone();
@@ -176,7 +180,7 @@ fn profile_form(props: &ProfileFormProps) -> Html {
                 );
                 let updated = profiles::update(&ctx.api, id, &json!({ "avatar_url": url })).await?;
                 ctx.state.dispatch(Action::ProfileLoaded(updated));
-                ctx.notify("Your picture has been updated.");
+                ctx.notify(t(Msg::SettingsPictureUpdated));
                 Ok(())
             });
         })
@@ -189,42 +193,43 @@ fn profile_form(props: &ProfileFormProps) -> Html {
     }
     html! {
         <section class="page narrow">
-            <h1>{ "Profile" }</h1>
+            <h1>{ t(Msg::TitleProfile) }</h1>
             <div class="card">
-                <h2>{ "Picture" }</h2>
+                <h2>{ t(Msg::SettingsPicture) }</h2>
                 <div class="status-line">
                     if let Some(url) = &profile.avatar_url {
-                        <img class="avatar" src={url.clone()} alt="Your picture" />
+                        <img class="avatar" src={url.clone()} alt={t(Msg::SettingsYourPicture)} />
                     } else {
                         <span class="avatar" aria-hidden="true"></span>
                     }
                     <div class="field">
-                        <label for="avatar">{ "Upload a new picture" }</label>
+                        <label for="avatar">{ t(Msg::SettingsUploadPicture) }</label>
                         <input id="avatar" type="file" accept="image/png,image/jpeg,image/gif,image/webp"
                             onchange={on_avatar} disabled={uploading.busy()} />
-                        <p class="field-hint">{ if uploading.busy() { "Uploading…" } else { "PNG, JPEG, GIF or WebP, up to 2 MB." } }</p>
+                        <p class="field-hint">{ if uploading.busy() { t(Msg::UploadUploading) } else { t(Msg::SettingsPictureHint) } }</p>
                     </div>
                 </div>
             </div>
             <form class="card" onsubmit={save} novalidate=true>
-                <TextField id="email" label="Email" value={profile.email.clone()} oninput={Callback::noop()} disabled=true />
-                <TextField id="name" label="Name" value={(*name).clone()} autocomplete="name"
+                <TextField id="email" label={t(Msg::AuthEmail)} value={profile.email.clone()} oninput={Callback::noop()} disabled=true />
+                <TextField id="name" label={t(Msg::SettingsName)} value={(*name).clone()} autocomplete="name"
                     oninput={{ let name = name.clone(); Callback::from(move |v| name.set(v)) }} error={(*name_error).clone()} />
-                <SelectField id="theme" label="Theme" value={theme.as_str()}
-                    options={vec![("system".into(), "Same as my device".into()), ("light".into(), "Light".into()), ("dark".into(), "Dark".into())]}
+                <SelectField id="theme" label={t(Msg::SettingsTheme)} value={theme.as_str()}
+                    options={vec![("system".into(), t(Msg::SettingsThemeSystem).into()), ("light".into(), t(Msg::SettingsThemeLight).into()), ("dark".into(), t(Msg::SettingsThemeDark).into())]}
                     onchange={{ let theme = theme.clone(); let ctx = ctx.clone(); Callback::from(move |v: String| {
                         let t = Theme::from_preferences(&json!({ "theme": v }));
                         ctx.state.dispatch(Action::SetTheme(t));
                         theme.set(t);
                     }) }} />
+                <LanguageSwitch id="language" labelled=true />
                 <div class="field">
-                    <label for="tz">{ "Time zone" }</label>
+                    <label for="tz">{ t(Msg::SettingsTimeZone) }</label>
                     <select id="tz" onchange={{ let zone = zone.clone(); Callback::from(move |e: Event| zone.set(event_value(&e))) }}>
                         { for zones.iter().map(|z| html! { <option value={z.clone()} selected={*z == *zone}>{ z.clone() }</option> }) }
                     </select>
                 </div>
                 if let Some(e) = saving.error() { { error_view(e.clone(), None) } }
-                { crate::ui::submit("button", if saving.busy() { "Saving…" } else { "Save" }, saving.busy()) }
+                { crate::ui::submit("button", if saving.busy() { t(Msg::CommonSaving) } else { t(Msg::CommonSave) }, saving.busy()) }
             </form>
         </section>
     }
@@ -256,11 +261,11 @@ pub fn security_settings() -> Html {
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             if let Err(e) = Password::check_strength(&password) {
-                password_error.set(Some(capitalize(&e.to_string())));
+                password_error.set(Some(capitalize(&errors::domain_error(&e))));
                 return;
             }
             if *password != *confirm {
-                password_error.set(Some("The two passwords are not the same.".into()));
+                password_error.set(Some(t(Msg::SettingsPasswordsDiffer).into()));
                 return;
             }
             password_error.set(None);
@@ -274,7 +279,7 @@ pub fn security_settings() -> Html {
                 auth::update_password(&ctx.api, &new_password).await?;
                 password.set(String::new());
                 confirm.set(String::new());
-                ctx.notify("Your password has been changed.");
+                ctx.notify(t(Msg::AuthPasswordChanged));
                 Ok(())
             });
         })
@@ -285,7 +290,10 @@ pub fn security_settings() -> Html {
             let (ctx, enrollment, mfa_error) = (ctx.clone(), enrollment.clone(), mfa_error.clone());
             mfa_error.set(None);
             spawn_local(async move {
-                let name = format!("Authenticator {}", js_sys::Date::now() as u64 / 1000);
+                let name = tf(
+                    Msg::SettingsAuthenticatorN,
+                    &[("n", &(js_sys::Date::now() as u64 / 1000).to_string())],
+                );
                 match auth::enroll_totp(&ctx.api, &name).await {
                     Ok(e) => enrollment.set(Some(e)),
                     Err(e) => mfa_error.set(Some(e)),
@@ -308,9 +316,7 @@ pub fn security_settings() -> Html {
             };
             let digits: String = code.chars().filter(char::is_ascii_digit).collect();
             if digits.len() != 6 {
-                mfa_error.set(Some(AppError::Invalid(
-                    "Enter the 6-digit code from your authenticator app.".into(),
-                )));
+                mfa_error.set(Some(AppError::Invalid(t(Msg::AuthCodeHint).into())));
                 return;
             }
             let (ctx, enrollment, code, mfa_error, reload) = (
@@ -326,9 +332,7 @@ pub fn security_settings() -> Html {
                         ctx.api.set_session(Some(upgraded));
                         enrollment.set(None);
                         code.set(String::new());
-                        ctx.notify(
-                            "Two-step sign-in is on. You'll be asked for a code when you sign in.",
-                        );
+                        ctx.notify(t(Msg::SettingsMfaOn));
                         reload.emit(());
                     }
                     Err(e) => mfa_error.set(Some(e)),
@@ -348,11 +352,7 @@ pub fn security_settings() -> Html {
                     mfa_error.set(Some(AppError::MfaRequired));
                     return;
                 }
-                if verified
-                    && !gloo::dialogs::confirm(
-                        "Turn off two-step sign-in? Signing in will no longer ask for a code.",
-                    )
-                {
+                if verified && !gloo::dialogs::confirm(t(Msg::SettingsMfaConfirmOff)) {
                     return;
                 }
                 let (ctx, reload, mfa_error, id) = (
@@ -368,9 +368,9 @@ pub fn security_settings() -> Html {
                             // The session's user forgets the factor too.
                             let _ = ctx.api.reload_user().await;
                             ctx.notify(if verified {
-                                "Two-step sign-in is off."
+                                t(Msg::SettingsMfaOff)
                             } else {
-                                "The unfinished set-up was removed."
+                                t(Msg::SettingsSetupRemoved)
                             });
                         }
                         Err(e) => mfa_error.set(Some(e)),
@@ -388,7 +388,7 @@ pub fn security_settings() -> Html {
                 let (ctx, reload) = (ctx.clone(), reload.clone());
                 spawn_local(async move {
                     match auth::revoke_session(&ctx.api, id).await {
-                        Ok(()) => ctx.notify("That session has been signed out."),
+                        Ok(()) => ctx.notify(t(Msg::SettingsSessionSignedOut)),
                         Err(e) => ctx.notify_error(&e),
                     }
                     reload.emit(());
@@ -398,19 +398,19 @@ pub fn security_settings() -> Html {
     };
     let view_sessions = Callback::from(move |rows: Rc<Vec<AuthSession>>| {
         if rows.is_empty() {
-            return html! { <p class="muted">{ "No active sessions." }</p> };
+            return html! { <p class="muted">{ t(Msg::SettingsNoSessions) }</p> };
         }
         let now = crate::ui::format::now();
         html! {
             <ul class="task-list">{ for rows.iter().map(|s| html! {
                 <li key={s.id.to_string()}>
                     <strong>{ auth::describe_device(s.user_agent.as_deref()) }</strong>
-                    if s.is_current { <span class="badge status-completed">{ "This browser" }</span> }
+                    if s.is_current { <span class="badge status-completed">{ t(Msg::SettingsThisBrowser) }</span> }
                     if s.aal.as_deref() == Some("aal2") { <span class="badge">{ "2FA" }</span> }
-                    <span class="muted">{ format!("{} · active {}", s.ip.clone().unwrap_or_else(|| "unknown address".into()), crate::ui::format::ago(&s.last_active(), now)) }</span>
+                    <span class="muted">{ tf(Msg::SettingsSessionLine, &[("address", &s.ip.clone().unwrap_or_else(|| t(Msg::SettingsUnknownAddress).into())), ("ago", &crate::ui::format::ago(&s.last_active(), now))]) }</span>
                     if !s.is_current {
                         <button type="button" class="button secondary" onclick={revoke(s.id)}
-                            aria-label={format!("Sign out {}", auth::describe_device(s.user_agent.as_deref()))}>{ "Sign out" }</button>
+                            aria-label={tf(Msg::SettingsSignOutDevice, &[("device", &auth::describe_device(s.user_agent.as_deref()))])}>{ t(Msg::NavSignOut) }</button>
                     }
                 </li>
             }) }</ul>
@@ -423,7 +423,7 @@ pub fn security_settings() -> Html {
             spawn_local(async move {
                 match auth::logout(&ctx.api, scope).await {
                     Ok(()) if scope == "others" => {
-                        ctx.notify("Your other sessions have been signed out.");
+                        ctx.notify(t(Msg::SettingsOthersSignedOut));
                         reload.emit(());
                     }
                     Ok(()) => {
@@ -444,32 +444,32 @@ pub fn security_settings() -> Html {
             html! {
                 <>
                     if on {
-                        <p class="status-line"><span class="badge status-completed">{ "On" }</span>
-                            <strong>{ "Two-step sign-in is on" }</strong></p>
+                        <p class="status-line"><span class="badge status-completed">{ t(Msg::CommonOn) }</span>
+                            <strong>{ t(Msg::SettingsMfaIsOn) }</strong></p>
                     } else {
-                        <p>{ "Two-step sign-in is off." }</p>
+                        <p>{ t(Msg::SettingsMfaOff) }</p>
                     }
                     if !factors.is_empty() {
                         <ul class="task-list">{ for factors.iter().map(|f| {
                             let verified = f.status == "verified";
                             let name = f.friendly_name.clone().filter(|n| !n.trim().is_empty())
-                                .unwrap_or_else(|| "Authenticator app".into());
+                                .unwrap_or_else(|| t(Msg::SettingsAuthenticatorApp).into());
                             let added = f.created_at.as_deref().and_then(crate::api::time::parse_time);
                             html! {
                                 <li key={f.id.clone()} data-factor={f.status.clone()}>
                                     <strong>{ name.clone() }</strong>
                                     <span class={classes!("badge", if verified { "status-completed" } else { "status-pending" })}>
-                                        { if verified { "Active" } else { "Not finished" } }
+                                        { if verified { t(Msg::CommonActive) } else { t(Msg::SettingsNotFinished) } }
                                     </span>
                                     if let Some(at) = added {
-                                        <span class="muted">{ "added " }{ crate::ui::time_view(&at, at.date_naive().to_string()) }</span>
+                                        <span class="muted">{ t(Msg::SettingsAdded) }{ " " }{ crate::ui::time_view(&at, at.date_naive().to_string()) }</span>
                                     }
                                     if verified && !aal2 {
-                                        <span class="muted">{ "Sign in with its code to turn it off." }</span>
+                                        <span class="muted">{ t(Msg::SettingsSignInToRemove) }</span>
                                     } else {
                                         <button type="button" class="button secondary" onclick={remove(f.id.clone(), verified)}
-                                            aria-label={format!("Remove {name}")}>
-                                            { if verified { "Turn off" } else { "Remove" } }
+                                            aria-label={tf(Msg::SettingsRemoveFactor, &[("name", &name)])}>
+                                            { if verified { t(Msg::SettingsTurnOff) } else { t(Msg::CommonRemove) } }
                                         </button>
                                     }
                                 </li>
@@ -477,7 +477,7 @@ pub fn security_settings() -> Html {
                         }) }</ul>
                     }
                     if !on {
-                        { crate::ui::button("button", "Set up an authenticator app", false, start_enroll.clone()) }
+                        { crate::ui::button("button", t(Msg::SettingsSetUp), false, start_enroll.clone()) }
                     }
                 </>
             }
@@ -485,39 +485,39 @@ pub fn security_settings() -> Html {
     };
     html! {
         <section class="page narrow">
-            <h1>{ "Security" }</h1>
+            <h1>{ t(Msg::TitleSecurity) }</h1>
             <form class="card" onsubmit={change_password} novalidate=true>
-                <h2>{ "Password" }</h2>
-                <TextField id="new-password" label="New password" kind="password" value={(*password).clone()}
+                <h2>{ t(Msg::AuthPassword) }</h2>
+                <TextField id="new-password" label={t(Msg::TitleResetPassword)} kind="password" value={(*password).clone()}
                     autocomplete="new-password" oninput={{ let p = password.clone(); Callback::from(move |v| p.set(v)) }}
-                    error={(*password_error).clone()} hint="At least 8 characters, with a letter and a digit." />
-                <TextField id="confirm-password" label="New password again" kind="password" value={(*confirm).clone()}
+                    error={(*password_error).clone()} hint={t(Msg::AuthPasswordHint)} />
+                <TextField id="confirm-password" label={t(Msg::SettingsPasswordAgain)} kind="password" value={(*confirm).clone()}
                     autocomplete="new-password" oninput={{ let c = confirm.clone(); Callback::from(move |v| c.set(v)) }} />
-                { crate::ui::submit("button", if changing.busy() { "Saving…" } else { "Change password" }, changing.busy()) }
+                { crate::ui::submit("button", if changing.busy() { t(Msg::CommonSaving) } else { t(Msg::SettingsChangePassword) }, changing.busy()) }
             </form>
             <div class="card">
-                <h2>{ "Two-step sign-in" }</h2>
-                <p class="muted">{ "Ask for a code from an authenticator app (TOTP) at every sign-in." }</p>
-                { remote_view(user.state.clone(), view_factors, user.reload.clone(), "Loading…") }
+                <h2>{ t(Msg::SettingsTwoStep) }</h2>
+                <p class="muted">{ t(Msg::SettingsTwoStepText) }</p>
+                { remote_view(user.state.clone(), view_factors, user.reload.clone(), t(Msg::CommonLoading)) }
                 if let Some(pending) = &*enrollment {
                     <form onsubmit={verify} novalidate=true>
-                        <p>{ "Scan this code with your authenticator app, or type the secret, then enter the 6-digit code it shows." }</p>
-                        <img class="qr" src={pending.totp.qr_image_src()} alt="QR code for your authenticator app" />
-                        <p>{ "Secret: " }<code id="totp-secret">{ pending.totp.secret.clone() }</code></p>
-                        <TextField id="totp-code" label="Code" value={(*code).clone()} autocomplete="one-time-code"
+                        <p>{ t(Msg::SettingsScan) }</p>
+                        <img class="qr" src={pending.totp.qr_image_src()} alt={t(Msg::SettingsQr)} />
+                        <p>{ t(Msg::SettingsSecret) }{ " " }<code id="totp-secret">{ pending.totp.secret.clone() }</code></p>
+                        <TextField id="totp-code" label={t(Msg::SettingsCode)} value={(*code).clone()} autocomplete="one-time-code"
                             oninput={{ let c = code.clone(); Callback::from(move |v| c.set(v)) }} />
-                        { crate::ui::submit("button", "Verify and turn on", false) }
+                        { crate::ui::submit("button", t(Msg::SettingsVerifyOn), false) }
                     </form>
                 }
                 if let Some(e) = &*mfa_error { { error_view(e.clone(), None) } }
             </div>
             <div class="card">
-                <h2>{ "Sessions" }</h2>
-                <p>{ "Where your account is signed in. Signed in on a computer or phone you no longer use? Sign it out." }</p>
-                { remote_view(sessions.state.clone(), view_sessions, sessions.reload.clone(), "Loading…") }
+                <h2>{ t(Msg::SettingsSessions) }</h2>
+                <p>{ t(Msg::SettingsSessionsText) }</p>
+                { remote_view(sessions.state.clone(), view_sessions, sessions.reload.clone(), t(Msg::CommonLoading)) }
                 <div class="actions">
-                    { crate::ui::button("button secondary", "Sign out all other sessions", false, sign_out("others")) }
-                    { crate::ui::button("button danger", "Sign out everywhere", false, sign_out("global")) }
+                    { crate::ui::button("button secondary", t(Msg::SettingsSignOutOthers), false, sign_out("others")) }
+                    { crate::ui::button("button danger", t(Msg::SettingsSignOutEverywhere), false, sign_out("global")) }
                 </div>
             </div>
         </section>

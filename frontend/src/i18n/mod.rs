@@ -7,7 +7,14 @@
 //! and the formatting in `ui::format` and the messages read it, so no component has to pass
 //! it around.
 
+mod catalog;
+pub mod errors;
+mod labels;
+
 use std::cell::RefCell;
+
+pub use catalog::{fill, form, t, text, tf, tn, Msg, COUNT};
+pub use labels::{label, Label};
 
 /// A language the SPA speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -83,6 +90,64 @@ pub fn browser_time_zone() -> String {
         .unwrap_or_else(|| "UTC".into())
 }
 
+/// Where the browser remembers the language chosen before sign-in (`localStorage`).
+pub const STORAGE_KEY: &str = "taskdeck.lang";
+
+/// The language of this browser: the one remembered in `localStorage`, else the first of
+/// `navigator.languages` that the SPA speaks (remembered from then on), else English.
+pub fn browser_lang() -> Lang {
+    let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
+    if let Some(lang) = storage
+        .as_ref()
+        .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
+        .and_then(|code| Lang::parse(&code))
+    {
+        return lang;
+    }
+    let preferred: Vec<String> = web_sys::window()
+        .map(|w| {
+            w.navigator()
+                .languages()
+                .iter()
+                .filter_map(|v| v.as_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    let lang = Lang::choose(preferred.iter().map(String::as_str));
+    remember(lang);
+    lang
+}
+
+/// Remembers `lang` in this browser (`localStorage`) and puts it on `<html lang>`.
+pub fn remember(lang: Lang) {
+    if let Some(window) = web_sys::window() {
+        if let Ok(Some(storage)) = window.local_storage() {
+            let _ = storage.set_item(STORAGE_KEY, lang.code());
+        }
+        if let Some(html) = window.document().and_then(|d| d.document_element()) {
+            let _ = html.set_attribute("lang", lang.code());
+        }
+    }
+}
+
+/// The language in a profile's `preferences` (`{"language": "id"}`), if any it speaks.
+pub fn from_preferences(preferences: &serde_json::Value) -> Option<Lang> {
+    preferences
+        .get("language")
+        .and_then(|v| v.as_str())
+        .and_then(|code| Lang::parse(code).filter(|lang| lang.code() == code))
+}
+
+/// Makes `lang` the current language (keeping zone and currency); `true` when it changed.
+pub fn set_lang(lang: Lang) -> bool {
+    CURRENT.with(|c| {
+        let mut current = c.borrow_mut();
+        let changed = current.lang != lang;
+        current.lang = lang;
+        changed
+    })
+}
+
 /// The currency of business amounts when the system settings name none.
 pub const DEFAULT_CURRENCY: &str = "IDR";
 
@@ -151,5 +216,72 @@ mod tests {
             assert_eq!(Lang::parse(lang.code()), Some(lang));
             assert_eq!(Lang::parse(lang.tag()), Some(lang));
         }
+    }
+}
+
+#[cfg(test)]
+mod browser_tests {
+    use serde_json::json;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    fn storage() -> web_sys::Storage {
+        gloo::utils::window()
+            .local_storage()
+            .ok()
+            .flatten()
+            .expect("localStorage")
+    }
+
+    fn html_lang() -> Option<String> {
+        gloo::utils::document()
+            .document_element()
+            .and_then(|html| html.get_attribute("lang"))
+    }
+
+    #[wasm_bindgen_test]
+    fn the_first_visit_takes_the_browsers_language_and_remembers_it() {
+        let storage = storage();
+        let _ = storage.remove_item(STORAGE_KEY);
+        let languages: Vec<String> = gloo::utils::window()
+            .navigator()
+            .languages()
+            .iter()
+            .filter_map(|v| v.as_string())
+            .collect();
+        let from_browser = browser_lang();
+        assert_eq!(
+            from_browser,
+            Lang::choose(languages.iter().map(String::as_str))
+        );
+        assert_eq!(
+            storage.get_item(STORAGE_KEY).ok().flatten().as_deref(),
+            Some(from_browser.code())
+        );
+        // A language chosen before is kept, and shown on <html lang>.
+        remember(Lang::Id);
+        assert_eq!(browser_lang(), Lang::Id);
+        assert_eq!(html_lang().as_deref(), Some("id"));
+        let _ = storage.set_item(STORAGE_KEY, "xx");
+        assert_eq!(browser_lang(), from_browser, "an unknown code is not kept");
+        remember(Lang::En);
+        assert_eq!(html_lang().as_deref(), Some("en"));
+        let _ = storage.remove_item(STORAGE_KEY);
+    }
+
+    #[wasm_bindgen_test]
+    fn a_profile_names_its_language_by_code() {
+        assert_eq!(
+            from_preferences(&json!({ "language": "id" })),
+            Some(Lang::Id)
+        );
+        assert_eq!(
+            from_preferences(&json!({ "language": "en" })),
+            Some(Lang::En)
+        );
+        assert_eq!(from_preferences(&json!({ "language": "id-ID" })), None);
+        assert_eq!(from_preferences(&json!({ "theme": "dark" })), None);
+        assert_eq!(from_preferences(&json!(null)), None);
     }
 }

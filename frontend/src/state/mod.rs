@@ -17,7 +17,9 @@ use yew::prelude::*;
 
 use crate::api::error::AppError;
 use crate::api::http::Api;
+use crate::api::profiles;
 use crate::api::session::Session;
+use crate::i18n::{self, Lang};
 use crate::state::access::Visitor;
 
 /// Light or dark, or whatever the system prefers.
@@ -78,6 +80,9 @@ pub struct AppState {
     pub banner: Option<String>,
     /// The currency of business amounts (`system_settings.currency`), once read.
     pub currency: Option<String>,
+    /// The language of every word: the profile's once signed in, before that this
+    /// browser's ([`i18n::browser_lang`]).
+    pub lang: Lang,
 }
 
 impl AppState {
@@ -118,6 +123,8 @@ pub enum Action {
     Banner(String),
     /// The currency of business amounts (an ISO 4217 code).
     Currency(String),
+    /// The reader chose a language (or the browser's was found).
+    SetLang(Lang),
 }
 
 impl Reducible for AppState {
@@ -142,6 +149,10 @@ impl Reducible for AppState {
             }
             Action::ProfileLoaded(profile) => {
                 next.theme = Theme::from_preferences(&profile.preferences);
+                // The profile's language wins on every device.
+                if let Some(lang) = i18n::from_preferences(&profile.preferences) {
+                    next.lang = lang;
+                }
                 next.profile = Some(profile);
                 next.profile_error = None;
             }
@@ -149,6 +160,7 @@ impl Reducible for AppState {
             Action::SetTheme(theme) => next.theme = theme,
             Action::Notify(notice) => next.notice = Some(notice),
             Action::Dismiss => next.notice = None,
+            Action::SetLang(lang) => next.lang = lang,
             Action::Banner(text) => {
                 next.banner = (!text.trim().is_empty()).then(|| text.trim().to_owned());
             }
@@ -176,6 +188,20 @@ impl AppContext {
         }));
     }
 
+    /// Switches to `lang`, and keeps it in the signed-in user's profile
+    /// (`preferences.language`), which every device then follows.
+    pub fn choose_lang(&self, lang: Lang) {
+        self.state.dispatch(Action::SetLang(lang));
+        if let Some(profile) = self
+            .state
+            .profile
+            .clone()
+            .filter(|_| self.state.signed_in())
+        {
+            save_lang(&self.api, profile, lang, self.state.dispatcher());
+        }
+    }
+
     /// Shows an error.
     pub fn notify_error(&self, error: &AppError) {
         self.state.dispatch(Action::Notify(Notice {
@@ -185,8 +211,83 @@ impl AppContext {
     }
 }
 
+/// Writes `lang` into `profile`'s `preferences.language` (keeping its other preferences),
+/// then takes the saved profile; an error is shown as a notice.
+pub fn save_lang(
+    api: &Api,
+    profile: Profile,
+    lang: Lang,
+    dispatcher: UseReducerDispatcher<AppState>,
+) {
+    let api = api.clone();
+    yew::platform::spawn_local(async move {
+        let mut preferences = profile.preferences.clone();
+        match &mut preferences {
+            serde_json::Value::Object(map) => {
+                map.insert("language".into(), lang.code().into());
+            }
+            other => *other = serde_json::json!({ "language": lang.code() }),
+        }
+        let patch = serde_json::json!({ "preferences": preferences });
+        match profiles::update(&api, profile.id, &patch).await {
+            Ok(saved) => dispatcher.dispatch(Action::ProfileLoaded(saved)),
+            Err(error) => dispatcher.dispatch(Action::Notify(Notice {
+                text: error.to_string(),
+                is_error: true,
+            })),
+        }
+    });
+}
+
 /// The app context (state + client). Every page is rendered inside its provider.
 #[hook]
 pub fn use_app() -> AppContext {
     use_context::<AppContext>().expect("pages are rendered inside the AppContext provider")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    fn profile(preferences: serde_json::Value) -> Profile {
+        serde_json::from_value(json!({
+            "id": "22222222-2222-4222-8222-222222222222",
+            "email": "mia@example.com",
+            "name": "Mia",
+            "avatar_url": null,
+            "role": "business_user",
+            "is_active": true,
+            "preferences": preferences,
+            "last_login": null,
+            "created_at": "2024-04-01T06:05:00Z",
+            "updated_at": "2024-04-01T06:05:00Z"
+        }))
+        .expect("a profile")
+    }
+
+    #[wasm_bindgen_test]
+    fn the_profiles_language_wins_and_a_profile_without_one_keeps_the_browsers() {
+        let state = Rc::new(AppState {
+            lang: Lang::En,
+            ..AppState::default()
+        });
+        let state = state.reduce(Action::ProfileLoaded(profile(json!({ "language": "id" }))));
+        assert_eq!(state.lang, Lang::Id);
+        // Chosen in the header: kept until a profile says otherwise.
+        let state = state.reduce(Action::SetLang(Lang::En));
+        assert_eq!(state.lang, Lang::En);
+        let state = state.reduce(Action::ProfileLoaded(profile(json!({ "theme": "dark" }))));
+        assert_eq!(
+            state.lang,
+            Lang::En,
+            "a profile without a language changes nothing"
+        );
+        let state = state.reduce(Action::ProfileLoaded(profile(json!({ "language": "fr" }))));
+        assert_eq!(state.lang, Lang::En, "nor one the SPA does not speak");
+        let state = state.reduce(Action::SetSession(None));
+        assert_eq!(state.lang, Lang::En, "signing out keeps the language");
+    }
 }

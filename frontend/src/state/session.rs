@@ -5,6 +5,7 @@ use yew::prelude::*;
 use crate::api::auth;
 use crate::api::error::AppError;
 use crate::api::session::Session;
+use crate::i18n::{t, Msg};
 use crate::state::use_app;
 use crate::state::{AppContext, AppState};
 
@@ -76,10 +77,7 @@ impl SessionHandle {
             .session()
             .and_then(|s| s.user.verified_totp().map(|f| f.id.clone()));
         let Some(factor_id) = factor else {
-            return Err(AppError::Auth(
-                "This account's second step is not an authenticator app. Sign in another way."
-                    .into(),
-            ));
+            return Err(AppError::Auth(t(Msg::AuthNotTotp).into()));
         };
         let session = auth::challenge_and_verify(api, &factor_id, code).await?;
         api.set_session(Some(session));

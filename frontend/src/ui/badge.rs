@@ -1,5 +1,6 @@
 //! Status and priority badges.
 
+use crate::i18n::{label, t, Msg};
 use domain::{TaskPriority, TaskStatus};
 use yew::prelude::*;
 
@@ -18,7 +19,7 @@ pub fn status_badge(props: &StatusBadgeProps) -> Html {
 
 /// The markup of [`StatusBadge`] without the component (smaller wasm at each use).
 pub fn status_badge_view(status: TaskStatus) -> Html {
-    state_badge_view(status.as_str(), status.label())
+    state_badge_view(status.as_str(), label(status))
 }
 
 /// A status badge (of a task or of an attempt): `data-status` holds the status's value.
@@ -45,7 +46,7 @@ pub fn priority_badge(props: &PriorityBadgeProps) -> Html {
 
 /// The markup of [`PriorityBadge`] without the component (smaller wasm at each use).
 pub fn priority_badge_view(priority: TaskPriority) -> Html {
-    html! { <span class={classes!("badge", format!("priority-{}", priority.as_str()))}>{ priority.label() }</span> }
+    html! { <span class={classes!("badge", format!("priority-{}", priority.as_str()))}>{ label(priority) }</span> }
 }
 
 /// Props of [`ProgressBar`].
@@ -66,7 +67,7 @@ pub fn progress_bar_view(value: i32) -> Html {
     let value = value.clamp(0, 100);
     html! {
         <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100"
-             aria-valuenow={value.to_string()} aria-label="Progress">
+             aria-valuenow={value.to_string()} aria-label={t(Msg::CommonProgress)}>
             <div class="progress-fill" style={format!("width: {value}%")}></div>
             <span class="progress-text">{ format!("{value}%") }</span>
         </div>

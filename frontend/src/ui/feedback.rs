@@ -1,5 +1,6 @@
 //! Loading, empty and error states.
 
+use crate::i18n::{t, Msg};
 use std::rc::Rc;
 
 use yew::prelude::*;
@@ -12,7 +13,7 @@ use crate::ui::hooks::Remote;
 #[derive(Properties, PartialEq)]
 pub struct LoadingProps {
     /// What is loading.
-    #[prop_or(AttrValue::Static("Loading…"))]
+    #[prop_or(AttrValue::Static(t(Msg::CommonLoading)))]
     pub label: AttrValue,
 }
 
@@ -60,13 +61,13 @@ pub fn error_view(error: AppError, on_retry: Option<Callback<()>>) -> Html {
             .pathname()
             .unwrap_or_default();
         let label = if error == AppError::MfaRequired {
-            "Enter your code"
+            t(Msg::ErrorEnterCode)
         } else {
-            "Sign in again"
+            t(Msg::ErrorSignInAgain)
         };
         html! { <a class="button" href={login_url(&path)}>{ label }</a> }
     } else if let Some(retry) = on_retry {
-        html! { { crate::ui::button("button", "Try again", false, Callback::from(move |_| retry.emit(()))) } }
+        html! { { crate::ui::button("button", t(Msg::CommonTryAgain), false, Callback::from(move |_| retry.emit(()))) } }
     } else {
         html! {}
     };

@@ -3,6 +3,7 @@
 use domain::{Metric, MetricSeries, Trend};
 use yew::prelude::*;
 
+use crate::i18n::{label, t, tf, Msg};
 use crate::ui::format::{money, number, percent};
 
 /// Props of [`MetricCard`].
@@ -49,14 +50,14 @@ pub fn metric_series_view(metric: Metric, series: &MetricSeries) -> Html {
     let trend = series.trend;
     let change = html! {
         <p class={classes!("metric-change", format!("trend-{}", trend.as_str()))}
-           aria-label={format!("{} {}% versus the previous period", trend.label(), number(series.change, 1))}>
+           aria-label={tf(Msg::MetricVersus, &[("trend", label(trend)), ("change", &number(series.change, 1))])}>
             { format_change(trend, series.change) }
-            <span class="muted">{ " vs previous period" }</span>
+            <span class="muted">{ " " }{ t(Msg::MetricVsPrevious) }</span>
         </p>
     };
     metric_view(
         metric.as_str(),
-        metric.label(),
+        label(metric),
         format_total(metric, series.total),
         series.total,
         change,

@@ -12,6 +12,7 @@ pub mod feedback;
 pub mod field;
 pub mod format;
 pub mod hooks;
+pub mod language;
 pub mod metric_card;
 pub mod pager;
 pub mod route;

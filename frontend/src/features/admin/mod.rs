@@ -13,6 +13,7 @@ pub use users::AdminUsers;
 
 use yew::prelude::*;
 
+use crate::i18n::{t, Msg};
 use crate::ui::route::Route;
 use crate::ui::router::{link, use_location};
 
@@ -29,10 +30,10 @@ pub fn admin_nav() -> Html {
         )
     };
     html! {
-        <nav class="tabs" aria-label="Administration">
-            { item(Route::Admin, "Overview") }
-            { item(Route::AdminUsers, "Users") }
-            { item(Route::AdminSystem, "System") }
+        <nav class="tabs" aria-label={t(Msg::AdminNav)}>
+            { item(Route::Admin, t(Msg::AdminOverview)) }
+            { item(Route::AdminUsers, t(Msg::TitleUsers)) }
+            { item(Route::AdminSystem, t(Msg::TitleSystem)) }
         </nav>
     }
 }

@@ -5,6 +5,7 @@ use yew::prelude::*;
 
 use super::AdminNav;
 use crate::api::admin::{self, Overview};
+use crate::i18n::{t, tf, Msg};
 use crate::ui::badge::status_badge_view;
 use crate::ui::column_titles;
 use crate::ui::format::number;
@@ -29,15 +30,15 @@ pub fn admin_overview() -> Html {
         html! {
             <>
                 <div class="cards">
-                    { card("users", "Users", o.users as f64, number(o.users as f64, 0), format!("{} active", o.active_users)) }
-                    { card("queueDepth", "Queue depth", o.queue_depth as f64, number(o.queue_depth as f64, 0), "pending tasks".into()) }
-                    { card("failureRate", "Failure rate (24 h)", o.failure_rate(), format!("{}%", number(o.failure_rate(), 1)),
-                        format!("{} failed of {} finished", o.failed_last24h, o.finished_last24h)) }
-                    { card("liveWorkers", "Live workers", o.live_workers as f64, number(o.live_workers as f64, 0), "heartbeat within 30 s".into()) }
+                    { card("users", t(Msg::TitleUsers), o.users as f64, number(o.users as f64, 0), tf(Msg::AdminActiveN, &[("n", &o.active_users.to_string())])) }
+                    { card("queueDepth", t(Msg::AdminQueueDepth), o.queue_depth as f64, number(o.queue_depth as f64, 0), t(Msg::AdminPendingTasks).into()) }
+                    { card("failureRate", t(Msg::AdminFailureRate), o.failure_rate(), format!("{}%", number(o.failure_rate(), 1)),
+                        tf(Msg::AdminFailedOf, &[("failed", &o.failed_last24h.to_string()), ("finished", &o.finished_last24h.to_string())])) }
+                    { card("liveWorkers", t(Msg::AdminLiveWorkers), o.live_workers as f64, number(o.live_workers as f64, 0), t(Msg::AdminHeartbeat30).into()) }
                 </div>
-                <h2>{ "Tasks by status" }</h2>
+                <h2>{ t(Msg::AdminByStatus) }</h2>
                 <div class="table-wrap"><table class="table">
-                    <thead><tr>{ column_titles(&["Status", "Tasks"]) }</tr></thead>
+                    <thead><tr>{ column_titles(&[t(Msg::CommonStatus), t(Msg::NavTasks)]) }</tr></thead>
                     <tbody>{ for TaskStatus::ALL.iter().map(|s| html! {
                         <tr>
                             <td>{ status_badge_view(*s) }</td>
@@ -50,9 +51,9 @@ pub fn admin_overview() -> Html {
     });
     html! {
         <section class="page">
-            <h1>{ "Administration" }</h1>
+            <h1>{ t(Msg::AdminNav) }</h1>
             <AdminNav />
-            { remote_view(loader.state, view, loader.reload, "Loading the overview…") }
+            { remote_view(loader.state, view, loader.reload, t(Msg::AdminLoadingOverview)) }
         </section>
     }
 }

@@ -5,6 +5,7 @@ use gloo::timers::callback::Interval;
 use yew::prelude::*;
 
 use super::AdminNav;
+use crate::i18n::{label, t, tf, Msg};
 use crate::ui::column_titles;
 use crate::ui::feedback::empty_view;
 use crate::ui::hooks::use_effect_on;
@@ -50,15 +51,15 @@ pub fn admin_system() -> Html {
     let view_workers = Callback::from(|rows: Rc<Vec<WorkerHeartbeat>>| {
         if rows.is_empty() {
             return empty_view(
-                "No worker has reported yet",
-                html! { <p>{ "Start a worker: it registers itself here with its heartbeat." }</p> },
+                t(Msg::AdminNoWorker),
+                html! { <p>{ t(Msg::AdminStartWorker) }</p> },
             );
         }
         let now = format::now();
         html! {
             <div class="table-wrap"><table class="table">
                 <thead><tr>
-                    { column_titles(&["Worker", "Host", "Version", "State", "Running", "Last heartbeat"]) }
+                    { column_titles(&[t(Msg::TaskWorker), t(Msg::AdminHost), t(Msg::AdminVersion), t(Msg::AdminState), t(Msg::AdminRunning), t(Msg::AdminLastHeartbeat)]) }
                 </tr></thead>
                 <tbody>{ for rows.iter().map(|w| {
                     let offline = worker_offline(w, now);
@@ -67,7 +68,7 @@ pub fn admin_system() -> Html {
                             <td><code>{ w.id.clone() }</code></td>
                             <td>{ w.hostname.clone() }</td>
                             <td>{ w.version.clone() }</td>
-                            <td>{ if offline { html! { <span class="offline">{ "offline" }</span> } } else { html! { <span class="online">{ w.status.clone() }</span> } } }</td>
+                            <td>{ if offline { html! { <span class="offline">{ t(Msg::AdminOffline) }</span> } } else { html! { <span class="online">{ w.status.clone() }</span> } } }</td>
                             <td>{ w.running_count }</td>
                             <td>{ time_view(&w.last_heartbeat_at, format::ago(&w.last_heartbeat_at, now)) }</td>
                         </tr>
@@ -82,8 +83,8 @@ pub fn admin_system() -> Html {
                         { for TaskPriority::ALL.iter().rev().map(|p| html! {
         { {
                             let pending = Overview::count(&o.queue_by_priority, p.as_str());
-                            metric_view(&format!("queue-{}", p.as_str()), p.label(), pending.to_string(), pending as f64,
-                                html! { <p class="muted">{ "pending" }</p> })
+                            metric_view(&format!("queue-{}", p.as_str()), label(p), pending.to_string(), pending as f64,
+                                html! { <p class="muted">{ t(Msg::AdminPending) }</p> })
                         } }
                         }) }
                     </div>
@@ -91,7 +92,7 @@ pub fn admin_system() -> Html {
     });
     let view_failures = Callback::from(|rows: Rc<Vec<Task>>| {
         if rows.is_empty() {
-            return empty_view("No failed tasks", Html::default());
+            return empty_view(t(Msg::AdminNoFailures), Html::default());
         }
         html! {
             <ul class="task-list">{ for rows.iter().map(|t| html! {
@@ -106,11 +107,11 @@ pub fn admin_system() -> Html {
     let reload_settings = settings.reload.clone();
     let view_settings = Callback::from(move |rows: Rc<Vec<SystemSetting>>| {
         if rows.is_empty() {
-            return empty_view("No settings", Html::default());
+            return empty_view(t(Msg::AdminNoSettings), Html::default());
         }
         html! {
             <div class="table-wrap"><table class="table">
-                <thead><tr>{ column_titles(&["Setting", "Value (JSON)"]) }</tr></thead>
+                <thead><tr>{ column_titles(&[t(Msg::AdminSetting), t(Msg::AdminValueJson)]) }</tr></thead>
                 <tbody>{ for rows.iter().map(|s| html! {
                     <SettingRow key={s.key.clone()} setting={s.clone()} on_saved={reload_settings.clone()} />
                 }) }</tbody>
@@ -119,16 +120,16 @@ pub fn admin_system() -> Html {
     });
     html! {
         <section class="page">
-            <h1>{ "System" }</h1>
+            <h1>{ t(Msg::TitleSystem) }</h1>
             <AdminNav />
-            <h2>{ "Workers" }</h2>
-            { remote_view(workers.state, view_workers, workers.reload, "Loading…") }
-            <h2>{ "Queue by priority" }</h2>
-            { remote_view(overview.state, view_queue, overview.reload, "Loading…") }
-            <h2>{ "Recent failures" }</h2>
-            { remote_view(failures.state, view_failures, failures.reload, "Loading…") }
-            <h2>{ "Settings" }</h2>
-            { remote_view(settings.state, view_settings, settings.reload, "Loading…") }
+            <h2>{ t(Msg::AdminWorkers) }</h2>
+            { remote_view(workers.state, view_workers, workers.reload, t(Msg::CommonLoading)) }
+            <h2>{ t(Msg::AdminQueue) }</h2>
+            { remote_view(overview.state, view_queue, overview.reload, t(Msg::CommonLoading)) }
+            <h2>{ t(Msg::AdminFailures) }</h2>
+            { remote_view(failures.state, view_failures, failures.reload, t(Msg::CommonLoading)) }
+            <h2>{ t(Msg::NavSettings) }</h2>
+            { remote_view(settings.state, view_settings, settings.reload, t(Msg::CommonLoading)) }
         </section>
     }
 }
@@ -161,9 +162,7 @@ fn setting_row(props: &SettingRowProps) -> Html {
             let value: serde_json::Value = match crate::api::decode::parse(&text) {
                 Ok(v) => v,
                 Err(_) => {
-                    error.set(Some(
-                        "Must be JSON: a number, true/false, or text in double quotes.".into(),
-                    ));
+                    error.set(Some(t(Msg::AdminMustBeJson).into()));
                     return;
                 }
             };
@@ -176,7 +175,7 @@ fn setting_row(props: &SettingRowProps) -> Html {
                     ctx.state
                         .dispatch(crate::state::Action::Currency(code.to_owned()));
                 }
-                ctx.notify(format!("Saved {key}."));
+                ctx.notify(tf(Msg::AdminSavedKey, &[("key", &key)]));
                 on_saved.emit(());
                 Ok(())
             });
@@ -192,7 +191,7 @@ fn setting_row(props: &SettingRowProps) -> Html {
                 <form class="inline" onsubmit={save}>
                     <input id={id} value={(*text).clone()} aria-invalid={error.is_some().then_some("true")}
                         oninput={{ let t = text.clone(); Callback::from(move |e: InputEvent| t.set(crate::ui::field::event_value(&e))) }} />
-                    { crate::ui::submit("button secondary", "Save", saving.busy()) }
+                    { crate::ui::submit("button secondary", t(Msg::CommonSave), saving.busy()) }
                 </form>
                 if let Some(e) = &*error { <p class="field-error">{ e.clone() }</p> }
             </td>

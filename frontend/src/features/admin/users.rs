@@ -5,6 +5,7 @@ use yew::prelude::*;
 
 use super::AdminNav;
 use crate::api::admin::{self, AdminUser};
+use crate::i18n::{label, t, tf, Msg};
 use crate::state::{use_app, use_session};
 use crate::ui::column_titles;
 use crate::ui::datetime_view;
@@ -53,7 +54,7 @@ pub fn admin_users() -> Html {
                 let result = admin::set_role(&ctx.api, id, role).await;
                 reload.emit(());
                 result?;
-                ctx.notify(format!("Role changed to {}.", role.label()));
+                ctx.notify(tf(Msg::AdminRoleChanged, &[("role", label(role))]));
                 Ok(())
             });
         })
@@ -69,9 +70,7 @@ pub fn admin_users() -> Html {
         );
         Callback::from(move |_| {
             if !active
-                && !gloo::dialogs::confirm(&format!(
-                    "Deactivate {email}? They will be signed out and cannot sign in."
-                ))
+                && !gloo::dialogs::confirm(&tf(Msg::AdminConfirmDeactivate, &[("email", &email)]))
             {
                 return;
             }
@@ -81,9 +80,9 @@ pub fn admin_users() -> Html {
                 reload.emit(());
                 result?;
                 ctx.notify(if active {
-                    "The account is active again."
+                    t(Msg::AdminReactivated)
                 } else {
-                    "The account was deactivated."
+                    t(Msg::AdminDeactivatedDone)
                 });
                 Ok(())
             });
@@ -94,16 +93,16 @@ pub fn admin_users() -> Html {
         Callback::from(move |_| audit_of.set(Some(user.clone())))
     };
     let body = match &loader.state {
-        Remote::Loading => loading_view("Loading users…"),
+        Remote::Loading => loading_view(t(Msg::AdminLoadingUsers)),
         Remote::Failed(error) => error_view(error.clone(), Some(loader.reload.clone())),
         Remote::Ready(page) if page.rows.is_empty() => {
-            empty_view("No user matches this search", Html::default())
+            empty_view(t(Msg::AdminNoUser), Html::default())
         }
         Remote::Ready(page) => html! {
             <>
                 <div class="table-wrap"><table class="table">
                     <thead><tr>
-                        { column_titles(&["User", "Role", "Status", "Tasks", "Last sign-in", "Actions"]) }
+                        { column_titles(&[t(Msg::AdminUser), t(Msg::AdminRole), t(Msg::CommonStatus), t(Msg::NavTasks), t(Msg::AdminLastSignIn), t(Msg::CommonActions)]) }
                     </tr></thead>
                     <tbody>{ for page.rows.iter().map(|u| {
                         let myself = Some(u.id) == me;
@@ -112,23 +111,23 @@ pub fn admin_users() -> Html {
                             <tr key={u.id.to_string()}>
                                 <td><strong>{ u.name.clone().unwrap_or_default() }</strong><br /><span class="muted">{ u.email.clone() }</span></td>
                                 <td>
-                                    <label class="visually-hidden" for={role_id.clone()}>{ format!("Role of {}", u.email) }</label>
+                                    <label class="visually-hidden" for={role_id.clone()}>{ tf(Msg::AdminRoleOf, &[("email", &u.email)]) }</label>
                                     <select id={role_id} onchange={set_role(u)} disabled={myself || saving.busy_for(u.id)}>
-                                        { for UserRole::ALL.iter().map(|r| html! { <option value={r.as_str()} selected={*r == u.role}>{ r.label() }</option> }) }
+                                        { for UserRole::ALL.iter().map(|r| html! { <option value={r.as_str()} selected={*r == u.role}>{ label(r) }</option> }) }
                                     </select>
                                 </td>
-                                <td>{ if u.is_active { html! { <span class="online">{ "Active" }</span> } } else { html! { <span class="offline">{ "Deactivated" }</span> } } }</td>
-                                <td>{ format!("{} ({} failed)", u.task_count, u.failed_task_count) }</td>
-                                <td>{ u.last_login.as_ref().map(datetime_view).unwrap_or_else(|| html! { "Never" }) }</td>
+                                <td>{ if u.is_active { html! { <span class="online">{ t(Msg::CommonActive) }</span> } } else { html! { <span class="offline">{ t(Msg::AdminDeactivated) }</span> } } }</td>
+                                <td>{ tf(Msg::AdminTaskCounts, &[("n", &u.task_count.to_string()), ("failed", &u.failed_task_count.to_string())]) }</td>
+                                <td>{ u.last_login.as_ref().map(datetime_view).unwrap_or_else(|| html! { t(Msg::AdminNever) }) }</td>
                                 <td class="actions">
                                     if !myself {
                                         <button type="button" class={classes!("button", if u.is_active { "danger" } else { "secondary" })}
                                             disabled={saving.busy_for(u.id)} onclick={set_active(u)}>
-                                            { if u.is_active { "Deactivate" } else { "Reactivate" } }
+                                            { if u.is_active { t(Msg::AdminDeactivate) } else { t(Msg::AdminReactivate) } }
                                         </button>
                                     }
                                     <button type="button" class="button secondary" onclick={show_audit(u)}
-                                        aria-label={format!("Audit trail of {}", u.email)}>{ "Audit trail" }</button>
+                                        aria-label={tf(Msg::AdminAuditOf, &[("email", &u.email)])}>{ t(Msg::AdminAudit) }</button>
                                 </td>
                             </tr>
                         }
@@ -140,15 +139,15 @@ pub fn admin_users() -> Html {
     };
     html! {
         <section class="page">
-            <h1>{ "Users" }</h1>
+            <h1>{ t(Msg::TitleUsers) }</h1>
             <AdminNav />
             <form class="filters" onsubmit={on_search} role="search">
                 <div class="field">
-                    <label for="u-search">{ "Email or name contains" }</label>
+                    <label for="u-search">{ t(Msg::AdminSearch) }</label>
                     <div class="inline">
                         <input id="u-search" type="search" value={(*search).clone()}
                             oninput={{ let s = search.clone(); Callback::from(move |e: InputEvent| s.set(event_value(&e))) }} />
-                        { crate::ui::submit("button secondary", "Search", false) }
+                        { crate::ui::submit("button secondary", t(Msg::CommonSearch), false) }
                     </div>
                 </div>
             </form>
@@ -194,11 +193,11 @@ fn audit_trail(props: &AuditTrailProps) -> Html {
     let view = Callback::from(|trail: Rc<(Vec<AuditLog>, Vec<admin::Actor>)>| {
         let (rows, actors) = (&trail.0, &trail.1);
         if rows.is_empty() {
-            return empty_view("Nothing recorded for this user yet", Html::default());
+            return empty_view(t(Msg::AdminNothingRecorded), Html::default());
         }
         html! {
             <div class="table-wrap"><table class="table">
-                <thead><tr>{ column_titles(&["When", "Action", "Change", "By", "From"]) }</tr></thead>
+                <thead><tr>{ column_titles(&[t(Msg::AdminWhen), t(Msg::AdminAction), t(Msg::AdminChange), t(Msg::AdminBy), t(Msg::WizardFrom)]) }</tr></thead>
                 <tbody>{ for rows.iter().map(|e| html! {
                     <tr key={e.id}>
                         <td>{ datetime_view(&e.created_at) }</td>
@@ -215,10 +214,10 @@ fn audit_trail(props: &AuditTrailProps) -> Html {
     html! {
         <section class="card" aria-labelledby="audit-title">
             <div class="section-head">
-                <h2 id="audit-title">{ format!("Audit trail of {}", props.user.email) }</h2>
-                { crate::ui::button("button secondary", "Close", false, close) }
+                <h2 id="audit-title">{ tf(Msg::AdminAuditOf, &[("email", &props.user.email)]) }</h2>
+                { crate::ui::button("button secondary", t(Msg::CommonClose), false, close) }
             </div>
-            { remote_view(loader.state, view, loader.reload, "Loading…") }
+            { remote_view(loader.state, view, loader.reload, t(Msg::CommonLoading)) }
         </section>
     }
 }

@@ -7,6 +7,7 @@ use serde_json::Value;
 use uuid::Uuid;
 use yew::prelude::*;
 
+use crate::i18n::{label, t, tf, Msg};
 use crate::ui::badge::priority_badge_view;
 use crate::ui::badge::progress_bar_view;
 use crate::ui::badge::state_badge_view;
@@ -98,9 +99,9 @@ pub fn task_detail(id: &str) -> Html {
         Ok(id) => html! { <TaskView {id} /> },
         Err(_) => html! {
             <section class="page narrow">
-                <h1>{ "Task not found" }</h1>
+                <h1>{ t(Msg::TaskNotFound) }</h1>
                 { error_view(AppError::NotFound, None) }
-                { route_link(Route::Tasks, "", "Back to tasks") }
+                { route_link(Route::Tasks, "", t(Msg::TaskBack)) }
             </section>
         },
     }
@@ -243,8 +244,8 @@ fn task_view(props: &TaskViewProps) -> Html {
                 reload.emit(());
                 reload_attempts.emit(());
                 match result {
-                    Ok(_) if action == "cancel" => ctx.notify("The task was cancelled."),
-                    Ok(_) => ctx.notify("The task is queued again."),
+                    Ok(_) if action == "cancel" => ctx.notify(t(Msg::TaskCancelled)),
+                    Ok(_) => ctx.notify(t(Msg::TaskQueued)),
                     Err(e) => return Err(e),
                 }
                 Ok(())
@@ -261,41 +262,41 @@ fn task_view(props: &TaskViewProps) -> Html {
 
     let task_view = match &task.state {
         Remote::Loading => {
-            return html! { <section class="page">{ loading_view("Loading the task…") }</section> }
+            return html! { <section class="page">{ loading_view(t(Msg::TaskLoading)) }</section> }
         }
         Remote::Failed(error) => {
             return html! {
                 <section class="page narrow">
-                    <h1>{ "Task" }</h1>
+                    <h1>{ t(Msg::TitleTask) }</h1>
                     { error_view(error.clone(), Some(task.reload.clone())) }
-                    { route_link(Route::Tasks, "", "Back to tasks") }
+                    { route_link(Route::Tasks, "", t(Msg::TaskBack)) }
                 </section>
             }
         }
         Remote::Ready(loaded) => newest(loaded, live_task.borrow().as_ref()),
     };
-    let t: &Task = &task_view;
+    let shown: &Task = &task_view;
     let logs_state = match &logs.state {
         Remote::Ready(rows) => Remote::Ready(merged_logs(rows, &live_logs.borrow(), id, *level)),
         other => other.clone(),
     };
-    let file = produced_file(t);
+    let file = produced_file(shown);
     let view_attempts = Callback::from(|rows: Rc<Vec<TaskExecution>>| {
         if rows.is_empty() {
             return empty_view(
-                "No attempts yet",
-                html! { <p>{ "A worker will pick the task up shortly." }</p> },
+                t(Msg::TaskNoAttempts),
+                html! { <p>{ t(Msg::TaskPickUp) }</p> },
             );
         }
         html! {
             <div class="table-wrap"><table class="table">
                 <thead><tr>
-                    { column_titles(&["Attempt", "Status", "Worker", "Started", "Duration", "Error"]) }
+                    { column_titles(&[t(Msg::TaskAttempt), t(Msg::CommonStatus), t(Msg::TaskWorker), t(Msg::TaskStarted), t(Msg::TaskDuration), t(Msg::TaskError)]) }
                 </tr></thead>
                 <tbody>{ for rows.iter().map(|e| html! {
                     <tr key={e.id.to_string()}>
                         <td>{ e.attempt }</td>
-                        <td>{ state_badge_view(e.status.as_str(), e.status.label()) }</td>
+                        <td>{ state_badge_view(e.status.as_str(), label(e.status)) }</td>
                         <td>{ e.worker_id.clone().unwrap_or_default() }</td>
                         <td>{ datetime_view(&e.started_at) }</td>
                         <td>{ e.duration_ms.map(format::duration_ms).unwrap_or_else(|| "—".into()) }</td>
@@ -307,14 +308,14 @@ fn task_view(props: &TaskViewProps) -> Html {
     });
     let view_logs = Callback::from(|rows: Rc<Vec<ExecutionLog>>| {
         if rows.is_empty() {
-            return empty_view("No log lines at this level", Html::default());
+            return empty_view(t(Msg::TaskNoLogs), Html::default());
         }
         html! {
             <ol class="log" aria-live="polite">
                 { for rows.iter().map(|line| html! {
                     <li key={line.id} class={format!("level-{}", line.level.as_str())}>
                         { time_view(&line.created_at, format::time_of_day(&line.created_at)) }
-                        <span class="level">{ line.level.label() }</span>
+                        <span class="level">{ label(line.level) }</span>
                         <span class="message">{ line.message.clone() }</span>
                     </li>
                 }) }
@@ -325,61 +326,61 @@ fn task_view(props: &TaskViewProps) -> Html {
         <section class="page">
             <header class="page-head">
                 <div>
-                    <p class="muted">{ route_link(Route::Tasks, "", "← Tasks") }</p>
-                    <h1>{ t.title.clone() }</h1>
+                    <p class="muted">{ route_link(Route::Tasks, "", t(Msg::TaskBackShort)) }</p>
+                    <h1>{ shown.title.clone() }</h1>
                 </div>
                 <div class="actions">
-                    if matches!(t.status, TaskStatus::Pending | TaskStatus::Running) {
-                        { crate::ui::button("button danger", "Cancel", running.busy(), run("cancel")) }
+                    if matches!(shown.status, TaskStatus::Pending | TaskStatus::Running) {
+                        { crate::ui::button("button danger", t(Msg::CommonCancel), running.busy(), run("cancel")) }
                     }
-                    if matches!(t.status, TaskStatus::Failed | TaskStatus::Cancelled) {
-                        { crate::ui::button("button", "Retry", running.busy(), run("retry")) }
+                    if matches!(shown.status, TaskStatus::Failed | TaskStatus::Cancelled) {
+                        { crate::ui::button("button", t(Msg::TaskRetry), running.busy(), run("retry")) }
                     }
                     if let Some((bucket, path)) = file {
                         <DownloadLink bucket={bucket} name={path.rsplit('/').next().unwrap_or("report").to_owned()}
-                            path={path.clone()} label="Download the file" class="button" />
+                            path={path.clone()} label={t(Msg::TaskDownload)} class="button" />
                     }
-                    { crate::ui::button("button secondary", "Clone", false, clone) }
+                    { crate::ui::button("button secondary", t(Msg::TaskClone), false, clone) }
                 </div>
             </header>
             <div class="card">
                 <div class="status-line">
-                    { status_badge_view(t.status) }
-                    { priority_badge_view(t.priority) }
-                    if active { <span class="live" aria-live="polite">{ "Live" }</span> }
+                    { status_badge_view(shown.status) }
+                    { priority_badge_view(shown.priority) }
+                    if active { <span class="live" aria-live="polite">{ t(Msg::TaskLive) }</span> }
                 </div>
                 { paused_note_view(feed) }
-                { progress_bar_view(t.progress) }
-                if let Some(error) = t.error_message.clone().or_else(|| t.last_error.clone()) {
+                { progress_bar_view(shown.progress) }
+                if let Some(error) = shown.error_message.clone().or_else(|| shown.last_error.clone()) {
                     <p class="alert error">{ error }</p>
                 }
                 <dl class="fields">
-                    { term("Type", html! { { t.task_type.label() } }) }
-                    if let Some(d) = &t.description { { term("Description", html! { { d.clone() } }) } }
-                    { term("Created", datetime_view(&t.created_at)) }
-                    if let Some(at) = &t.scheduled_at { { term("Scheduled", datetime_view(at)) } }
-                    if let Some(at) = &t.started_at { { term("Started", datetime_view(at)) } }
-                    if let Some(at) = &t.completed_at { { term("Finished", datetime_view(at)) } }
-                    { term("Attempts", html! { { format!("{} of {}", t.attempts, t.max_attempts) } }) }
-                    if let Some(r) = &t.recurrence { { term("Repeats", html! { <code>{ r.clone() }</code> }) } }
-                    { term("Parameters", html! { <pre>{ serde_json::to_string_pretty(&t.parameters).unwrap_or_default() }</pre> }) }
-                    if let Some(result) = &t.result { { term("Result", html! { <pre>{ serde_json::to_string_pretty(result).unwrap_or_default() }</pre> }) } }
+                    { term(t(Msg::CommonType), html! { { label(shown.task_type) } }) }
+                    if let Some(d) = &shown.description { { term(t(Msg::TaskDescription), html! { { d.clone() } }) } }
+                    { term(t(Msg::CommonCreated), datetime_view(&shown.created_at)) }
+                    if let Some(at) = &shown.scheduled_at { { term(t(Msg::TaskScheduled), datetime_view(at)) } }
+                    if let Some(at) = &shown.started_at { { term(t(Msg::TaskStarted), datetime_view(at)) } }
+                    if let Some(at) = &shown.completed_at { { term(t(Msg::TaskFinished), datetime_view(at)) } }
+                    { term(t(Msg::TaskAttempts), html! { { tf(Msg::TaskAttemptsOf, &[("n", &shown.attempts.to_string()), ("max", &shown.max_attempts.to_string())]) } }) }
+                    if let Some(r) = &shown.recurrence { { term(t(Msg::TaskRepeats), html! { <code>{ r.clone() }</code> }) } }
+                    { term(t(Msg::TaskParameters), html! { <pre>{ serde_json::to_string_pretty(&shown.parameters).unwrap_or_default() }</pre> }) }
+                    if let Some(result) = &shown.result { { term(t(Msg::TaskResult), html! { <pre>{ serde_json::to_string_pretty(result).unwrap_or_default() }</pre> }) } }
                 </dl>
             </div>
-            <h2>{ "Attempts" }</h2>
-            { remote_view(attempts.state.clone(), view_attempts, attempts.reload.clone(), "Loading…") }
+            <h2>{ t(Msg::TaskAttempts) }</h2>
+            { remote_view(attempts.state.clone(), view_attempts, attempts.reload.clone(), t(Msg::CommonLoading)) }
             <div class="section-head">
-                <h2>{ "Log" }</h2>
+                <h2>{ t(Msg::TaskLog) }</h2>
                 <div class="field inline">
-                    <label for="log-level">{ "Show" }</label>
+                    <label for="log-level">{ t(Msg::TaskShow) }</label>
                     <select id="log-level" onchange={on_level}>
                         { for LogLevel::ALL.iter().map(|l| html! {
-                            <option value={l.as_str()} selected={*l == *level}>{ format!("{} and above", l.label()) }</option>
+                            <option value={l.as_str()} selected={*l == *level}>{ tf(Msg::TaskAndAbove, &[("level", label(l))]) }</option>
                         }) }
                     </select>
                 </div>
             </div>
-            { remote_view(logs_state, view_logs, logs.reload.clone(), "Loading…") }
+            { remote_view(logs_state, view_logs, logs.reload.clone(), t(Msg::CommonLoading)) }
         </section>
     }
 }

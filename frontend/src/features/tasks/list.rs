@@ -6,6 +6,7 @@ use yew::prelude::*;
 
 use crate::api::tasks::{self, TaskFilter, TaskSort};
 use crate::api::Page;
+use crate::i18n::{label, t, tf, tn, Msg};
 use crate::state::use_app;
 use crate::ui::badge::priority_badge_view;
 use crate::ui::badge::progress_cell_view;
@@ -32,7 +33,7 @@ fn options<T: Copy>(
 ) -> Html {
     html! {
         <>
-            <option value="" selected={current.is_empty()}>{ "Any" }</option>
+            <option value="" selected={current.is_empty()}>{ t(Msg::CommonAny) }</option>
             { for all.iter().map(|v| html! {
                 <option value={value(*v)} selected={value(*v) == current}>{ label(*v) }</option>
             }) }
@@ -222,13 +223,16 @@ pub fn task_list() -> Html {
                 reload.emit(());
                 match failures.first() {
                     None => {
-                        ctx.notify(format!("Cancelled {} task(s).", ids.len()));
+                        ctx.notify(tn(Msg::TasksCancelledN, ids.len() as i64, &[]));
                         Ok(())
                     }
-                    Some(first) => Err(crate::api::error::AppError::Invalid(format!(
-                        "{} of {} task(s) could not be cancelled: {first}",
-                        failures.len(),
-                        ids.len()
+                    Some(first) => Err(crate::api::error::AppError::Invalid(tn(
+                        Msg::TasksCancelFailedN,
+                        ids.len() as i64,
+                        &[
+                            ("failed", &failures.len().to_string()),
+                            ("first", &first.to_string()),
+                        ],
                     ))),
                 }
             });
@@ -236,54 +240,54 @@ pub fn task_list() -> Html {
     };
 
     let body = match &loader.state {
-        Remote::Loading => loading_view("Loading tasks…"),
+        Remote::Loading => loading_view(t(Msg::TasksLoading)),
         Remote::Failed(error) => error_view(error.clone(), Some(loader.reload.clone())),
         Remote::Ready(page) => view_page(page, &filter, &selected, on_page),
     };
     html! {
         <section class="page">
             <header class="page-head">
-                <h1>{ "Tasks" }</h1>
-                { route_link(Route::NewTask, "button", "New task") }
+                <h1>{ t(Msg::NavTasks) }</h1>
+                { route_link(Route::NewTask, "button", t(Msg::TasksNew)) }
             </header>
             { crate::ui::hooks::paused_note_view(feed) }
             <form class="filters" onsubmit={on_search} role="search">
                 <div class="field">
-                    <label for="f-search">{ "Title contains" }</label>
+                    <label for="f-search">{ t(Msg::TasksTitleContains) }</label>
                     <div class="inline">
                         <input id="f-search" type="search" value={(*search).clone()} oninput={on_search_input} />
-                        { crate::ui::submit("button secondary", "Search", false) }
+                        { crate::ui::submit("button secondary", t(Msg::CommonSearch), false) }
                     </div>
                 </div>
                 if is_admin {
                     <div class="field">
-                        <label for="f-who">{ "Whose" }</label>
+                        <label for="f-who">{ t(Msg::TasksWhose) }</label>
                         <select id="f-who" onchange={update(|f, v| f.everyone = v == "all")}>
-                            <option value="" selected={!filter.everyone}>{ "Mine" }</option>
-                            <option value="all" selected={filter.everyone}>{ "Everyone's" }</option>
+                            <option value="" selected={!filter.everyone}>{ t(Msg::TasksMine) }</option>
+                            <option value="all" selected={filter.everyone}>{ t(Msg::TasksEveryones) }</option>
                         </select>
                     </div>
                 }
                 <div class="field">
-                    <label for="f-status">{ "Status" }</label>
+                    <label for="f-status">{ t(Msg::CommonStatus) }</label>
                     <select id="f-status" ~value={filter.status.map(TaskStatus::as_str).unwrap_or("")} onchange={update(|f, v| f.status = v.parse().ok())}>
                         { options(TaskStatus::ALL, TaskStatus::as_str, TaskStatus::label, filter.status.map(TaskStatus::as_str).unwrap_or("")) }
                     </select>
                 </div>
                 <div class="field">
-                    <label for="f-type">{ "Type" }</label>
+                    <label for="f-type">{ t(Msg::CommonType) }</label>
                     <select id="f-type" ~value={filter.task_type.map(TaskType::as_str).unwrap_or("")} onchange={update(|f, v| f.task_type = v.parse().ok())}>
                         { options(TaskType::ALL, TaskType::as_str, TaskType::label, filter.task_type.map(TaskType::as_str).unwrap_or("")) }
                     </select>
                 </div>
                 <div class="field">
-                    <label for="f-priority">{ "Priority" }</label>
+                    <label for="f-priority">{ t(Msg::CommonPriority) }</label>
                     <select id="f-priority" ~value={filter.priority.map(TaskPriority::as_str).unwrap_or("")} onchange={update(|f, v| f.priority = v.parse().ok())}>
                         { options(TaskPriority::ALL, TaskPriority::as_str, TaskPriority::label, filter.priority.map(TaskPriority::as_str).unwrap_or("")) }
                     </select>
                 </div>
                 <div class="field">
-                    <label for="f-sort">{ "Sort" }</label>
+                    <label for="f-sort">{ t(Msg::CommonSort) }</label>
                     <select id="f-sort" ~value={filter.sort.as_str()} onchange={update(|f, v| f.sort = TaskSort::parse(&v))}>
                         { for TaskSort::ALL.iter().map(|s| html! {
                             <option value={s.as_str()} selected={*s == filter.sort}>{ s.label() }</option>
@@ -292,9 +296,9 @@ pub fn task_list() -> Html {
                 </div>
             </form>
             <div class="bulk" aria-live="polite">
-                <span>{ format!("{} selected", selected.len()) }</span>
+                <span>{ tf(Msg::TasksSelectedN, &[("n", &selected.len().to_string())]) }</span>
                 <button type="button" class="button danger" disabled={selected.is_empty() || cancelling.busy()} onclick={cancel_selected}>
-                    { if cancelling.busy() { "Cancelling…" } else { "Cancel selected" } }
+                    { if cancelling.busy() { t(Msg::TasksCancelling) } else { t(Msg::TasksCancelSelected) } }
                 </button>
             </div>
             { body }
@@ -320,12 +324,12 @@ fn view_page(
                 ..TaskFilter::default()
             };
         return html! {
-            { empty_view(if filtered { "No task matches these filters" } else { "No tasks yet" }, html! { <>
+            { empty_view(if filtered { t(Msg::TasksNoMatch) } else { t(Msg::DashboardEmptyTitle) }, html! { <>
                 if filtered {
-                    <p>{ "Change or clear the filters to see more." }</p>
+                    <p>{ t(Msg::TasksChangeFilters) }</p>
                 } else {
-                    <p>{ "Tasks you create appear here with their progress." }</p>
-                    { route_link(Route::NewTask, "button", "Create a task") }
+                    <p>{ t(Msg::TasksAppearHere) }</p>
+                    { route_link(Route::NewTask, "button", t(Msg::TasksCreate)) }
                 }
             </> }) }
         };
@@ -349,20 +353,20 @@ fn view_page(
             <div class="table-wrap">
                 <table class="table">
                     <thead><tr>
-                        <th scope="col"><span class="visually-hidden">{ "Select" }</span></th>
-                        { column_titles(&["Title", "Type", "Status", "Priority", "Created"]) }
+                        <th scope="col"><span class="visually-hidden">{ t(Msg::CommonSelect) }</span></th>
+                        { column_titles(&[t(Msg::CommonTitle), t(Msg::CommonType), t(Msg::CommonStatus), t(Msg::CommonPriority), t(Msg::CommonCreated)]) }
                     </tr></thead>
                     <tbody>
                         { for page.rows.iter().map(|task| html! {
                             <tr key={task.id.to_string()}>
                                 <td>
                                     if cancellable(task) {
-                                        <input type="checkbox" aria-label={format!("Select {}", task.title)}
+                                        <input type="checkbox" aria-label={tf(Msg::TasksSelectOne, &[("title", &task.title)])}
                                             checked={selected.contains(&task.id)} onchange={toggle(task.id)} />
                                     }
                                 </td>
                                 <td>{ route_link(Route::TaskDetail { id: task.id.to_string() }, "", task.title.clone()) }</td>
-                                <td>{ task.task_type.label() }</td>
+                                <td>{ label(task.task_type) }</td>
                                 <td>{ status_badge_view(task.status) }{ progress_cell_view(task) }</td>
                                 <td>{ priority_badge_view(task.priority) }</td>
                                 <td title={format::datetime(&task.created_at)}>{ time_view(&task.created_at, format::ago(&task.created_at, format::now())) }</td>

@@ -1,6 +1,7 @@
 //! `use_realtime`: a component's channel on the tab's Realtime socket, and the pieces
 //! pages build on it (a coalesced reload, the "paused" note).
 
+use crate::i18n::{t, Msg};
 use std::time::Duration;
 
 use yew::platform::spawn_local;
@@ -84,7 +85,7 @@ pub fn paused_note_view(feed: Feed) -> Html {
     if feed == Feed::Paused {
         html! {
             <p class="muted live-paused" role="status" data-realtime="paused">
-                { "Live updates paused — refreshing every few seconds" }
+                { t(Msg::LivePaused) }
             </p>
         }
     } else {

@@ -7,6 +7,7 @@ use yew::prelude::*;
 
 use super::upload::CsvUpload;
 use super::Wizard;
+use crate::i18n::{label, t, tf, Msg};
 use crate::ui::field::event_checked;
 use crate::ui::field::{SelectField, TextField};
 
@@ -24,8 +25,8 @@ pub fn parameter_fields(wizard: &Wizard) -> Html {
     };
     let range = html! {
         <div class="row">
-            <TextField id="start" label="From" kind="date" value={form.start.clone()} oninput={edit(|f, v| f.start = v)} error={err("start")} />
-            <TextField id="end" label="To" kind="date" value={form.end.clone()} oninput={edit(|f, v| f.end = v)} error={err("end")} />
+            <TextField id="start" label={t(Msg::WizardFrom)} kind="date" value={form.start.clone()} oninput={edit(|f, v| f.start = v)} error={err("start")} />
+            <TextField id="end" label={t(Msg::WizardTo)} kind="date" value={form.end.clone()} oninput={edit(|f, v| f.end = v)} error={err("end")} />
         </div>
     };
     match form.task_type {
@@ -33,7 +34,7 @@ pub fn parameter_fields(wizard: &Wizard) -> Html {
             <>
                 { range }
                 <fieldset class={classes!("field", err("metrics").map(|_| "has-error"))}>
-                    <legend>{ "Metrics" }</legend>
+                    <legend>{ t(Msg::WizardMetrics) }</legend>
                     { for Metric::ALL.iter().map(|m| {
                         let handle = form.clone();
                         let m = *m;
@@ -47,14 +48,14 @@ pub fn parameter_fields(wizard: &Wizard) -> Html {
                         });
                         html! {
                             <label class="checkbox">
-                                <input type="checkbox" checked={form.metrics.contains(&m)} {onchange} />{ m.label() }
+                                <input type="checkbox" checked={form.metrics.contains(&m)} {onchange} />{ label(m) }
                             </label>
                         }
                     }) }
                     if let Some(e) = err("metrics") { <p class="field-error">{ e }</p> }
                 </fieldset>
-                <SelectField id="format" label="File format" value={form.report_format.clone()}
-                    options={opts(ReportFormat::VALUES, &ReportFormat::ALL.iter().map(|f| f.label()).collect::<Vec<_>>())}
+                <SelectField id="format" label={t(Msg::WizardFileFormat)} value={form.report_format.clone()}
+                    options={opts(ReportFormat::VALUES, &ReportFormat::ALL.iter().map(|f| label(*f)).collect::<Vec<_>>())}
                     onchange={edit(|f, v| f.report_format = v)} error={err("format")} />
             </>
         },
@@ -69,13 +70,13 @@ pub fn parameter_fields(wizard: &Wizard) -> Html {
             };
             html! {
                 <>
-                    <SelectField id="dataset" label="What to export" value={form.dataset.clone()}
-                        options={opts(ExportDataset::VALUES, &ExportDataset::ALL.iter().map(|f| f.label()).collect::<Vec<_>>())}
+                    <SelectField id="dataset" label={t(Msg::WizardWhatToExport)} value={form.dataset.clone()}
+                        options={opts(ExportDataset::VALUES, &ExportDataset::ALL.iter().map(|f| label(*f)).collect::<Vec<_>>())}
                         onchange={edit(|f, v| f.dataset = v)} error={err("dataset")} />
-                    <SelectField id="format" label="File format" value={form.export_format.clone()}
-                        options={opts(ExportFormat::VALUES, &ExportFormat::ALL.iter().map(|f| f.label()).collect::<Vec<_>>())}
+                    <SelectField id="format" label={t(Msg::WizardFileFormat)} value={form.export_format.clone()}
+                        options={opts(ExportFormat::VALUES, &ExportFormat::ALL.iter().map(|f| label(*f)).collect::<Vec<_>>())}
                         onchange={edit(|f, v| f.export_format = v)} error={err("format")} />
-                    <label class="checkbox"><input type="checkbox" checked={form.export_range} onchange={toggle} />{ "Only a date range" }</label>
+                    <label class="checkbox"><input type="checkbox" checked={form.export_range} onchange={toggle} />{ t(Msg::WizardOnlyRange) }</label>
                     if form.export_range { { range } }
                 </>
             }
@@ -83,29 +84,37 @@ pub fn parameter_fields(wizard: &Wizard) -> Html {
         TaskType::DataImport => html! {
             <>
                 <CsvUpload form={form.clone()} {user_id} />
-                <TextField id="import_file" label="CSV file in your imports folder" value={form.import_file.clone()}
+                <TextField id="import_file" label={t(Msg::WizardImportFile)} value={form.import_file.clone()}
                     oninput={edit(|f, v| f.import_file = v)} error={err("import_file")}
-                    hint={AttrValue::from(format!("Read from imports/{user_id}/<file>. Columns: event_type, amount, occurred_at."))} />
+                    hint={AttrValue::from(tf(Msg::WizardImportHint, &[("user", &user_id.to_string())]))} />
             </>
         },
         TaskType::HttpRequest => html! {
             <>
-                <SelectField id="method" label="Method" value={form.method.clone()}
+                <SelectField id="method" label={t(Msg::WizardMethod)} value={form.method.clone()}
                     options={opts(HttpMethod::VALUES, HttpMethod::VALUES)}
                     onchange={edit(|f, v| f.method = v)} error={err("method")} />
                 <TextField id="url" label="URL" kind="url" value={form.url.clone()} oninput={edit(|f, v| f.url = v)}
                     error={err("url")} placeholder="https://example.com/hook" required=true />
-                <TextField id="headers" label="Headers (optional)" kind="textarea" value={form.headers.clone()}
-                    oninput={edit(|f, v| f.headers = v)} error={err("headers")} hint="One per line: Name: value" />
-                <TextField id="body" label="Body (optional)" kind="textarea" value={form.body.clone()}
-                    oninput={edit(|f, v| f.body = v)} error={err("body")} hint="JSON is sent as JSON, anything else as text." />
-                <TextField id="timeoutSecs" label="Timeout in seconds (optional)" kind="number" value={form.timeout.clone()}
-                    oninput={edit(|f, v| f.timeout = v)} error={err("timeoutSecs")} hint={format!("1 to {}; {} when empty.", HttpRequestParams::MAX_TIMEOUT_SECS, HttpRequestParams::DEFAULT_TIMEOUT_SECS)} />
+                <TextField id="headers" label={t(Msg::WizardHeaders)} kind="textarea" value={form.headers.clone()}
+                    oninput={edit(|f, v| f.headers = v)} error={err("headers")} hint={t(Msg::WizardHeadersHint)} />
+                <TextField id="body" label={t(Msg::WizardBody)} kind="textarea" value={form.body.clone()}
+                    oninput={edit(|f, v| f.body = v)} error={err("body")} hint={t(Msg::WizardBodyHint)} />
+                <TextField id="timeoutSecs" label={t(Msg::WizardTimeout)} kind="number" value={form.timeout.clone()}
+                    oninput={edit(|f, v| f.timeout = v)} error={err("timeoutSecs")} hint={range_hint(HttpRequestParams::MAX_TIMEOUT_SECS.into(), HttpRequestParams::DEFAULT_TIMEOUT_SECS.into())} />
             </>
         },
         TaskType::Cleanup => html! {
-            <TextField id="retentionDays" label="Keep logs for (days)" kind="number" value={form.retention_days.clone()}
-                oninput={edit(|f, v| f.retention_days = v)} error={err("retentionDays")} hint={format!("1 to {}; {} when empty.", CleanupParams::MAX_RETENTION_DAYS, CleanupParams::DEFAULT_RETENTION_DAYS)} />
+            <TextField id="retentionDays" label={t(Msg::WizardRetention)} kind="number" value={form.retention_days.clone()}
+                oninput={edit(|f, v| f.retention_days = v)} error={err("retentionDays")} hint={range_hint(CleanupParams::MAX_RETENTION_DAYS.into(), CleanupParams::DEFAULT_RETENTION_DAYS.into())} />
         },
     }
+}
+
+/// `1 to {max}; {default} when empty.`
+fn range_hint(max: u64, default: u64) -> String {
+    tf(
+        Msg::WizardRangeHint,
+        &[("max", &max.to_string()), ("default", &default.to_string())],
+    )
 }

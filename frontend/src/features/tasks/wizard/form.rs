@@ -14,6 +14,7 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use crate::api::error::capitalize;
+use crate::i18n::{errors, t, Msg};
 
 /// The wizard's steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -34,10 +35,10 @@ impl Step {
 
     pub(super) fn label(self) -> &'static str {
         match self {
-            Self::Type => "Type",
-            Self::Details => "Details",
-            Self::Schedule => "Schedule",
-            Self::Review => "Review",
+            Self::Type => t(Msg::CommonType),
+            Self::Details => t(Msg::WizardDetails),
+            Self::Schedule => t(Msg::WizardSchedule),
+            Self::Review => t(Msg::WizardReview),
         }
     }
 
@@ -206,8 +207,8 @@ pub fn field_error(error: &DomainError) -> (String, String) {
         None => "general",
     };
     let message = match error {
-        DomainError::Invalid { message, .. } if key != "general" => capitalize(message),
-        other => capitalize(&other.to_string()),
+        DomainError::Invalid { rule, .. } if key != "general" => capitalize(&errors::rule(rule)),
+        other => capitalize(&errors::domain_error(other)),
     };
     (key.to_owned(), message)
 }
@@ -250,9 +251,9 @@ pub fn parameters_json(form: &WizardForm, user_id: Uuid) -> Result<Value, Domain
             map.insert("url".into(), json!(form.url.trim()));
             let mut headers = Map::new();
             for line in form.headers.lines().filter(|l| !l.trim().is_empty()) {
-                let (name, value) = line.split_once(':').ok_or_else(|| {
-                    DomainError::invalid("headers", "must be one \"Name: value\" per line")
-                })?;
+                let (name, value) = line
+                    .split_once(':')
+                    .ok_or_else(|| DomainError::invalid("headers", domain::Rule::HeaderLines))?;
                 headers.insert(name.trim().to_owned(), json!(value.trim()));
             }
             if !headers.is_empty() {
@@ -306,14 +307,11 @@ pub fn schedule(form: &WizardForm, now: DateTime<Utc>) -> Result<Schedule, Field
         "" => None,
         text => match parse_local_datetime(text) {
             None => {
-                errors.insert(
-                    "run_at".into(),
-                    "Enter a date and time, or leave it empty to run now.".into(),
-                );
+                errors.insert("run_at".into(), t(Msg::WizardRunAtInvalid).into());
                 None
             }
             Some(at) if at < now - Duration::minutes(5) => {
-                errors.insert("run_at".into(), "Choose a time in the future.".into());
+                errors.insert("run_at".into(), t(Msg::WizardRunAtPast).into());
                 None
             }
             Some(at) => Some(at),
@@ -332,10 +330,7 @@ pub fn schedule(form: &WizardForm, now: DateTime<Utc>) -> Result<Schedule, Field
     let attempts = match form.max_attempts.trim().parse::<u8>() {
         Ok(n @ 1..=10) => n,
         _ => {
-            errors.insert(
-                "max_attempts".into(),
-                "Must be a whole number from 1 to 10.".into(),
-            );
+            errors.insert("max_attempts".into(), t(Msg::WizardAttemptsInvalid).into());
             3
         }
     };
@@ -400,11 +395,11 @@ pub fn build(
 }
 
 /// Cron examples offered next to the recurrence field.
-pub const CRON_EXAMPLES: [(&str, &str); 4] = [
-    ("0 6 * * 1", "Mondays at 06:00"),
-    ("0 9 * * 1-5", "Weekdays at 09:00"),
-    ("0 * * * *", "Every hour"),
-    ("30 7 1 * *", "The 1st of each month at 07:30"),
+pub const CRON_EXAMPLES: [(&str, Msg); 4] = [
+    ("0 6 * * 1", Msg::WizardCronMondays),
+    ("0 9 * * 1-5", Msg::WizardCronWeekdays),
+    ("0 * * * *", Msg::WizardCronHourly),
+    ("30 7 1 * *", Msg::WizardCronMonthly),
 ];
 
 #[cfg(test)]
@@ -451,7 +446,7 @@ mod tests {
         let errors = check_step(Step::Details, &form, user(), now());
         assert_eq!(
             errors.get("start").map(String::as_str),
-            Some("Must not be after dateRange.end")
+            Some("Must not be after the end date")
         );
         form.start = "01/04/2024".into();
         let errors = check_step(Step::Details, &form, user(), now());

@@ -20,6 +20,7 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::api::tasks;
+use crate::i18n::{t, tf, Msg};
 use crate::state::{use_app, use_session};
 use crate::ui::feedback::{error_view, loading_view};
 use crate::ui::hooks::{use_action, use_effect_on, Errors};
@@ -104,7 +105,7 @@ pub fn new_task_wizard() -> Html {
             let ctx = ctx.clone();
             creating.run(async move {
                 let created = tasks::create(&ctx.api, &task, attempts).await?;
-                ctx.notify(format!("Task “{}” created.", created.title));
+                ctx.notify(tf(Msg::WizardCreated, &[("title", &created.title)]));
                 router::push(&format!("/tasks/{}", created.id));
                 Ok(())
             });
@@ -112,7 +113,7 @@ pub fn new_task_wizard() -> Html {
     };
 
     if *prefilling {
-        return html! { <section class="page narrow">{ loading_view("Copying the task…") }</section> };
+        return html! { <section class="page narrow">{ loading_view(t(Msg::WizardCopying)) }</section> };
     }
     let steps = html! {
         <ol class="steps">
@@ -138,7 +139,7 @@ pub fn new_task_wizard() -> Html {
     };
     html! {
         <section class="page narrow">
-            <h1>{ if from.is_some() { "Copy a task" } else { "New task" } }</h1>
+            <h1>{ if from.is_some() { t(Msg::WizardCopy) } else { t(Msg::TasksNew) } }</h1>
             { steps }
             if *step != Step::Review {
                 if let Some(e) = creating.error() { { error_view(e.clone(), None) } }
@@ -185,7 +186,7 @@ impl Wizard<'_> {
         html! {
             <div class="wizard-nav">
                 if self.step != Step::Type {
-                    { crate::ui::button("button secondary", "← Back", false, self.go_back.clone()) }
+                    { crate::ui::button("button secondary", t(Msg::CommonBack), false, self.go_back.clone()) }
                 }
                 { crate::ui::submit("button", next_label, false) }
             </div>

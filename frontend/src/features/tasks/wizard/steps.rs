@@ -7,6 +7,7 @@ use yew::prelude::*;
 use super::fields;
 use super::form::{parameters, CRON_EXAMPLES};
 use super::Wizard;
+use crate::i18n::{label, t, tf, Msg};
 use crate::ui::feedback::error_view;
 use crate::ui::field::{SelectField, TextField};
 use crate::ui::hooks::ActionHandle;
@@ -19,39 +20,37 @@ pub fn type_step(wizard: &Wizard, is_admin: bool) -> Html {
     let types: Vec<TaskType> = TaskType::ALL
         .iter()
         .copied()
-        .filter(|t| *t != TaskType::Cleanup || is_admin)
+        .filter(|kind| *kind != TaskType::Cleanup || is_admin)
         .collect();
-    let describe = |t: TaskType| match t {
-        TaskType::AnalyticsReport => {
-            "Metrics over a date range, as a PDF, Excel, CSV or JSON file."
-        }
-        TaskType::DataExport => "Your tasks or business events as a CSV or JSON file.",
-        TaskType::DataImport => "Business events from a CSV file you uploaded.",
-        TaskType::HttpRequest => "One call to a web address, with a timeout.",
-        TaskType::Cleanup => "Delete old execution logs (administrators).",
+    let describe = |kind: TaskType| match kind {
+        TaskType::AnalyticsReport => t(Msg::WizardDescribeReport),
+        TaskType::DataExport => t(Msg::WizardDescribeExport),
+        TaskType::DataImport => t(Msg::WizardDescribeImport),
+        TaskType::HttpRequest => t(Msg::WizardDescribeHttp),
+        TaskType::Cleanup => t(Msg::WizardDescribeCleanup),
     };
     html! {
         <form onsubmit={go_next.clone()}>
             <fieldset class="type-choices">
-                <legend>{ "What should the task do?" }</legend>
-                { for types.iter().map(|t| {
+                <legend>{ t(Msg::WizardWhat) }</legend>
+                { for types.iter().map(|kind| {
                     let handle = form.clone();
-                    let t = *t;
+                    let kind = *kind;
                     let onchange = Callback::from(move |_| {
                         let mut next = (*handle).clone();
-                        next.task_type = t;
+                        next.task_type = kind;
                         handle.set(next);
                     });
                     html! {
-                        <label class={classes!("choice", (form.task_type == t).then_some("selected"))}>
-                            <input type="radio" name="task-type" value={t.as_str()} checked={form.task_type == t} {onchange} />
-                            <strong>{ t.label() }</strong>
-                            <span class="muted">{ describe(t) }</span>
+                        <label class={classes!("choice", (form.task_type == kind).then_some("selected"))}>
+                            <input type="radio" name="task-type" value={kind.as_str()} checked={form.task_type == kind} {onchange} />
+                            <strong>{ label(kind) }</strong>
+                            <span class="muted">{ describe(kind) }</span>
                         </label>
                     }
                 }) }
             </fieldset>
-            { nav("Next →") }
+            { nav(t(Msg::PagerNext)) }
         </form>
     }
 }
@@ -66,13 +65,13 @@ pub fn details_step(wizard: &Wizard) -> Html {
     );
     html! {
         <form onsubmit={go_next.clone()} novalidate=true>
-            <TextField id="title" label="Title" value={form.title.clone()} oninput={edit(|f, v| f.title = v)}
+            <TextField id="title" label={t(Msg::CommonTitle)} value={form.title.clone()} oninput={edit(|f, v| f.title = v)}
                 error={err("title")} required=true />
-            <TextField id="description" label="Description (optional)" kind="textarea" value={form.description.clone()}
+            <TextField id="description" label={t(Msg::WizardDescription)} kind="textarea" value={form.description.clone()}
                 oninput={edit(|f, v| f.description = v)} error={err("description")} />
             { fields::parameter_fields(wizard) }
             if let Some(general) = err("general") { <p class="alert error" role="alert">{ general }</p> }
-            { nav("Next →") }
+            { nav(t(Msg::PagerNext)) }
         </form>
     }
 }
@@ -87,13 +86,13 @@ pub fn schedule_step(wizard: &Wizard) -> Html {
     );
     html! {
         <form onsubmit={go_next.clone()} novalidate=true>
-            <TextField id="run_at" label="Run at (optional)" kind="datetime-local" value={form.run_at.clone()}
+            <TextField id="run_at" label={t(Msg::WizardRunAt)} kind="datetime-local" value={form.run_at.clone()}
                 oninput={edit(|f, v| f.run_at = v)} error={err("run_at")}
-                hint={format!("Your local time, {}. Leave empty to run as soon as possible.", crate::ui::format::zone_name())} />
-            <TextField id="recurrence" label="Repeat (cron, optional)" value={form.recurrence.clone()}
+                hint={tf(Msg::WizardRunAtHint, &[("zone", &crate::ui::format::zone_name())])} />
+            <TextField id="recurrence" label={t(Msg::WizardRepeat)} value={form.recurrence.clone()}
                 oninput={edit(|f, v| f.recurrence = v)} error={err("recurrence")} placeholder="0 6 * * 1"
-                hint="Five fields in UTC: minute hour day-of-month month day-of-week. Leave empty to run once." />
-            <div class="examples" aria-label="Examples">
+                hint={t(Msg::WizardRepeatHint)} />
+            <div class="examples" aria-label={t(Msg::WizardExamples)}>
                 { for CRON_EXAMPLES.iter().map(|(expr, text)| {
                     let form = form.clone();
                     let expr = *expr;
@@ -102,15 +101,15 @@ pub fn schedule_step(wizard: &Wizard) -> Html {
                         next.recurrence = expr.to_owned();
                         form.set(next);
                     });
-                    html! { <button type="button" class="chip" {onclick}><code>{ expr }</code>{ format!(" — {text}") }</button> }
+                    html! { <button type="button" class="chip" {onclick}><code>{ expr }</code>{ " — " }{ t(*text) }</button> }
                 }) }
             </div>
-            <SelectField id="priority" label="Priority" value={form.priority.as_str()}
-                options={TaskPriority::ALL.iter().map(|p| (AttrValue::from(p.as_str()), AttrValue::from(p.label()))).collect::<Vec<_>>()}
+            <SelectField id="priority" label={t(Msg::CommonPriority)} value={form.priority.as_str()}
+                options={TaskPriority::ALL.iter().map(|p| (AttrValue::from(p.as_str()), AttrValue::from(label(p)))).collect::<Vec<_>>()}
                 onchange={edit(|f, v| f.priority = v.parse().unwrap_or_default())} />
-            <TextField id="max_attempts" label="Attempts before giving up" kind="number" value={form.max_attempts.clone()}
-                oninput={edit(|f, v| f.max_attempts = v)} error={err("max_attempts")} hint="1 to 10; failed attempts are retried with a growing delay." />
-            { nav("Review →") }
+            <TextField id="max_attempts" label={t(Msg::WizardMaxAttempts)} kind="number" value={form.max_attempts.clone()}
+                oninput={edit(|f, v| f.max_attempts = v)} error={err("max_attempts")} hint={t(Msg::WizardMaxAttemptsHint)} />
+            { nav(t(Msg::WizardToReview)) }
         </form>
     }
 }
@@ -125,25 +124,25 @@ pub fn review_step(wizard: &Wizard, create: Callback<()>, creating: &ActionHandl
     html! {
         <form onsubmit={Callback::from(move |e: SubmitEvent| { e.prevent_default(); create.emit(()); })}>
             <dl class="review">
-                { term("Type", html! { { form.task_type.label() } }) }
-                { term("Title", html! { { form.title.trim() } }) }
-                if !form.description.trim().is_empty() { { term("Description", html! { { form.description.trim() } }) } }
-                { term("Parameters", html! { <pre>{ params }</pre> }) }
-                { term("Runs", html! { { match super::form::parse_local_datetime(&form.run_at) { None => "As soon as possible".to_owned(), Some(at) => crate::ui::format::datetime(&at) } } }) }
-                { term("Repeats", html! { { if form.recurrence.trim().is_empty() { "No".to_owned() } else { form.recurrence.trim().to_owned() } } }) }
-                { term("Priority", html! { { form.priority.label() } }) }
-                { term("Attempts", html! { { form.max_attempts.clone() } }) }
+                { term(t(Msg::CommonType), html! { { label(form.task_type) } }) }
+                { term(t(Msg::CommonTitle), html! { { form.title.trim() } }) }
+                if !form.description.trim().is_empty() { { term(t(Msg::TaskDescription), html! { { form.description.trim() } }) } }
+                { term(t(Msg::TaskParameters), html! { <pre>{ params }</pre> }) }
+                { term(t(Msg::WizardRuns), html! { { match super::form::parse_local_datetime(&form.run_at) { None => t(Msg::WizardAsap).to_owned(), Some(at) => crate::ui::format::datetime(&at) } } }) }
+                { term(t(Msg::TaskRepeats), html! { { if form.recurrence.trim().is_empty() { t(Msg::CommonNo).to_owned() } else { form.recurrence.trim().to_owned() } } }) }
+                { term(t(Msg::CommonPriority), html! { { label(form.priority) } }) }
+                { term(t(Msg::TaskAttempts), html! { { form.max_attempts.clone() } }) }
             </dl>
             if !errors.is_empty() {
                 <div class="alert error" role="alert">
-                    <p>{ "Some fields need attention:" }</p>
+                    <p>{ t(Msg::WizardAttention) }</p>
                     <ul>{ for errors.values().map(|m| html! { <li>{ m.clone() }</li> }) }</ul>
                 </div>
             }
             if let Some(e) = creating.error() { { error_view(e.clone(), None) } }
             <div class="wizard-nav">
-                { crate::ui::button("button secondary", "← Back", false, go_back.clone()) }
-                { crate::ui::submit("button", if creating.busy() { "Creating…" } else { "Create task" }, creating.busy()) }
+                { crate::ui::button("button secondary", t(Msg::CommonBack), false, go_back.clone()) }
+                { crate::ui::submit("button", if creating.busy() { t(Msg::WizardCreating) } else { t(Msg::WizardCreate) }, creating.busy()) }
             </div>
         </form>
     }

@@ -1,6 +1,7 @@
 //! The CSV upload of the import parameters: the file goes to the user's folder of the
 //! `imports` bucket, its name into the form.
 
+use crate::i18n::{t, tf, Msg};
 use uuid::Uuid;
 use yew::prelude::*;
 
@@ -60,7 +61,7 @@ pub fn csv_upload(props: &CsvUploadProps) -> Html {
                         let mut next = (*form).clone();
                         next.import_file = name.clone();
                         form.set(next);
-                        status.set(Some(Ok(format!("Uploaded {name}."))));
+                        status.set(Some(Ok(tf(Msg::UploadDone, &[("name", &name)]))));
                     }
                     Err(e) => status.set(Some(Err(e))),
                 }
@@ -70,12 +71,12 @@ pub fn csv_upload(props: &CsvUploadProps) -> Html {
     };
     html! {
         <div class="field">
-            <label for="csv-file">{ "Upload a CSV file (optional)" }</label>
+            <label for="csv-file">{ t(Msg::UploadLabel) }</label>
             <input id="csv-file" type="file" accept=".csv,text/csv" {onchange} disabled={uploading.busy()} />
             { match &*status {
                 Some(Ok(text)) => html! { <p class="field-hint" role="status">{ text.clone() }</p> },
                 Some(Err(e)) => html! { <p class="field-error" role="alert">{ e.to_string() }</p> },
-                None if uploading.busy() => html! { <p class="field-hint">{ "Uploading…" }</p> },
+                None if uploading.busy() => html! { <p class="field-hint">{ t(Msg::UploadUploading) }</p> },
                 None => html! {},
             } }
         </div>
