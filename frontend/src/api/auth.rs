@@ -60,7 +60,7 @@ pub async fn sign_up(
         .send(
             ApiRequest::post(api.auth("signup"))
                 .anonymous()
-                .json(&json!({ "email": email.trim(), "password": password, "data": { "name": name.trim() } })),
+                .json(&json!({ "email": email.trim(), "password": password, "data": { "name": name.trim(), "language": crate::i18n::lang().code() } })),
         )
         .await?;
     match response.row::<SessionResponse>() {
@@ -105,6 +105,13 @@ pub async fn session_from_fragment(
         expires_at: now_secs() + tokens.expires_in.unwrap_or(3600),
         user,
     })
+}
+
+/// Keeps the signed-in user's language in their Auth metadata (`user_metadata.language`):
+/// the mails Auth sends (password recovery, magic links) are written in it.
+pub async fn set_language(api: &Api, code: &str) -> Result<AuthUser, AppError> {
+    api.row(ApiRequest::put(api.auth("user")).json(&json!({ "data": { "language": code } })))
+        .await
 }
 
 /// Changes the password of the signed-in user.

@@ -230,7 +230,12 @@ pub fn save_lang(
         }
         let patch = serde_json::json!({ "preferences": preferences });
         match profiles::update(&api, profile.id, &patch).await {
-            Ok(saved) => dispatcher.dispatch(Action::ProfileLoaded(saved)),
+            Ok(saved) => {
+                dispatcher.dispatch(Action::ProfileLoaded(saved));
+                // Auth's mails follow the language too. Best effort: the profile, which
+                // everything else reads, is saved already.
+                let _ = crate::api::auth::set_language(&api, lang.code()).await;
+            }
             Err(error) => dispatcher.dispatch(Action::Notify(Notice {
                 text: error.to_string(),
                 is_error: true,
