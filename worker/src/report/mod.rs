@@ -214,6 +214,37 @@ pub(crate) mod tests {
         }
     }
 
+    /// Every metric over the 366 days of 2024, with values that vary, in `lang`.
+    pub(crate) fn year_in(lang: Lang) -> Report {
+        let start = NaiveDate::from_ymd_opt(2024, 1, 1).expect("date");
+        let end = NaiveDate::from_ymd_opt(2024, 12, 31).expect("date");
+        let mut report = sample_in(lang);
+        report.range = DateRange::new(start, end).expect("range");
+        report.series = Metric::ALL
+            .iter()
+            .enumerate()
+            .map(|(m, metric)| {
+                let data_points: Vec<DataPoint> = start
+                    .iter_days()
+                    .take_while(|d| *d <= end)
+                    .enumerate()
+                    .map(|(i, date)| DataPoint {
+                        date,
+                        value: ((i * 7919 + m * 104_729) % 1000) as f64 * 1234.5,
+                    })
+                    .collect();
+                let series = MetricSeries {
+                    total: data_points.iter().map(|p| p.value).sum(),
+                    trend: Trend::Up,
+                    change: 3.5,
+                    data_points,
+                };
+                (*metric, series)
+            })
+            .collect();
+        report
+    }
+
     /// [`sample_in`] English.
     pub(crate) fn sample() -> Report {
         sample_in(Lang::En)

@@ -18,8 +18,12 @@ use krilla::num::NormalizedF32;
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, Stroke};
 use krilla::surface::Surface;
-use krilla::text::{Font, TextDirection};
+use krilla::text::{Font, GlyphId, KrillaGlyph};
 use krilla::Document;
+use skrifa::charmap::Charmap;
+use skrifa::instance::{LocationRef, Size};
+use skrifa::metrics::GlyphMetrics;
+use skrifa::{FontRef, MetadataProvider};
 
 use super::{number, pdf_chart, Report};
 
@@ -46,51 +50,58 @@ pub(super) const MUTED: (u8, u8, u8) = (108, 117, 125);
 pub(super) const RULE: (u8, u8, u8) = (206, 212, 218);
 pub(super) const ACCENT: (u8, u8, u8) = (37, 99, 235);
 
-/// A face of the embedded font: krilla's handle to draw with and the advance widths of
-/// Latin characters to measure with.
+/// A face of the embedded font: krilla's handle to draw with, and the font's character
+/// map and advance widths to lay out and measure text with. Reports are single-script
+/// Latin text, so a glyph per character, without kerning or ligatures, is enough (and
+/// spares a shaping engine).
 pub(super) struct Face {
     font: Font,
-    /// Advances of U+0000..U+024F in 1/units_per_em.
-    advances: Vec<u16>,
-    /// For characters outside that range.
-    fallback: u16,
+    charmap: Charmap<'static>,
+    /// Advances in em (`Size::unscaled` gives font units; divided once here).
+    metrics: GlyphMetrics<'static>,
     units_per_em: f32,
 }
 
 impl Face {
     fn load(data: &'static [u8]) -> Option<Self> {
-        let parsed = ttf_parser::Face::parse(data, 0).ok()?;
-        let advance = |c: char| {
+        let parsed = FontRef::new(data).ok()?;
+        let units_per_em = f32::from(
             parsed
-                .glyph_index(c)
-                .and_then(|g| parsed.glyph_hor_advance(g))
-        };
-        let fallback = advance('n').unwrap_or(0);
-        let advances = (0u32..0x250)
-            .map(|code| char::from_u32(code).and_then(advance).unwrap_or(fallback))
-            .collect();
+                .metrics(Size::unscaled(), LocationRef::default())
+                .units_per_em,
+        );
+        if units_per_em <= 0.0 {
+            return None;
+        }
         Some(Self {
             font: Font::new(data.into(), 0)?,
-            advances,
-            fallback,
-            units_per_em: f32::from(parsed.units_per_em()),
+            charmap: parsed.charmap(),
+            metrics: parsed.glyph_metrics(Size::unscaled(), LocationRef::default()),
+            units_per_em,
         })
+    }
+
+    /// The glyph of `c` (the font's `.notdef` where it has none) and its advance in em.
+    fn glyph(&self, c: char) -> (u32, f32) {
+        let id = self.charmap.map(c).unwrap_or(skrifa::GlyphId::NOTDEF);
+        let advance = self.metrics.advance_width(id).unwrap_or(0.0);
+        (id.to_u32(), advance / self.units_per_em)
+    }
+
+    /// The glyphs of `text`, one per character, each covering its character's bytes.
+    fn glyphs(&self, text: &str) -> Vec<KrillaGlyph> {
+        text.char_indices()
+            .map(|(at, c)| {
+                let (id, advance) = self.glyph(c);
+                let range = at..at + c.len_utf8();
+                KrillaGlyph::new(GlyphId::new(id), advance, 0.0, 0.0, 0.0, range, None)
+            })
+            .collect()
     }
 
     /// The width of `text` at `size` points.
     pub(super) fn width(&self, text: &str, size: f32) -> f32 {
-        let units: u32 = text
-            .chars()
-            .map(|c| {
-                u32::from(
-                    self.advances
-                        .get(c as usize)
-                        .copied()
-                        .unwrap_or(self.fallback),
-                )
-            })
-            .sum();
-        units as f32 * size / self.units_per_em
+        text.chars().map(|c| self.glyph(c).1).sum::<f32>() * size
     }
 }
 
@@ -161,13 +172,14 @@ impl Canvas<'_, '_> {
         };
         self.surface.set_stroke(None);
         self.surface.set_fill(Some(paint(color)));
-        self.surface.draw_text(
+        let glyphs = face.glyphs(text);
+        self.surface.draw_glyphs(
             Point::from_xy(x, y),
+            &glyphs,
             face.font.clone(),
-            size,
             text,
+            size,
             false,
-            TextDirection::LeftToRight,
         );
     }
 
@@ -453,6 +465,27 @@ mod tests {
         ] {
             assert!(text.contains(expected), "missing {expected:?} in {text:?}");
         }
+    }
+
+    #[test]
+    fn a_years_report_is_a_dozen_pages() {
+        let report = crate::report::tests::year_in(Lang::Id);
+        let started = std::time::Instant::now();
+        let bytes = render(&report).expect("pdf");
+        let took = started.elapsed();
+        let xlsx = crate::report::xlsx::render(&report).expect("xlsx");
+        assert!(xlsx.len() < 400_000, "{} bytes", xlsx.len());
+        eprintln!(
+            "pdf {} bytes in {took:?}; xlsx {} bytes",
+            bytes.len(),
+            xlsx.len()
+        );
+        let (pages, text) = text_of(&bytes);
+        // The title page, three of charts (five metrics), eight of 47 days each.
+        assert_eq!(pages, 1 + 3 + 8);
+        assert!(text.contains("halaman 12 dari 12"));
+        assert!(text.contains("2024-12-31"));
+        assert!(bytes.len() < 400_000, "{} bytes", bytes.len());
     }
 
     #[test]
