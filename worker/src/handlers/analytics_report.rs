@@ -79,8 +79,20 @@ impl TaskHandler for AnalyticsReportHandler {
         let size = bytes.len() as u64;
         ctx.log
             .info(
-                format!("Built the {} file ({})", format.label(), human_bytes(size)),
-                Some(json!({ "sizeBytes": size })),
+                format!(
+                    "Built the {} file ({}) in {}, for {}, amounts in {}",
+                    format.label(),
+                    human_bytes(size),
+                    report.locale.lang.name(),
+                    report.locale.zone.label(),
+                    report.locale.currency.code
+                ),
+                Some(json!({
+                    "sizeBytes": size,
+                    "language": report.locale.lang.code(),
+                    "timeZone": report.locale.zone.name,
+                    "currency": report.locale.currency.code,
+                })),
             )
             .await;
         ctx.progress.set(60).await;

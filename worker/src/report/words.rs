@@ -31,6 +31,14 @@ impl Lang {
         }
     }
 
+    /// The language's English name, for logs.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::En => "English",
+            Self::Id => "Bahasa Indonesia",
+        }
+    }
+
     /// The words of this language.
     pub const fn words(self) -> &'static Words {
         match self {

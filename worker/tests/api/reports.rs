@@ -238,6 +238,33 @@ async fn analytics_report_as_pdf_is_a_readable_document() {
 }
 
 #[tokio::test]
+async fn a_zone_the_database_does_not_know_gives_a_utc_report_not_a_failure() {
+    let (app, storage, deps) = storage_app().await;
+    sqlx::query(
+        "update public.profiles set preferences = preferences || '{\"timezone\": \"Mars/Olympus\"}'
+          where id = $1",
+    )
+    .bind(app.user_id)
+    .execute(&app.pool)
+    .await
+    .expect("zone preference");
+    let id = app
+        .task()
+        .kind("analytics_report", report_params("json", &["revenue"]))
+        .insert()
+        .await;
+    drain(&deps).await;
+    let row = task_row(&app.pool, id).await;
+    assert_eq!(row.status, "completed", "{:?}", row.error_message);
+    let object = storage
+        .get(&format!("reports/{}/{id}/report.json", app.user_id))
+        .expect("uploaded");
+    let file: Value = serde_json::from_slice(&object.bytes).expect("json");
+    assert_eq!(file["timeZone"], "UTC");
+    assert_eq!(file["report"]["timeZone"]["label"], "UTC");
+}
+
+#[tokio::test]
 async fn a_report_counts_the_owners_local_days_and_names_the_zone() {
     let (app, storage, deps) = storage_app().await;
     sqlx::query(
