@@ -47,7 +47,7 @@ impl Currency {
     }
 
     /// A space between symbol and number when the symbol ends in a letter (`Rp 5`, `$5`).
-    fn gap(&self) -> &'static str {
+    pub(crate) fn gap(&self) -> &'static str {
         if self.symbol.chars().last().is_some_and(char::is_alphabetic) {
             " "
         } else {

@@ -167,12 +167,7 @@ fn axis_label(report: &Report, metric: Metric, value: f64, step: f64) -> String 
     match metric {
         Metric::Revenue => {
             let currency = &report.locale.currency;
-            let gap = if currency.symbol.ends_with(char::is_alphabetic) {
-                " "
-            } else {
-                ""
-            };
-            format!("{}{gap}{text}", currency.symbol)
+            format!("{}{}{text}", currency.symbol, currency.gap())
         }
         Metric::Conversion => format!("{text} %"),
         _ => text,
