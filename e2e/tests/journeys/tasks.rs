@@ -229,11 +229,13 @@ fn check_csv(csv: &str, metrics: &Value, start: &str, end: &str) -> Result<()> {
         .split_once("\n\n")
         .context("the CSV has no time zone section")?;
     ensure!(
-        zone.starts_with("time_zone,generated_at\n"),
+        zone.starts_with(
+            "time_zone,generated_at,utc_offset,generated_at_local,language,currency,title\n"
+        ),
         "zone section: {zone}"
     );
     let mut totals_lines = totals.lines();
-    ensure!(totals_lines.next() == Some("metric,total,change_percent,trend"));
+    ensure!(totals_lines.next() == Some("metric,total,change_percent,trend,label"));
     for line in totals_lines.filter(|l| !l.is_empty()) {
         let parts: Vec<&str> = line.split(',').collect();
         let expected = metrics[parts[0]]["total"].as_f64().context("total")?;

@@ -1,15 +1,22 @@
 //! `analytics_report`: metrics over a date range for the task's owner (the SQL function
 //! `analytics_metrics`), written as json / csv / xlsx / pdf, uploaded to the `reports`
 //! bucket at `<user_id>/<task_id>/report.<ext>`, and recorded in `analytics_reports`.
+//!
+//! The report is the owner's: in their language (`profiles.preferences->>'language'`,
+//! `en` when absent), with days of their zone (`preferences->>'timezone'`; absent or
+//! unknown → UTC, passed to `analytics_metrics` explicitly) and amounts in the
+//! `currency` system setting (IDR by default).
 
 use async_trait::async_trait;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use domain::{AnalyticsResult, TaskParameters};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::{human_bytes, wrong_parameters, HandlerContext, TaskHandler};
+use crate::db::Db;
 use crate::error::TaskError;
-use crate::report::{self, Report};
+use crate::report::{self, Currency, Lang, Locale, Report, ZoneStamp};
 
 /// The bucket reports go to.
 pub const BUCKET: &str = "reports";
@@ -46,11 +53,13 @@ impl TaskHandler for AnalyticsReportHandler {
             )
             .await;
         ctx.progress.set(10).await;
-        let data: Value = sqlx::query_scalar("select public.analytics_metrics($1, $2, $3, $4)")
+        let owner = owner_preferences(&ctx.db, task.user_id).await?;
+        let data: Value = sqlx::query_scalar("select public.analytics_metrics($1, $2, $3, $4, $5)")
             .bind(range.start)
             .bind(range.end)
             .bind(&metrics)
             .bind(task.user_id)
+            .bind(&owner.zone)
             .fetch_one(&ctx.db)
             .await?;
         ctx.check_cancelled()?;
@@ -59,14 +68,31 @@ impl TaskHandler for AnalyticsReportHandler {
         })?;
         ctx.progress.set(40).await;
 
-        let report = Report::new(&task.title, range, &params.metrics, &result);
+        let locale = Locale {
+            lang: owner.lang,
+            currency: owner.currency,
+            zone: zone_stamp(&ctx.db, &owner.zone, result.generated_at).await?,
+        };
+        let report = Report::new(&task.title, range, &params.metrics, &result, locale);
         let format = params.format;
         let bytes = report::render(&report, format, &data).map_err(TaskError::permanent)?;
         let size = bytes.len() as u64;
         ctx.log
             .info(
-                format!("Built the {} file ({})", format.label(), human_bytes(size)),
-                Some(json!({ "sizeBytes": size })),
+                format!(
+                    "Built the {} file ({}) in {}, for {}, amounts in {}",
+                    format.label(),
+                    human_bytes(size),
+                    report.locale.lang.name(),
+                    report.locale.zone.label(),
+                    report.locale.currency.code
+                ),
+                Some(json!({
+                    "sizeBytes": size,
+                    "language": report.locale.lang.code(),
+                    "timeZone": report.locale.zone.name,
+                    "currency": report.locale.currency.code,
+                })),
             )
             .await;
         ctx.progress.set(60).await;
@@ -127,4 +153,58 @@ impl TaskHandler for AnalyticsReportHandler {
             "metrics": metrics,
         }))
     }
+}
+
+/// What the report needs to know of its owner and the system.
+struct OwnerPreferences {
+    lang: Lang,
+    /// A zone PostgreSQL knows (the owner's, else `UTC`).
+    zone: String,
+    currency: Currency,
+}
+
+/// The owner's language and zone, and the currency setting, in one query. A zone the
+/// database does not know (a stale or hand-edited preference) becomes UTC rather than
+/// failing the report.
+async fn owner_preferences(db: &Db, owner: Uuid) -> Result<OwnerPreferences, TaskError> {
+    let (language, zone, currency): (Option<String>, Option<String>, Option<String>) =
+        sqlx::query_as(
+            "select p.preferences ->> 'language',
+                    (select z.name from private.time_zone_names z
+                      where z.name = nullif(btrim(p.preferences ->> 'timezone'), '')),
+                    (select s.value #>> '{}' from public.system_settings s
+                      where s.key = 'currency' and jsonb_typeof(s.value) = 'string')
+               from (select 1) as one
+               left join public.profiles p on p.id = $1",
+        )
+        .bind(owner)
+        .fetch_one(db)
+        .await?;
+    Ok(OwnerPreferences {
+        lang: Lang::from_code(language.as_deref()),
+        zone: zone.unwrap_or_else(|| "UTC".to_owned()),
+        currency: Currency::from_code(currency.as_deref()),
+    })
+}
+
+/// `zone` at `at` from PostgreSQL's time zone database: the abbreviation (`to_char` with
+/// `TZ` reads the session's zone, hence the local setting in a transaction of its own),
+/// the offset and the local time.
+async fn zone_stamp(db: &Db, zone: &str, at: DateTime<Utc>) -> Result<ZoneStamp, TaskError> {
+    let mut tx = db.begin().await?;
+    sqlx::query("select set_config('TimeZone', $1, true)")
+        .bind(zone)
+        .execute(&mut tx)
+        .await?;
+    let (abbreviation, offset, local): (String, i32, NaiveDateTime) = sqlx::query_as(
+        "select to_char($1::timestamptz, 'TZ'),
+                extract(timezone from $1::timestamptz)::int,
+                $1::timestamptz at time zone $2",
+    )
+    .bind(at)
+    .bind(zone)
+    .fetch_one(&mut tx)
+    .await?;
+    tx.commit().await?;
+    Ok(ZoneStamp::new(zone, &abbreviation, offset, local))
 }

@@ -5,17 +5,28 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::{AnalyticsResult, DateRange, Metric, MetricSeries, ReportFormat};
 
 pub mod csv;
+pub mod json;
+pub mod number;
 pub mod pdf;
+mod pdf_chart;
+pub mod words;
 pub mod xlsx;
+pub mod zone;
 
-/// "Days in Asia/Jakarta time, generated 2024-04-01 08:00 UTC": the line every format
-/// carries under its title.
-pub fn zone_line(report: &Report) -> String {
-    format!(
-        "Days in {} time, generated {}",
-        report.time_zone,
-        report.generated_at.format("%Y-%m-%d %H:%M UTC")
-    )
+pub use number::Currency;
+pub use words::{Lang, Words};
+pub use zone::ZoneStamp;
+
+/// Whom a report is written for: the owner's language, the currency of amounts and the
+/// owner's zone (at the generation time).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Locale {
+    /// The language of headings and numbers.
+    pub lang: Lang,
+    /// The currency of revenue.
+    pub currency: Currency,
+    /// The zone whose local days the dates are.
+    pub zone: ZoneStamp,
 }
 
 /// What every format shows.
@@ -27,8 +38,8 @@ pub struct Report {
     pub range: DateRange,
     /// When the numbers were computed.
     pub generated_at: DateTime<Utc>,
-    /// The IANA zone whose local days the dates are (the task owner's).
-    pub time_zone: String,
+    /// Language, currency and zone.
+    pub locale: Locale,
     /// The series, in the order the task asked for them.
     pub series: Vec<(Metric, MetricSeries)>,
 }
@@ -41,12 +52,13 @@ impl Report {
         range: DateRange,
         metrics: &[Metric],
         result: &AnalyticsResult,
+        locale: Locale,
     ) -> Self {
         Self {
             title: title.to_owned(),
             range,
             generated_at: result.generated_at,
-            time_zone: result.time_zone.clone().unwrap_or_else(|| "UTC".to_owned()),
+            locale,
             series: metrics
                 .iter()
                 .filter_map(|metric| result.series(*metric).map(|s| (*metric, s.clone())))
@@ -73,62 +85,72 @@ impl Report {
             .and_then(|(_, s)| s.data_points.iter().find(|p| p.date == date))
             .map(|p| p.value)
     }
+
+    /// The words of the report's language.
+    pub fn words(&self) -> &'static Words {
+        self.locale.lang.words()
+    }
+
+    /// A value of `metric` for people, in the report's language and currency.
+    pub fn show(&self, metric: Metric, value: f64) -> String {
+        number::value(metric, value, &self.locale.currency, self.locale.lang)
+    }
+
+    /// `Date range: 2024-03-01 to 2024-03-03 (3 days)`, in the report's language.
+    pub fn range_line(&self) -> String {
+        let words = self.words();
+        format!(
+            "{}: {} {} {} ({})",
+            words.date_range,
+            self.range.start.format("%Y-%m-%d"),
+            words.to,
+            self.range.end.format("%Y-%m-%d"),
+            words.day_count(self.range.days())
+        )
+    }
+
+    /// `Time zone: Asia/Jakarta (WIB, UTC+7)`.
+    pub fn zone_line(&self) -> String {
+        format!("{}: {}", self.words().time_zone, self.locale.zone.label())
+    }
+
+    /// `Generated at: 2024-04-01 15:00 WIB`.
+    pub fn generated_line(&self) -> String {
+        format!(
+            "{}: {}",
+            self.words().generated_at,
+            self.locale.zone.generated_label()
+        )
+    }
+
+    /// `Currency: IDR (Rp)`.
+    pub fn currency_line(&self) -> String {
+        let currency = &self.locale.currency;
+        if currency.symbol == currency.code {
+            format!("{}: {}", self.words().currency, currency.code)
+        } else {
+            format!(
+                "{}: {} ({})",
+                self.words().currency,
+                currency.code,
+                currency.symbol
+            )
+        }
+    }
 }
 
-/// The file of `report` in `format`; JSON is `raw` (the function's result) pretty-printed.
+/// The file of `report` in `format`; JSON is `raw` (the function's result) with the
+/// report's locale and words added.
 pub fn render(
     report: &Report,
     format: ReportFormat,
     raw: &serde_json::Value,
 ) -> Result<Vec<u8>, String> {
     match format {
-        ReportFormat::Json => serde_json::to_vec_pretty(raw).map_err(|e| e.to_string()),
+        ReportFormat::Json => json::render(report, raw),
         ReportFormat::Csv => csv::render(report),
         ReportFormat::Xlsx => xlsx::render(report),
-        ReportFormat::Pdf => Ok(pdf::render(report)),
-    }
-}
-
-/// A value for people: money with 2 decimals, rates as percent, counts as integers.
-pub fn format_value(metric: Metric, value: f64) -> String {
-    match metric {
-        Metric::Revenue => format_thousands(value, 2),
-        Metric::Conversion => format!("{value:.2} %"),
-        _ => format_thousands(value, 0),
-    }
-}
-
-/// `1234567.5` → `1,234,567.50` (with 2 decimals).
-pub fn format_thousands(value: f64, decimals: usize) -> String {
-    let text = format!("{:.*}", decimals, value.abs());
-    let (int, frac) = match text.split_once('.') {
-        Some((int, frac)) => (int.to_owned(), Some(frac.to_owned())),
-        None => (text.clone(), None),
-    };
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    let sign = if value < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') {
-        "-"
-    } else {
-        ""
-    };
-    match frac {
-        Some(frac) => format!("{sign}{grouped}.{frac}"),
-        None => format!("{sign}{grouped}"),
-    }
-}
-
-/// `+12.5 %`, `-3.0 %`, `0.0 %`.
-pub fn format_change(change: f64) -> String {
-    if change > 0.0 {
-        format!("+{change:.1} %")
-    } else {
-        format!("{change:.1} %")
+        ReportFormat::Pdf => pdf::render(report),
     }
 }
 
@@ -137,7 +159,8 @@ pub(crate) mod tests {
     use super::*;
     use domain::{DataPoint, Trend};
 
-    pub(crate) fn sample() -> Report {
+    /// Two metrics over three days in Jakarta, in `lang`, amounts in rupiah.
+    pub(crate) fn sample_in(lang: Lang) -> Report {
         let start = NaiveDate::from_ymd_opt(2024, 3, 1).expect("date");
         let day = |n: u64| start.checked_add_days(chrono::Days::new(n)).expect("date");
         let points = |values: &[f64]| -> Vec<DataPoint> {
@@ -156,7 +179,18 @@ pub(crate) mod tests {
             generated_at: DateTime::parse_from_rfc3339("2024-04-01T08:00:00Z")
                 .expect("time")
                 .with_timezone(&Utc),
-            time_zone: "Asia/Jakarta".into(),
+            locale: Locale {
+                lang,
+                currency: Currency::from_code(Some("IDR")),
+                zone: ZoneStamp::new(
+                    "Asia/Jakarta",
+                    "WIB",
+                    7 * 3600,
+                    NaiveDate::from_ymd_opt(2024, 4, 1)
+                        .and_then(|d| d.and_hms_opt(15, 0, 0))
+                        .expect("time"),
+                ),
+            },
             series: vec![
                 (
                     Metric::Revenue,
@@ -180,15 +214,62 @@ pub(crate) mod tests {
         }
     }
 
+    /// Every metric over the 366 days of 2024, with values that vary, in `lang`.
+    pub(crate) fn year_in(lang: Lang) -> Report {
+        let start = NaiveDate::from_ymd_opt(2024, 1, 1).expect("date");
+        let end = NaiveDate::from_ymd_opt(2024, 12, 31).expect("date");
+        let mut report = sample_in(lang);
+        report.range = DateRange::new(start, end).expect("range");
+        report.series = Metric::ALL
+            .iter()
+            .enumerate()
+            .map(|(m, metric)| {
+                let data_points: Vec<DataPoint> = start
+                    .iter_days()
+                    .take_while(|d| *d <= end)
+                    .enumerate()
+                    .map(|(i, date)| DataPoint {
+                        date,
+                        value: ((i * 7919 + m * 104_729) % 1000) as f64 * 1234.5,
+                    })
+                    .collect();
+                let series = MetricSeries {
+                    total: data_points.iter().map(|p| p.value).sum(),
+                    trend: Trend::Up,
+                    change: 3.5,
+                    data_points,
+                };
+                (*metric, series)
+            })
+            .collect();
+        report
+    }
+
+    /// [`sample_in`] English.
+    pub(crate) fn sample() -> Report {
+        sample_in(Lang::En)
+    }
+
     #[test]
-    fn numbers_read_well() {
-        assert_eq!(format_thousands(1234567.5, 2), "1,234,567.50");
-        assert_eq!(format_thousands(999.0, 0), "999");
-        assert_eq!(format_thousands(-1000.0, 0), "-1,000");
-        assert_eq!(format_value(Metric::Conversion, 3.456), "3.46 %");
-        assert_eq!(format_value(Metric::Orders, 12.0), "12");
-        assert_eq!(format_change(12.5), "+12.5 %");
-        assert_eq!(format_change(-3.0), "-3.0 %");
+    fn lines_in_both_languages() {
+        let en = sample();
+        assert_eq!(
+            en.range_line(),
+            "Date range: 2024-03-01 to 2024-03-03 (3 days)"
+        );
+        assert_eq!(en.zone_line(), "Time zone: Asia/Jakarta (WIB, UTC+7)");
+        assert_eq!(en.generated_line(), "Generated at: 2024-04-01 15:00 WIB");
+        assert_eq!(en.currency_line(), "Currency: IDR (Rp)");
+        assert_eq!(en.show(Metric::Revenue, 1234.5), "Rp 1,234.50");
+        let id = sample_in(Lang::Id);
+        assert_eq!(
+            id.range_line(),
+            "Rentang tanggal: 2024-03-01 sampai 2024-03-03 (3 hari)"
+        );
+        assert_eq!(id.zone_line(), "Zona waktu: Asia/Jakarta (WIB, UTC+7)");
+        assert_eq!(id.generated_line(), "Dibuat pada: 2024-04-01 15:00 WIB");
+        assert_eq!(id.currency_line(), "Mata uang: IDR (Rp)");
+        assert_eq!(id.show(Metric::Revenue, 1_234_567.0), "Rp 1.234.567");
     }
 
     #[test]

@@ -1,468 +1,499 @@
-//! PDF: a small, dependency-free PDF 1.4 writer with the standard Helvetica fonts (no
-//! embedding needed), enough for a report: a title, the date range, a totals table and
-//! the daily values table over as many A4 pages as it takes, with page numbers.
+//! PDF, written with `krilla` in the report's language, with DejaVu Sans embedded (and
+//! subset to the glyphs used), so any Latin text — Indonesian included — shows the same in
+//! every reader:
 //!
-//! Text is encoded as WinAnsi (Latin-1 plus typographic dashes and quotes); other
-//! characters become `?`. The content streams are plain (uncompressed) ASCII.
+//! 1. a title page: the title, the date range, the zone, the generation time on the zone's
+//!    clock, the currency, and a table of the totals with their change and trend;
+//! 2. one chart of the daily values per metric, two to a page ([`super::pdf_chart`]);
+//! 3. the daily values as a table over as many pages as it takes.
+//!
+//! Every page ends with `page 1 of 4`.
 
-use std::fmt::Write as _;
+use std::sync::OnceLock;
 
-use super::{format_change, format_value, Report};
+use krilla::color::rgb;
+use krilla::geom::{PathBuilder, Point, Rect};
+use krilla::metadata::Metadata;
+use krilla::num::NormalizedF32;
+use krilla::page::PageSettings;
+use krilla::paint::{Fill, Stroke};
+use krilla::surface::Surface;
+use krilla::text::{Font, GlyphId, KrillaGlyph};
+use krilla::Document;
+use skrifa::charmap::Charmap;
+use skrifa::instance::{LocationRef, Size};
+use skrifa::metrics::GlyphMetrics;
+use skrifa::{FontRef, MetadataProvider};
 
-const PAGE_WIDTH: f32 = 595.28;
+use super::{number, pdf_chart, Report};
+
+/// A4, in points.
+pub(super) const PAGE_WIDTH: f32 = 595.28;
 const PAGE_HEIGHT: f32 = 841.89;
-const MARGIN: f32 = 50.0;
-const ROW: f32 = 16.0;
+/// Left and right margin.
+pub(super) const MARGIN: f32 = 50.0;
+/// The lowest baseline of body text; the footer sits below it.
+const BOTTOM: f32 = PAGE_HEIGHT - 70.0;
+/// Daily table rows.
+const ROW: f32 = 14.0;
+/// Where the daily table's rows start on its pages.
+const TABLE_TOP: f32 = 110.0;
+/// Charts on a page.
+const CHARTS_PER_PAGE: usize = 2;
 
-/// Widths of Helvetica's characters 32..=126, in 1/1000 em (from the standard AFM).
-const HELVETICA_WIDTHS: [u16; 95] = [
-    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278,
-    278, // ' '..'/'
-    556, 556, 556, 556, 556, 556, 556, 556, 556, 556, // 0-9
-    278, 278, 584, 584, 584, 556, 1015, // :;<=>?@
-    667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722, 667,
-    611, 722, 667, 944, 667, 667, 611, // A-Z
-    278, 278, 278, 469, 556, 333, // [\]^_`
-    556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556, 556, 556, 333, 500,
-    278, 556, 500, 722, 500, 500, 500, // a-z
-    334, 260, 334, 584, // {|}~
-];
+const REGULAR_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+const BOLD_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
 
-/// Regular or bold Helvetica.
+/// Text colours and the chart's.
+pub(super) const INK: (u8, u8, u8) = (33, 37, 41);
+pub(super) const MUTED: (u8, u8, u8) = (108, 117, 125);
+pub(super) const RULE: (u8, u8, u8) = (206, 212, 218);
+pub(super) const ACCENT: (u8, u8, u8) = (37, 99, 235);
+
+/// A face of the embedded font: krilla's handle to draw with, and the font's character
+/// map and advance widths to lay out and measure text with. Reports are single-script
+/// Latin text, so a glyph per character, without kerning or ligatures, is enough (and
+/// spares a shaping engine).
+pub(super) struct Face {
+    font: Font,
+    charmap: Charmap<'static>,
+    /// Advances in em (`Size::unscaled` gives font units; divided once here).
+    metrics: GlyphMetrics<'static>,
+    units_per_em: f32,
+}
+
+impl Face {
+    fn load(data: &'static [u8]) -> Option<Self> {
+        let parsed = FontRef::new(data).ok()?;
+        let units_per_em = f32::from(
+            parsed
+                .metrics(Size::unscaled(), LocationRef::default())
+                .units_per_em,
+        );
+        if units_per_em <= 0.0 {
+            return None;
+        }
+        Some(Self {
+            font: Font::new(data.into(), 0)?,
+            charmap: parsed.charmap(),
+            metrics: parsed.glyph_metrics(Size::unscaled(), LocationRef::default()),
+            units_per_em,
+        })
+    }
+
+    /// The glyph of `c` (the font's `.notdef` where it has none) and its advance in em.
+    fn glyph(&self, c: char) -> (u32, f32) {
+        let id = self.charmap.map(c).unwrap_or(skrifa::GlyphId::NOTDEF);
+        let advance = self.metrics.advance_width(id).unwrap_or(0.0);
+        (id.to_u32(), advance / self.units_per_em)
+    }
+
+    /// The glyphs of `text`, one per character, each covering its character's bytes.
+    fn glyphs(&self, text: &str) -> Vec<KrillaGlyph> {
+        text.char_indices()
+            .map(|(at, c)| {
+                let (id, advance) = self.glyph(c);
+                let range = at..at + c.len_utf8();
+                KrillaGlyph::new(GlyphId::new(id), advance, 0.0, 0.0, 0.0, range, None)
+            })
+            .collect()
+    }
+
+    /// The width of `text` at `size` points.
+    pub(super) fn width(&self, text: &str, size: f32) -> f32 {
+        text.chars().map(|c| self.glyph(c).1).sum::<f32>() * size
+    }
+}
+
+/// The two faces, read once per process.
+pub(super) struct Fonts {
+    pub(super) regular: Face,
+    pub(super) bold: Face,
+}
+
+fn fonts() -> Result<&'static Fonts, String> {
+    static FONTS: OnceLock<Option<Fonts>> = OnceLock::new();
+    FONTS
+        .get_or_init(|| {
+            Some(Fonts {
+                regular: Face::load(REGULAR_TTF)?,
+                bold: Face::load(BOLD_TTF)?,
+            })
+        })
+        .as_ref()
+        .ok_or_else(|| "The PDF font could not be read".to_owned())
+}
+
+/// A page being drawn: its surface and the fonts.
+pub(super) struct Canvas<'a, 'b> {
+    pub(super) surface: &'a mut Surface<'b>,
+    pub(super) fonts: &'static Fonts,
+}
+
+/// How a line of text is placed against its x.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Font {
-    Regular,
-    Bold,
+pub(super) enum Align {
+    Left,
+    Right,
+    Center,
 }
 
-impl Font {
-    fn name(self) -> &'static str {
-        match self {
-            Font::Regular => "F1",
-            Font::Bold => "F2",
+fn paint((r, g, b): (u8, u8, u8)) -> Fill {
+    Fill {
+        paint: rgb::Color::new(r, g, b).into(),
+        opacity: NormalizedF32::ONE,
+        rule: Default::default(),
+    }
+}
+
+impl Canvas<'_, '_> {
+    /// `text` with its baseline at `y`.
+    pub(super) fn text(
+        &mut self,
+        (x, y): (f32, f32),
+        size: f32,
+        bold: bool,
+        color: (u8, u8, u8),
+        align: Align,
+        text: &str,
+    ) {
+        if text.is_empty() {
+            return;
         }
-    }
-}
-
-/// The width of `text` at `size` points (bold is approximated as 7 % wider).
-fn text_width(text: &str, size: f32, font: Font) -> f32 {
-    let units: u32 = text
-        .chars()
-        .map(|c| {
-            let code = c as u32;
-            if (32..=126).contains(&code) {
-                u32::from(HELVETICA_WIDTHS[(code - 32) as usize])
-            } else {
-                556
-            }
-        })
-        .sum();
-    let width = units as f32 * size / 1000.0;
-    match font {
-        Font::Regular => width,
-        Font::Bold => width * 1.07,
-    }
-}
-
-/// `text` as a PDF literal string in WinAnsiEncoding, ASCII only (octal escapes).
-fn pdf_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('(');
-    for c in text.chars() {
-        match c {
-            '(' | ')' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            ' '..='~' => out.push(c),
-            _ => {
-                let code = match c {
-                    '\u{a0}'..='\u{ff}' => c as u32,
-                    '\u{2013}' => 0x96, // en dash
-                    '\u{2014}' => 0x97, // em dash
-                    '\u{2018}' => 0x91,
-                    '\u{2019}' => 0x92,
-                    '\u{201c}' => 0x93,
-                    '\u{201d}' => 0x94,
-                    '\u{2022}' => 0x95, // bullet
-                    '\u{2026}' => 0x85, // ellipsis
-                    '\u{20ac}' => 0x80, // euro
-                    _ => u32::from(b'?'),
-                };
-                let _ = write!(out, "\\{code:03o}");
-            }
-        }
-    }
-    out.push(')');
-    out
-}
-
-/// Pages being laid out top to bottom.
-struct Layout {
-    pages: Vec<String>,
-    y: f32,
-}
-
-impl Layout {
-    fn new() -> Self {
-        Self {
-            pages: vec![String::new()],
-            y: PAGE_HEIGHT - MARGIN,
-        }
-    }
-
-    fn page(&mut self) -> &mut String {
-        if self.pages.is_empty() {
-            self.pages.push(String::new());
-        }
-        let last = self.pages.len() - 1;
-        &mut self.pages[last]
-    }
-
-    fn new_page(&mut self) {
-        self.pages.push(String::new());
-        self.y = PAGE_HEIGHT - MARGIN;
-    }
-
-    /// Room for `height` more points above the bottom margin (and the footer)?
-    fn fits(&self, height: f32) -> bool {
-        self.y - height >= MARGIN + 20.0
-    }
-
-    fn text(&mut self, x: f32, y: f32, text: &str, size: f32, font: Font, gray: f32) {
-        let op = format!(
-            "BT {gray:.2} g /{} {size:.1} Tf {x:.2} {y:.2} Td {} Tj ET 0 g\n",
-            font.name(),
-            pdf_string(text)
+        let face = if bold {
+            &self.fonts.bold
+        } else {
+            &self.fonts.regular
+        };
+        let x = match align {
+            Align::Left => x,
+            Align::Right => x - face.width(text, size),
+            Align::Center => x - face.width(text, size) / 2.0,
+        };
+        self.surface.set_stroke(None);
+        self.surface.set_fill(Some(paint(color)));
+        let glyphs = face.glyphs(text);
+        self.surface.draw_glyphs(
+            Point::from_xy(x, y),
+            &glyphs,
+            face.font.clone(),
+            text,
+            size,
+            false,
         );
-        self.page().push_str(&op);
     }
 
-    fn text_right(&mut self, right: f32, y: f32, text: &str, size: f32, font: Font) {
-        let x = right - text_width(text, size, font);
-        self.text(x, y, text, size, font, 0.0);
+    /// A straight line.
+    pub(super) fn line(
+        &mut self,
+        from: (f32, f32),
+        to: (f32, f32),
+        width: f32,
+        color: (u8, u8, u8),
+    ) {
+        self.polyline(&[from, to], width, color);
     }
 
-    fn line(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, gray: f32, width: f32) {
-        let op = format!("{gray:.2} G {width:.2} w {x1:.2} {y1:.2} m {x2:.2} {y2:.2} l S 0 G\n");
-        self.page().push_str(&op);
-    }
-
-    /// A line of text at the cursor, moving it down.
-    fn paragraph(&mut self, text: &str, size: f32, font: Font, gray: f32) {
-        let height = size * 1.4;
-        if !self.fits(height) {
-            self.new_page();
-        }
-        self.y -= size;
-        let y = self.y;
-        self.text(MARGIN, y, text, size, font, gray);
-        self.y -= size * 0.4;
-    }
-
-    fn gap(&mut self, points: f32) {
-        self.y -= points;
-    }
-}
-
-/// A table column: header, width, right-aligned or not.
-struct Column {
-    header: String,
-    width: f32,
-    right: bool,
-}
-
-/// Draws `rows` under a header row, continuing on new pages (header repeated).
-fn table(layout: &mut Layout, columns: &[Column], rows: &[Vec<String>], continued: &str) {
-    let size = 9.5;
-    let draw_header = |layout: &mut Layout| {
-        layout.y -= ROW;
-        let y = layout.y + 4.0;
-        let mut x = MARGIN;
-        for column in columns {
-            if column.right {
-                layout.text_right(x + column.width - 4.0, y, &column.header, size, Font::Bold);
+    /// Connected straight lines through `points`.
+    pub(super) fn polyline(&mut self, points: &[(f32, f32)], width: f32, color: (u8, u8, u8)) {
+        let mut builder = PathBuilder::new();
+        for (i, (x, y)) in points.iter().enumerate() {
+            if i == 0 {
+                builder.move_to(*x, *y);
             } else {
-                layout.text(x + 4.0, y, &column.header, size, Font::Bold, 0.0);
+                builder.line_to(*x, *y);
             }
-            x += column.width;
         }
-        let total: f32 = columns.iter().map(|c| c.width).sum();
-        let line_y = layout.y;
-        layout.line(MARGIN, line_y, MARGIN + total, line_y, 0.2, 0.8);
-    };
-    if !layout.fits(ROW * 3.0) {
-        layout.new_page();
+        if let Some(path) = builder.finish() {
+            self.surface.set_fill(None);
+            self.surface.set_stroke(Some(Stroke {
+                paint: rgb::Color::new(color.0, color.1, color.2).into(),
+                width,
+                ..Stroke::default()
+            }));
+            self.surface.draw_path(&path);
+            self.surface.set_stroke(None);
+        }
     }
-    draw_header(layout);
-    let total: f32 = columns.iter().map(|c| c.width).sum();
-    for (i, row) in rows.iter().enumerate() {
-        if !layout.fits(ROW) {
-            layout.new_page();
-            layout.paragraph(continued, 11.0, Font::Bold, 0.0);
-            draw_header(layout);
-        }
-        layout.y -= ROW;
-        let y = layout.y + 4.0;
-        let mut x = MARGIN;
-        for (column, cell) in columns.iter().zip(row) {
-            if column.right {
-                layout.text_right(x + column.width - 4.0, y, cell, size, Font::Regular);
+
+    /// A closed shape through `points`, filled with `color` at `opacity`.
+    pub(super) fn shape(&mut self, points: &[(f32, f32)], color: (u8, u8, u8), opacity: f32) {
+        let mut builder = PathBuilder::new();
+        for (i, (x, y)) in points.iter().enumerate() {
+            if i == 0 {
+                builder.move_to(*x, *y);
             } else {
-                layout.text(x + 4.0, y, cell, size, Font::Regular, 0.0);
+                builder.line_to(*x, *y);
             }
-            x += column.width;
         }
-        if i + 1 < rows.len() {
-            let line_y = layout.y;
-            layout.line(MARGIN, line_y, MARGIN + total, line_y, 0.85, 0.4);
+        builder.close();
+        self.fill(builder, color, opacity);
+    }
+
+    /// A filled rectangle.
+    pub(super) fn rect(&mut self, (x, y, w, h): (f32, f32, f32, f32), color: (u8, u8, u8)) {
+        let Some(rect) = Rect::from_xywh(x, y, w.max(0.1), h.max(0.1)) else {
+            return;
+        };
+        let mut builder = PathBuilder::new();
+        builder.push_rect(rect);
+        self.fill(builder, color, 1.0);
+    }
+
+    fn fill(&mut self, builder: PathBuilder, color: (u8, u8, u8), opacity: f32) {
+        if let Some(path) = builder.finish() {
+            self.surface.set_stroke(None);
+            self.surface.set_fill(Some(Fill {
+                opacity: NormalizedF32::new(opacity).unwrap_or(NormalizedF32::ONE),
+                ..paint(color)
+            }));
+            self.surface.draw_path(&path);
         }
     }
-    let line_y = layout.y;
-    layout.line(MARGIN, line_y, MARGIN + total, line_y, 0.2, 0.8);
 }
 
-/// The report as a PDF file.
-pub fn render(report: &Report) -> Vec<u8> {
-    let mut layout = Layout::new();
-    layout.paragraph(&report.title, 20.0, Font::Bold, 0.0);
-    layout.gap(4.0);
-    layout.paragraph(
-        &format!(
-            "Date range: {} to {} ({} days)",
-            report.range.start.format("%Y-%m-%d"),
-            report.range.end.format("%Y-%m-%d"),
-            report.range.days()
-        ),
-        11.0,
-        Font::Regular,
-        0.0,
-    );
-    layout.paragraph(&super::zone_line(report), 9.0, Font::Regular, 0.4);
-    layout.gap(14.0);
-
-    layout.paragraph("Totals", 13.0, Font::Bold, 0.0);
-    let totals_columns = [
-        Column {
-            header: "Metric".into(),
-            width: 180.0,
-            right: false,
-        },
-        Column {
-            header: "Total".into(),
-            width: 120.0,
-            right: true,
-        },
-        Column {
-            header: "Change".into(),
-            width: 100.0,
-            right: true,
-        },
-        Column {
-            header: "Trend".into(),
-            width: 95.0,
-            right: false,
-        },
-    ];
-    let totals: Vec<Vec<String>> = report
-        .series
-        .iter()
-        .map(|(metric, series)| {
-            vec![
-                metric.label().to_owned(),
-                format_value(*metric, series.total),
-                format_change(series.change),
-                series.trend.label().to_owned(),
-            ]
-        })
-        .collect();
-    table(&mut layout, &totals_columns, &totals, "Totals (continued)");
-    layout.gap(22.0);
-
-    layout.paragraph("Daily values", 13.0, Font::Bold, 0.0);
-    let content_width = PAGE_WIDTH - 2.0 * MARGIN;
-    let date_width = 90.0;
-    let metric_width = if report.series.is_empty() {
-        0.0
+/// The PDF file.
+pub fn render(report: &Report) -> Result<Vec<u8>, String> {
+    let fonts = fonts()?;
+    let dates = report.dates();
+    let rows_per_page = ((BOTTOM - TABLE_TOP) / ROW).floor().max(1.0) as usize;
+    let chart_pages = report.series.len().div_ceil(CHARTS_PER_PAGE);
+    let table_pages = if report.series.is_empty() {
+        0
     } else {
-        ((content_width - date_width) / report.series.len() as f32).min(130.0)
+        dates.len().div_ceil(rows_per_page).max(1)
     };
-    let mut daily_columns = vec![Column {
-        header: "Date".into(),
-        width: date_width,
-        right: false,
-    }];
-    daily_columns.extend(report.series.iter().map(|(metric, _)| Column {
-        header: metric.label().to_owned(),
-        width: metric_width,
-        right: true,
-    }));
-    let daily: Vec<Vec<String>> = report
-        .dates()
-        .into_iter()
-        .map(|date| {
-            let mut row = vec![date.format("%Y-%m-%d").to_string()];
-            for (index, (metric, _)) in report.series.iter().enumerate() {
-                row.push(
-                    report
-                        .value(index, date)
-                        .map(|value| format_value(*metric, value))
-                        .unwrap_or_default(),
-                );
-            }
-            row
-        })
-        .collect();
-    table(
-        &mut layout,
-        &daily_columns,
-        &daily,
-        "Daily values (continued)",
-    );
+    let pages = 1 + chart_pages + table_pages;
 
-    // Footers, now that the page count is known.
-    let count = layout.pages.len();
-    for (i, page) in layout.pages.iter_mut().enumerate() {
-        let footer = format!("{} - page {} of {count}", report.title, i + 1);
-        let _ = writeln!(
-            page,
-            "BT 0.50 g /F1 8.0 Tf {MARGIN:.2} {:.2} Td {} Tj ET 0 g",
-            MARGIN - 20.0,
-            pdf_string(&footer)
-        );
+    let mut document = Document::new();
+    document.set_metadata(
+        Metadata::new()
+            .title(report.title.clone())
+            .description(report.words().analytics_report.to_owned())
+            .language(report.locale.lang.code().to_owned())
+            .creator("Taskdeck".to_owned()),
+    );
+    let settings = || {
+        PageSettings::from_wh(PAGE_WIDTH, PAGE_HEIGHT)
+            .ok_or_else(|| "The PDF page size is invalid".to_owned())
+    };
+    let mut number = 1;
+    {
+        let mut page = document.start_page_with(settings()?);
+        let mut surface = page.surface();
+        let mut canvas = Canvas {
+            surface: &mut surface,
+            fonts,
+        };
+        title_page(&mut canvas, report);
+        footer(&mut canvas, report, number, pages);
+        surface.finish();
+        page.finish();
     }
-    write_document(&layout.pages, &report.title, report.generated_at)
+    for chunk in report.series.chunks(CHARTS_PER_PAGE) {
+        number += 1;
+        let mut page = document.start_page_with(settings()?);
+        let mut surface = page.surface();
+        let mut canvas = Canvas {
+            surface: &mut surface,
+            fonts,
+        };
+        for (slot, (metric, series)) in chunk.iter().enumerate() {
+            let top = 60.0 + slot as f32 * 360.0;
+            pdf_chart::draw(&mut canvas, report, *metric, series, top);
+        }
+        footer(&mut canvas, report, number, pages);
+        surface.finish();
+        page.finish();
+    }
+    for days in dates.chunks(rows_per_page) {
+        number += 1;
+        let mut page = document.start_page_with(settings()?);
+        let mut surface = page.surface();
+        let mut canvas = Canvas {
+            surface: &mut surface,
+            fonts,
+        };
+        daily_table(&mut canvas, report, days);
+        footer(&mut canvas, report, number, pages);
+        surface.finish();
+        page.finish();
+    }
+    document
+        .finish()
+        .map_err(|error| format!("The PDF file could not be written: {error:?}"))
 }
 
-/// Serializes pages (content streams) into a complete PDF file.
-fn write_document(
-    pages: &[String],
-    title: &str,
-    created: chrono::DateTime<chrono::Utc>,
-) -> Vec<u8> {
-    // Objects: 1 catalog, 2 pages, 3 Helvetica, 4 Helvetica-Bold, 5 info, then for each
-    // page i: 6 + 2i the page, 7 + 2i its content stream.
-    let mut objects: Vec<Vec<u8>> = Vec::new();
-    let kids: Vec<String> = (0..pages.len())
-        .map(|i| format!("{} 0 R", 6 + 2 * i))
-        .collect();
-    objects.push(b"<< /Type /Catalog /Pages 2 0 R >>".to_vec());
-    objects.push(
-        format!(
-            "<< /Type /Pages /Kids [{}] /Count {} >>",
-            kids.join(" "),
-            pages.len()
-        )
-        .into_bytes(),
+fn title_page(canvas: &mut Canvas<'_, '_>, report: &Report) {
+    let words = report.words();
+    let left = MARGIN;
+    canvas.text(
+        (left, 90.0),
+        11.0,
+        true,
+        ACCENT,
+        Align::Left,
+        words.analytics_report,
     );
-    objects.push(
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
-            .to_vec(),
-    );
-    objects.push(
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>"
-            .to_vec(),
-    );
-    objects.push(
-        format!(
-            "<< /Title {} /Producer (Taskdeck worker) /CreationDate (D:{}Z) >>",
-            pdf_string(title),
-            created.format("%Y%m%d%H%M%S")
-        )
-        .into_bytes(),
-    );
-    for (i, content) in pages.iter().enumerate() {
-        objects.push(
-            format!(
-                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_WIDTH} {PAGE_HEIGHT}] \
-                 /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents {} 0 R >>",
-                7 + 2 * i
-            )
-            .into_bytes(),
-        );
-        let mut stream = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
-        stream.extend_from_slice(content.as_bytes());
-        stream.extend_from_slice(b"\nendstream");
-        objects.push(stream);
+    canvas.text((left, 122.0), 24.0, true, INK, Align::Left, &report.title);
+    let mut y = 160.0;
+    for line in [
+        report.range_line(),
+        report.zone_line(),
+        report.generated_line(),
+        report.currency_line(),
+    ] {
+        canvas.text((left, y), 11.0, false, MUTED, Align::Left, &line);
+        y += 17.0;
     }
+    y += 28.0;
+    canvas.text((left, y), 15.0, true, INK, Align::Left, words.totals);
+    y += 24.0;
+    let right = PAGE_WIDTH - MARGIN;
+    let columns = [
+        (left, Align::Left, words.metric),
+        (right - 190.0, Align::Right, words.total),
+        (right - 80.0, Align::Right, words.change),
+        (right, Align::Right, words.trend),
+    ];
+    for (x, align, heading) in columns {
+        canvas.text((x, y), 10.0, true, MUTED, align, heading);
+    }
+    canvas.line((left, y + 6.0), (right, y + 6.0), 0.8, RULE);
+    y += 24.0;
+    for (metric, series) in &report.series {
+        let cells = [
+            words.metric_name(*metric).to_owned(),
+            report.show(*metric, series.total),
+            number::change(series.change, report.locale.lang),
+            words.trend_name(series.trend).to_owned(),
+        ];
+        for ((x, align, _), cell) in columns.iter().zip(&cells) {
+            canvas.text((*x, y), 12.0, false, INK, *align, cell);
+        }
+        canvas.line((left, y + 8.0), (right, y + 8.0), 0.4, RULE);
+        y += 26.0;
+    }
+}
 
-    let mut out: Vec<u8> = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec();
-    let mut offsets = Vec::with_capacity(objects.len());
-    for (i, object) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-        out.extend_from_slice(object);
-        out.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = out.len();
-    let mut table = format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
-    for offset in offsets {
-        let _ = writeln!(table, "{offset:010} 00000 n ");
-    }
-    let _ = write!(
-        table,
-        "trailer\n<< /Size {} /Root 1 0 R /Info 5 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-        objects.len() + 1
+fn daily_table(canvas: &mut Canvas<'_, '_>, report: &Report, days: &[chrono::NaiveDate]) {
+    let words = report.words();
+    let left = MARGIN;
+    let right = PAGE_WIDTH - MARGIN;
+    canvas.text(
+        (left, 70.0),
+        15.0,
+        true,
+        INK,
+        Align::Left,
+        words.daily_values,
     );
-    out.extend_from_slice(table.as_bytes());
-    out
+    let columns = report.series.len().max(1) as f32;
+    let width = (right - left - 80.0) / columns;
+    let size = if columns > 4.0 { 8.0 } else { 9.0 };
+    let y = TABLE_TOP - 16.0;
+    canvas.text((left, y), size, true, MUTED, Align::Left, words.date);
+    for (i, (metric, _)) in report.series.iter().enumerate() {
+        let x = left + 80.0 + width * (i as f32 + 1.0);
+        canvas.text(
+            (x, y),
+            size,
+            true,
+            MUTED,
+            Align::Right,
+            words.metric_name(*metric),
+        );
+    }
+    canvas.line((left, y + 5.0), (right, y + 5.0), 0.8, RULE);
+    for (row, date) in days.iter().enumerate() {
+        let y = TABLE_TOP + row as f32 * ROW;
+        let day = date.format("%Y-%m-%d").to_string();
+        canvas.text((left, y), size, false, INK, Align::Left, &day);
+        for (i, (metric, _)) in report.series.iter().enumerate() {
+            let x = left + 80.0 + width * (i as f32 + 1.0);
+            let cell = report
+                .value(i, *date)
+                .map(|v| report.show(*metric, v))
+                .unwrap_or_default();
+            canvas.text((x, y), size, false, INK, Align::Right, &cell);
+        }
+    }
+}
+
+fn footer(canvas: &mut Canvas<'_, '_>, report: &Report, number: usize, pages: usize) {
+    let words = report.words();
+    let y = PAGE_HEIGHT - 40.0;
+    let right = PAGE_WIDTH - MARGIN;
+    canvas.line((MARGIN, y - 14.0), (right, y - 14.0), 0.4, RULE);
+    canvas.text((MARGIN, y), 8.0, false, MUTED, Align::Left, &report.title);
+    let page = format!("{} {number} {} {pages}", words.page, words.of);
+    canvas.text((right, y), 8.0, false, MUTED, Align::Right, &page);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::tests::sample_in;
+    use crate::report::Lang;
 
-    #[test]
-    fn strings_are_escaped_and_win_ansi() {
-        assert_eq!(pdf_string("a (b) \\ c"), "(a \\(b\\) \\\\ c)");
-        assert_eq!(pdf_string("café – €"), "(caf\\351 \\226 \\200)");
-        assert_eq!(pdf_string("日本"), "(\\077\\077)");
+    fn text_of(bytes: &[u8]) -> (usize, String) {
+        let document = lopdf::Document::load_mem(bytes).expect("a valid PDF");
+        let pages: Vec<u32> = document.get_pages().keys().copied().collect();
+        let text = document.extract_text(&pages).expect("text");
+        (pages.len(), text)
     }
 
     #[test]
-    fn digits_have_one_width() {
-        assert_eq!(text_width("0123456789", 10.0, Font::Regular), 55.6);
-        assert!(text_width("W", 10.0, Font::Regular) > text_width("i", 10.0, Font::Regular));
-    }
-
-    #[test]
-    fn the_file_is_well_formed() {
-        let bytes = render(&super::super::tests::sample());
-        assert!(bytes.starts_with(b"%PDF-1.4"));
-        assert!(bytes.ends_with(b"%%EOF\n"));
-        // The xref offsets point at the objects (offsets are in bytes).
-        let tail = String::from_utf8(bytes[bytes.len() - 40..].to_vec()).expect("ascii tail");
-        let start: usize = tail
-            .rsplit("startxref\n")
-            .next()
-            .and_then(|rest| rest.lines().next())
-            .and_then(|n| n.parse().ok())
-            .expect("startxref");
-        let xref = String::from_utf8(bytes[start..].to_vec()).expect("ascii xref");
-        assert!(xref.starts_with("xref"));
-        for (i, entry) in xref.lines().skip(3).take(5).enumerate() {
-            let offset: usize = entry[..10].parse().expect("offset");
-            assert!(bytes[offset..].starts_with(format!("{} 0 obj", i + 1).as_bytes()));
+    fn a_title_page_charts_and_the_daily_values() {
+        let bytes = render(&sample_in(Lang::Id)).expect("pdf");
+        let (pages, text) = text_of(&bytes);
+        assert_eq!(pages, 3);
+        for expected in [
+            "Laporan Analitik",
+            "Q1 (test) report",
+            "Rentang tanggal: 2024-03-01 sampai 2024-03-03 (3 hari)",
+            "Zona waktu: Asia/Jakarta (WIB, UTC+7)",
+            "Dibuat pada: 2024-04-01 15:00 WIB",
+            "Pendapatan",
+            "Rp 1.234,50",
+            "+12,5 %",
+            "Turun",
+            "Pendapatan per hari",
+            "Nilai harian",
+            "2024-03-02",
+            "halaman 3 dari 3",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in {text:?}");
         }
     }
 
     #[test]
-    fn long_ranges_span_pages() {
-        let mut report = super::super::tests::sample();
-        let start = report.range.start;
-        for (_, series) in &mut report.series {
-            series.data_points = (0..120)
-                .map(|i| domain::DataPoint {
-                    date: start + chrono::Days::new(i),
-                    value: i as f64,
-                })
-                .collect();
-        }
-        let text = String::from_utf8_lossy(&render(&report)).into_owned();
-        assert!(
-            text.contains("/Count 3") || text.contains("/Count 4"),
-            "pages"
+    fn a_years_report_is_a_dozen_pages() {
+        let report = crate::report::tests::year_in(Lang::Id);
+        let started = std::time::Instant::now();
+        let bytes = render(&report).expect("pdf");
+        let took = started.elapsed();
+        let xlsx = crate::report::xlsx::render(&report).expect("xlsx");
+        assert!(xlsx.len() < 400_000, "{} bytes", xlsx.len());
+        eprintln!(
+            "pdf {} bytes in {took:?}; xlsx {} bytes",
+            bytes.len(),
+            xlsx.len()
         );
-        assert!(text.contains("(Daily values \\(continued\\))"));
+        let (pages, text) = text_of(&bytes);
+        // The title page, three of charts (five metrics), eight of 47 days each.
+        assert_eq!(pages, 1 + 3 + 8);
+        assert!(text.contains("halaman 12 dari 12"));
+        assert!(text.contains("2024-12-31"));
+        assert!(bytes.len() < 400_000, "{} bytes", bytes.len());
+    }
+
+    #[test]
+    fn widths_grow_with_text() {
+        let fonts = fonts().expect("fonts");
+        let short = fonts.regular.width("Rp 1", 10.0);
+        let long = fonts.regular.width("Rp 1.234.567", 10.0);
+        assert!(short > 5.0 && long > short * 2.0, "{short} {long}");
+        assert!(fonts.bold.width("Total", 10.0) > fonts.regular.width("Total", 10.0));
     }
 }
