@@ -990,6 +990,38 @@ pub fn utc_date(days_ago: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// `YYYY-MM-DDTHH:MM…` (UTC) as the English SPA writes that minute: `Dec 7, 2026, 05:20 PM
+/// UTC` (`Intl.DateTimeFormat` for en-US, 2-digit hour and minute, the zone named).
+pub fn english_utc_minute(at: &str) -> Result<String> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let field = |range: std::ops::Range<usize>| -> Result<u32> {
+        at.get(range)
+            .and_then(|f| f.parse().ok())
+            .with_context(|| format!("{at:?} is not YYYY-MM-DDTHH:MM"))
+    };
+    let (year, month, day, hour, minute) = (
+        field(0..4)?,
+        field(5..7)?,
+        field(8..10)?,
+        field(11..13)?,
+        field(14..16)?,
+    );
+    let name = MONTHS
+        .get(month.wrapping_sub(1) as usize)
+        .context("a month")?;
+    let (twelve, half) = match hour {
+        0 => (12, "AM"),
+        1..=11 => (hour, "AM"),
+        12 => (12, "PM"),
+        _ => (hour - 12, "PM"),
+    };
+    Ok(format!(
+        "{name} {day}, {year}, {twelve:02}:{minute:02} {half} UTC"
+    ))
+}
+
 /// `YYYY-MM-DDTHH:MM:SS` in UTC, `secs_ahead` from now (for `datetime-local`).
 pub fn utc_datetime_ahead(secs_ahead: i64) -> String {
     let secs = std::time::SystemTime::now()
@@ -1027,4 +1059,8 @@ fn dates_convert() {
     assert_eq!(civil_from_days(19_723), (2024, 1, 1));
     assert_eq!(civil_from_days(19_782), (2024, 2, 29));
     assert_eq!(xpath_literal("a\"b'c"), "concat(\"a\", '\"', \"b'c\")");
+    let english = |at: &str| english_utc_minute(at).expect("a time");
+    assert_eq!(english("2026-12-07T17:20:05"), "Dec 7, 2026, 05:20 PM UTC");
+    assert_eq!(english("2026-01-01T00:05"), "Jan 1, 2026, 12:05 AM UTC");
+    assert_eq!(english("2026-06-30T12:59"), "Jun 30, 2026, 12:59 PM UTC");
 }

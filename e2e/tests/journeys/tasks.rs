@@ -318,8 +318,8 @@ async fn j5a_a_scheduled_task_waits_then_runs() -> Result<()> {
             let run_at = utc_datetime_ahead(8);
             b.fill("Run at (optional)", &run_at).await?;
             b.click_button("Review →").await?;
-            // Chromium drops ":00" seconds from the value: compare up to the minute.
-            b.wait_for(Find::Text(&run_at[..16].replace('T', " ")))
+            // The review says it as English pages write a moment in UTC (up to the minute).
+            b.wait_for(Find::Text(&helpers::english_utc_minute(&run_at)?))
                 .await?;
             b.client.execute(RECORDER, vec![]).await?;
             b.click_button("Create task").await?;
