@@ -981,10 +981,16 @@ pub fn fresh_email(tag: &str) -> String {
 
 /// Today's date in UTC, and `days` before it, as `YYYY-MM-DD` (the browser runs with TZ=UTC).
 pub fn utc_date(days_ago: i64) -> String {
+    local_date(0, days_ago)
+}
+
+/// Today's date where clocks are `offset_secs` ahead of UTC, and `days` before it.
+pub fn local_date(offset_secs: i64, days_ago: i64) -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
-        .unwrap_or_default();
+        .unwrap_or_default()
+        + offset_secs;
     let days = secs.div_euclid(86_400) - days_ago;
     let (y, m, d) = civil_from_days(days);
     format!("{y:04}-{m:02}-{d:02}")

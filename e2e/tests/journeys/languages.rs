@@ -167,7 +167,8 @@ async fn walk(visitor: Visitor, w: &Words, zone_word: &str, phrases: Vec<String>
             )
             .await?;
         ensure!(
-            profile[0]["preferences"]["language"] == json!(w.lang),
+            profile[0]["preferences"]["language"] == json!(w.lang)
+                && profile[0]["preferences"]["timezone"] == json!(visitor.time_zone),
             "profile: {profile}"
         );
 
@@ -180,6 +181,18 @@ async fn walk(visitor: Visitor, w: &Words, zone_word: &str, phrases: Vec<String>
             "Weekly sales report"
         };
         b.fill(w.t("common.title")?, title).await?;
+        // The range ends today, the reader's today.
+        let offset = if visitor.time_zone == "Asia/Jakarta" {
+            7 * 3600
+        } else {
+            0
+        };
+        let to = b.field(w.t("wizard.to")?).await?.prop("value").await?;
+        ensure!(
+            to.as_deref() == Some(helpers::local_date(offset, 0).as_str()),
+            "the range ends {to:?}, not today in {}",
+            visitor.time_zone
+        );
         b.select(w.t("wizard.file_format")?, "csv").await?;
         b.screenshot(&shot("wizard-details")).await?;
         b.click_button(w.t("pager.next")?).await?;

@@ -140,14 +140,15 @@ pub fn root(props: &RootProps) -> Html {
         });
     }
     // The language: this browser remembers it and `<html lang>` shows it; a profile that
-    // has none yet is given the current one, once, so the worker writes its reports in it.
+    // has none yet (or no zone) is given the current one and the browser's zone, once, so
+    // the worker writes its reports in them.
     use_effect_on(state.lang, |lang| i18n::remember(*lang));
     {
         let (api, dispatcher) = (api.clone(), state.dispatcher());
-        let unsaved = state
-            .profile
-            .clone()
-            .filter(|p| i18n::from_preferences(&p.preferences).is_none());
+        let unsaved = state.profile.clone().filter(|p| {
+            i18n::from_preferences(&p.preferences).is_none()
+                || p.preferences.get("timezone").is_none()
+        });
         let lang = state.lang;
         use_effect_on(unsaved.as_ref().map(|p| p.id), move |id| {
             if let Some(profile) = unsaved.filter(|_| id.is_some()) {

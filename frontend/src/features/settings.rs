@@ -462,7 +462,7 @@ pub fn security_settings() -> Html {
                                         { if verified { t(Msg::CommonActive) } else { t(Msg::SettingsNotFinished) } }
                                     </span>
                                     if let Some(at) = added {
-                                        <span class="muted">{ t(Msg::SettingsAdded) }{ " " }{ crate::ui::time_view(&at, at.date_naive().to_string()) }</span>
+                                        <span class="muted">{ t(Msg::SettingsAdded) }{ " " }{ crate::ui::time_view(&at, crate::ui::format::datetime(&at)) }</span>
                                     }
                                     if verified && !aal2 {
                                         <span class="muted">{ t(Msg::SettingsSignInToRemove) }</span>

@@ -211,7 +211,8 @@ impl AppContext {
     }
 }
 
-/// Writes `lang` into `profile`'s `preferences.language` (keeping its other preferences),
+/// Writes `lang` into `profile`'s `preferences.language` (keeping its other preferences,
+/// and giving it the browser's zone when it has none),
 /// then takes the saved profile; an error is shown as a notice.
 pub fn save_lang(
     api: &Api,
@@ -225,6 +226,10 @@ pub fn save_lang(
         match &mut preferences {
             serde_json::Value::Object(map) => {
                 map.insert("language".into(), lang.code().into());
+                // A profile without a zone takes the browser's, so that the worker's report
+                // days are the reader's days too.
+                map.entry("timezone")
+                    .or_insert_with(|| crate::i18n::browser_time_zone().into());
             }
             other => *other = serde_json::json!({ "language": lang.code() }),
         }

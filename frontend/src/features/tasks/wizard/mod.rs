@@ -33,7 +33,7 @@ pub fn new_task_wizard() -> Html {
     let ctx = use_app();
     let session = use_session();
     let location = use_location();
-    let today = Utc::now().date_naive();
+    let today = crate::ui::format::today();
     let form = use_state(|| WizardForm::new(today));
     let step = use_state(|| Step::Type);
     let errors = use_state(FieldErrors::new);
@@ -58,7 +58,7 @@ pub fn new_task_wizard() -> Html {
                 spawn_local(async move {
                     match tasks::get(&api, id).await {
                         Ok(task) => {
-                            form.set(WizardForm::from_task(&task, Utc::now().date_naive()));
+                            form.set(WizardForm::from_task(&task, crate::ui::format::today()));
                             step.set(Step::Details);
                         }
                         Err(e) => creating.fail(e),
