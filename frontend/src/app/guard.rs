@@ -167,9 +167,15 @@ mod tests {
     const AAL1: &str = "e30.eyJzdWIiOiJ4IiwiYWFsIjoiYWFsMSJ9.s";
     const AAL2: &str = "e30.eyJzdWIiOiJ4IiwiYWFsIjoiYWFsMiJ9.s";
 
-    /// Renders [`Guarded`] at `path` and hands back what it shows and where it went; the
-    /// app is destroyed afterwards (a live guard would follow the next test's address).
-    async fn visit(path: &str, token: &'static str) -> (web_sys::Element, router::Location) {
+    /// Renders [`Guarded`] at `path` until `settled` (a CSS selector) is on the page (at
+    /// most 5 s: rendering is asynchronous, and slower while the machine is busy), and
+    /// hands back what it shows and where it went; the app is destroyed afterwards (a live
+    /// guard would follow the next test's address).
+    async fn visit(
+        path: &str,
+        token: &'static str,
+        settled: &str,
+    ) -> (web_sys::Element, router::Location) {
         let before = router::Location::current().full();
         router::replace(path);
         let document = gloo::utils::document();
@@ -182,7 +188,12 @@ mod tests {
         let app =
             yew::Renderer::<Guarded>::with_root_and_props(root.clone(), GuardedProps { token })
                 .render();
-        gloo::timers::future::TimeoutFuture::new(30).await;
+        for _ in 0..500 {
+            if root.query_selector(settled).ok().flatten().is_some() {
+                break;
+            }
+            gloo::timers::future::TimeoutFuture::new(10).await;
+        }
         let here = router::Location::current();
         let shown = root.clone_node_with_deep(true).expect("a copy");
         app.destroy();
@@ -193,7 +204,7 @@ mod tests {
 
     #[wasm_bindgen_test]
     async fn the_guard_sends_an_aal1_session_to_the_code_step() {
-        let (shown, here) = visit("/tasks?status=failed", AAL1).await;
+        let (shown, here) = visit("/tasks?status=failed", AAL1, "#code").await;
         assert_eq!(here.route, Route::Login);
         assert_eq!(here.full(), "/auth/login?next=%2Ftasks%3Fstatus%3Dfailed");
         assert!(shown.query_selector("#secret").ok().flatten().is_none());
@@ -205,7 +216,7 @@ mod tests {
 
     #[wasm_bindgen_test]
     async fn the_guard_lets_an_aal2_session_in() {
-        let (shown, here) = visit("/tasks", AAL2).await;
+        let (shown, here) = visit("/tasks", AAL2, "#secret").await;
         assert_eq!(here.full(), "/tasks");
         assert!(shown.query_selector("#secret").ok().flatten().is_some());
     }
