@@ -105,5 +105,7 @@ mod tests {
         assert_eq!(format_total(Metric::Conversion, 4.26), "4,3%");
         assert_eq!(format_total(Metric::Users, 1234.0), "1.234");
         assert_eq!(format_change(Trend::Up, 12.3), "▲ +12,3%");
+        // The tests after this one read English.
+        crate::i18n::set(crate::i18n::Locale::default());
     }
 }
