@@ -9,6 +9,7 @@ pub mod guard;
 pub mod layout;
 pub mod routes;
 
+use crate::i18n::th;
 use crate::i18n::{self, t, tf, Msg};
 use gloo::timers::callback::Timeout;
 use yew::platform::spawn_local;
@@ -70,7 +71,7 @@ pub fn app() -> Html {
             config: Err(error), ..
         }) => html! {
             <main class="main"><section class="page narrow">
-                <h1>{ t(Msg::AppCannotStart) }</h1>
+                <h1>{ th(Msg::AppCannotStart) }</h1>
                 { error_view(error.clone(), None) }
             </section></main>
         },

@@ -157,6 +157,14 @@ pub fn t(msg: Msg) -> &'static str {
     text(lang(), msg)
 }
 
+/// `msg` in the current language as a text node: `{ th(msg) }` in `html!` takes the text
+/// as it is, where `{ t(msg) }` would copy it into a new string (`VNode: From<T:
+/// ToString>`), with that conversion's code at every call.
+#[inline(never)]
+pub fn th(msg: Msg) -> yew::Html {
+    yew::Html::VText(yew::virtual_dom::VText::new(yew::AttrValue::Static(t(msg))))
+}
+
 /// `msg` in the current language with each `{name}` replaced by its value in `args`
 /// (a placeholder without a value stays as it is).
 pub fn tf(msg: Msg, args: &[(&str, &str)]) -> String {

@@ -14,7 +14,7 @@ mod labels;
 use std::cell::RefCell;
 
 pub use catalog::{
-    fill, form, install, load, loaded, t, text, tf, tn, CatalogError, Msg, COUNT, KEYS_HASH,
+    fill, form, install, load, loaded, t, text, tf, th, tn, CatalogError, Msg, COUNT, KEYS_HASH,
 };
 pub use labels::{label, Label};
 

@@ -3,6 +3,7 @@
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
+use crate::i18n::th;
 use crate::i18n::{t, Lang, Msg};
 use crate::state::use_app;
 
@@ -48,14 +49,14 @@ pub fn language_switch(props: &LanguageSwitchProps) -> Html {
         </select>
     };
     let select = if loading {
-        html! { <>{ select }<span class="language-loading" role="status">{ t(Msg::CommonLoading) }</span></> }
+        html! { <>{ select }<span class="language-loading" role="status">{ th(Msg::CommonLoading) }</span></> }
     } else {
         select
     };
     if props.labelled {
         html! {
             <div class="field">
-                <label for={props.id.clone()}>{ t(Msg::LayoutLanguage) }</label>
+                <label for={props.id.clone()}>{ th(Msg::LayoutLanguage) }</label>
                 { select }
             </div>
         }
