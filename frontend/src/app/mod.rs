@@ -181,7 +181,16 @@ pub fn root(props: &RootProps) -> Html {
     }
     // The language: this browser remembers it and `<html lang>` shows it; a profile that
     // has none yet is given the current one, once, so the worker writes its reports in it.
-    use_effect_on(state.lang, |lang| i18n::remember(*lang));
+    // Not the English of a start whose own catalog failed: the browser keeps the reader's
+    // language for the next visit.
+    let fell_back = use_mut_ref(|| props.failed.is_some());
+    use_effect_on(state.lang, move |lang| {
+        if fell_back.replace(false) {
+            i18n::show(*lang);
+        } else {
+            i18n::remember(*lang);
+        }
+    });
     // A language whose catalog is not loaded yet (the profile names another one than this
     // browser's) is loaded first; meanwhile, or when it cannot be, the words stay in the
     // language shown.

@@ -131,13 +131,20 @@ pub fn browser_lang() -> Lang {
 
 /// Remembers `lang` in this browser (`localStorage`) and puts it on `<html lang>`.
 pub fn remember(lang: Lang) {
-    if let Some(window) = web_sys::window() {
-        if let Ok(Some(storage)) = window.local_storage() {
-            let _ = storage.set_item(STORAGE_KEY, lang.code());
-        }
-        if let Some(html) = window.document().and_then(|d| d.document_element()) {
-            let _ = html.set_attribute("lang", lang.code());
-        }
+    if let Some(Ok(Some(storage))) = web_sys::window().map(|w| w.local_storage()) {
+        let _ = storage.set_item(STORAGE_KEY, lang.code());
+    }
+    show(lang);
+}
+
+/// Puts `lang` on `<html lang>` (without remembering it: English shown because the
+/// reader's own catalog could not be loaded).
+pub fn show(lang: Lang) {
+    if let Some(html) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = html.set_attribute("lang", lang.code());
     }
 }
 
