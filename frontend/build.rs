@@ -1,11 +1,12 @@
-//! Compiles the message catalogs (`i18n/en.txt`, `i18n/id.txt`) into `$OUT_DIR/messages.rs`:
-//! a `Msg` enum with one variant per key, and for each language one string of all its
-//! texts back to back with a table of where each ends. A lookup is two reads of that
-//! table; the wasm holds each text once and no `&str` (pointer + length) per message.
+//! Checks the message catalogs (`i18n/en.txt`, `i18n/id.txt`) and writes `$OUT_DIR/messages.rs`:
+//! a `Msg` enum with one variant per key, their count and a hash of the keys. The texts
+//! stay out of the wasm: Trunk copies the catalogs into `dist/i18n/`, the SPA fetches the
+//! reader's language at start-up and takes its texts by position (`Msg as usize`), after
+//! checking the count and the hash.
 //!
-//! The build fails when the catalogs differ in keys, in placeholders, or in the forms of a
-//! plural, so a missing translation cannot ship. (The wasm tests check the same again on
-//! the files themselves.)
+//! The build fails when the catalogs differ in keys, in their order, in placeholders, or in
+//! the forms of a plural, so a missing translation cannot ship. (The wasm tests check the
+//! same again on the files themselves.)
 //!
 //! The format, one message a line (`#` starts a comment line):
 //!
@@ -48,7 +49,7 @@ fn main() {
     }
     let (first, rest) = catalogs.split_first().expect("LANGS is not empty");
     for (lang, catalog) in LANGS.iter().skip(1).zip(rest) {
-        if let Err(e) = same_shape(first, catalog) {
+        if let Err(e) = same_shape(first, catalog).and_then(|()| same_order(first, catalog)) {
             panic!("i18n/{lang}.txt differs from i18n/en.txt: {e}");
         }
     }
@@ -82,31 +83,15 @@ fn main() {
         "/// How many messages there are.\npub const COUNT: usize = {};\n",
         first.len()
     );
-    for (lang, catalog) in LANGS.iter().zip(&catalogs) {
-        // In the order of `first`: every catalog has the same keys (checked above).
-        let mut texts = String::new();
-        let mut ends = Vec::new();
-        for entry in first {
-            let own = catalog
-                .iter()
-                .find(|e| e.key == entry.key)
-                .expect("same keys");
-            // The forms of a count are kept apart by U+001F (unit separator).
-            texts.push_str(&own.forms.join("\u{1f}"));
-            ends.push(texts.len());
-        }
-        assert!(
-            texts.len() <= usize::from(u16::MAX),
-            "i18n/{lang}.txt: over 64 KiB of text; widen the offsets to u32"
-        );
-        let upper = lang.to_uppercase();
-        let _ = writeln!(out, "static {upper}_TEXT: &str = {texts:?};");
-        let _ = writeln!(
-            out,
-            "static {upper}_ENDS: [u16; COUNT] = {ends:?};\n",
-            ends = ends
-        );
-    }
+    // The texts are not compiled in: the SPA fetches `/i18n/<lang>.txt` (copied into
+    // `dist/` by Trunk) and takes them by position, checking the count and this hash of
+    // the keys (the same order in every catalog, checked above).
+    let _ = writeln!(
+        out,
+        "/// FNV-1a (64 bits) of the keys in order, each followed by a line break.\n\
+         pub const KEYS_HASH: u64 = {:#x};",
+        keys_hash(first.iter().map(|e| e.key.as_str()))
+    );
     let out_dir = env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     fs::write(Path::new(&out_dir).join("messages.rs"), out).expect("write messages.rs");
 }
@@ -212,6 +197,29 @@ fn same_shape(first: &[Entry], other: &[Entry]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// `Ok` when `other` lists its keys in the order of `first` (the SPA takes the texts of a
+/// catalog by position).
+fn same_order(first: &[Entry], other: &[Entry]) -> Result<(), String> {
+    match first.iter().zip(other).find(|(a, b)| a.key != b.key) {
+        Some((a, b)) => Err(format!(
+            "line {}: `{}` where i18n/en.txt has `{}` (line {}): keep the keys in the same order",
+            b.line, b.key, a.key, a.line
+        )),
+        None => Ok(()),
+    }
+}
+
+/// FNV-1a (64 bits) over each key followed by `\n`; the SPA computes the same while it
+/// reads a catalog (`i18n::catalog::install`).
+fn keys_hash<'a>(keys: impl Iterator<Item = &'a str>) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in keys.flat_map(|k| k.bytes().chain([b'\n'])) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
 }
 
 /// The `{name}`s of a text.

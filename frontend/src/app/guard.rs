@@ -1,6 +1,7 @@
 //! The guard around every page: applies [`decide`] with the visitor's session and
 //! profile, and shows the page in its layout.
 
+use crate::i18n::th;
 use crate::i18n::{t, tf, Msg};
 use yew::prelude::*;
 
@@ -63,9 +64,9 @@ pub fn guard(props: &GuardProps) -> Html {
         Decision::Forbidden => html! {
             <AppLayout>
                 <section class="page narrow">
-                    <h1>{ t(Msg::GuardAdminsOnly) }</h1>
+                    <h1>{ th(Msg::GuardAdminsOnly) }</h1>
                     <div class="alert error" role="alert">
-                        <p>{ t(Msg::GuardAdminsOnlyText) }</p>
+                        <p>{ th(Msg::GuardAdminsOnlyText) }</p>
                         if let Some(error) = &state.profile_error {
                             <p>{ tf(Msg::GuardProfileFailed, &[("error", &error.to_string())]) }</p>
                         }

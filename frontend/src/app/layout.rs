@@ -1,6 +1,7 @@
 //! The page frames: public (landing, sign-in) and signed-in (navigation, user menu). The
 //! admin pages' sub-navigation is theirs (`features::admin`).
 
+use crate::i18n::th;
 use crate::i18n::{t, Msg};
 use yew::platform::spawn_local;
 use yew::prelude::*;
@@ -57,7 +58,7 @@ pub fn public_layout(props: &LayoutProps) -> Html {
     let session = use_session();
     html! {
         <div class="shell public">
-            <a class="skip" href="#main">{ t(Msg::LayoutSkip) }</a>
+            <a class="skip" href="#main">{ th(Msg::LayoutSkip) }</a>
             <header class="topbar">
                 { route_link(Route::Landing, "brand", "Taskdeck") }
                 <nav aria-label={t(Msg::LayoutAccount)} class="topnav">
@@ -72,7 +73,7 @@ pub fn public_layout(props: &LayoutProps) -> Html {
             </header>
             <NoticeBar />
             <main id="main" class="main">{ props.children.clone() }</main>
-            <footer class="footer">{ t(Msg::LayoutFooter) }</footer>
+            <footer class="footer">{ th(Msg::LayoutFooter) }</footer>
         </div>
     }
 }
@@ -113,11 +114,11 @@ pub fn app_layout(props: &LayoutProps) -> Html {
     };
     html! {
         <div class="shell app">
-            <a class="skip" href="#main">{ t(Msg::LayoutSkip) }</a>
+            <a class="skip" href="#main">{ th(Msg::LayoutSkip) }</a>
             <header class="topbar">
                 { route_link(Route::Dashboard, "brand", "Taskdeck") }
                 <button type="button" class="menu-toggle" aria-expanded={menu_open.to_string()}
-                        aria-controls="mainnav" onclick={toggle}>{ t(Msg::LayoutMenu) }</button>
+                        aria-controls="mainnav" onclick={toggle}>{ th(Msg::LayoutMenu) }</button>
                 <nav id="mainnav" aria-label={t(Msg::LayoutMain)} class={classes!("mainnav", (*menu_open).then_some("open"))}>
                     { link(Route::Dashboard, t(Msg::NavDashboard), "dashboard") }
                     { link(Route::Tasks, t(Msg::NavTasks), "tasks") }

@@ -9,6 +9,7 @@ pub mod guard;
 pub mod layout;
 pub mod routes;
 
+use crate::i18n::th;
 use crate::i18n::{self, t, tf, Msg};
 use gloo::timers::callback::Timeout;
 use yew::platform::spawn_local;
@@ -30,27 +31,57 @@ use crate::ui::hooks::use_effect_on;
 use crate::ui::route::Route;
 use crate::ui::router::{self, Router};
 
-/// The app: loads `/config.json`, then runs [`Root`].
+/// What the app loads before anything else: the configuration, and the catalog of the
+/// reader's language (else English's), both at once.
+struct Started {
+    config: Result<Config, AppError>,
+    texts: Result<(i18n::Lang, Option<i18n::CatalogError>), i18n::CatalogError>,
+}
+
+/// The app: loads `/config.json` and the reader's catalog (`/i18n/<code>.txt`), then runs
+/// [`Root`].
 #[function_component(App)]
 pub fn app() -> Html {
-    // The words before the configuration arrives are in this browser's language already.
-    let _ = use_memo((), |_| i18n::set_lang(i18n::browser_lang()));
-    let config = use_state(|| None::<Result<Config, AppError>>);
+    let wanted = *use_memo((), |_| i18n::browser_lang());
+    let started = use_state(|| None::<Started>);
     {
-        let config = config.clone();
+        let started = started.clone();
         use_effect_on((), move |_| {
-            spawn_local(async move { config.set(Some(config::load().await)) });
+            spawn_local(async move {
+                let (config, texts) =
+                    futures::future::join(config::load(), i18n::load_or_english(wanted)).await;
+                if let Ok((lang, _)) = texts {
+                    i18n::set_lang(lang);
+                }
+                started.set(Some(Started { config, texts }));
+            });
         });
     }
-    match &*config {
-        None => loading_view(t(Msg::AppStarting)),
-        Some(Err(error)) => html! {
+    match &*started {
+        None => loading_view(wanted.starting()),
+        // No words to say it with but these.
+        Some(Started {
+            texts: Err(error), ..
+        }) => html! {
             <main class="main"><section class="page narrow">
-                <h1>{ t(Msg::AppCannotStart) }</h1>
+                <p class="error" role="alert">{ error.english() }</p>
+            </section></main>
+        },
+        Some(Started {
+            config: Err(error), ..
+        }) => html! {
+            <main class="main"><section class="page narrow">
+                <h1>{ th(Msg::AppCannotStart) }</h1>
                 { error_view(error.clone(), None) }
             </section></main>
         },
-        Some(Ok(config)) => html! { <Root config={config.clone()} /> },
+        Some(Started {
+            config: Ok(config),
+            texts: Ok((lang, failed)),
+        }) => {
+            let failed = failed.map(|error| error.words(wanted));
+            html! { <Root config={config.clone()} lang={*lang} {failed} /> }
+        }
     }
 }
 
@@ -59,6 +90,11 @@ pub fn app() -> Html {
 pub struct RootProps {
     /// Where Supabase is.
     pub config: Config,
+    /// The language to start in (its catalog is loaded).
+    pub lang: i18n::Lang,
+    /// Why the reader's own language could not be loaded, in words (then `lang` is English).
+    #[prop_or_default]
+    pub failed: Option<String>,
 }
 
 /// Holds the client and the global state; loads the profile, keeps the session fresh
@@ -71,7 +107,11 @@ pub fn root(props: &RootProps) -> Html {
     let api: Api = (*api).clone();
     let state = use_reducer(|| AppState {
         session: api.session(),
-        lang: i18n::browser_lang(),
+        lang: props.lang,
+        notice: props.failed.clone().map(|text| Notice {
+            text,
+            is_error: true,
+        }),
         ..AppState::default()
     });
     // Before any page shows: take a session from a link's fragment, or read again the
@@ -142,7 +182,40 @@ pub fn root(props: &RootProps) -> Html {
     // The language: this browser remembers it and `<html lang>` shows it; a profile that
     // has none yet (or no zone) is given the current one and the browser's zone, once, so
     // the worker writes its reports in them.
-    use_effect_on(state.lang, |lang| i18n::remember(*lang));
+    // Not the English of a start whose own catalog failed: the browser keeps the reader's
+    // language for the next visit.
+    let fell_back = use_mut_ref(|| props.failed.is_some());
+    use_effect_on(state.lang, move |lang| {
+        if fell_back.replace(false) {
+            i18n::show(*lang);
+        } else {
+            i18n::remember(*lang);
+        }
+    });
+    // A language whose catalog is not loaded yet (the profile names another one than this
+    // browser's) is loaded first; meanwhile, or when it cannot be, the words stay in the
+    // language shown.
+    let texts_arrived = use_state(|| 0u32);
+    {
+        let (arrived, dispatcher) = (texts_arrived.clone(), state.dispatcher());
+        use_effect_on(state.lang, move |lang| {
+            let lang = *lang;
+            if !i18n::loaded(lang) {
+                spawn_local(async move {
+                    match i18n::load(lang).await {
+                        Ok(()) => arrived.set(*arrived + 1),
+                        Err(error) => {
+                            dispatcher.dispatch(Action::Notify(Notice {
+                                text: error.words(lang),
+                                is_error: true,
+                            }));
+                            dispatcher.dispatch(Action::SetLang(i18n::lang()));
+                        }
+                    }
+                });
+            }
+        });
+    }
     {
         let (api, dispatcher) = (api.clone(), state.dispatcher());
         let unsaved = state.profile.clone().filter(|p| {
@@ -166,7 +239,11 @@ pub fn root(props: &RootProps) -> Html {
     // zone arrives, an admin changes the currency), the pages are built again so that no
     // component keeps words or formats of the locale before.
     let generation = use_mut_ref(|| 0u32);
-    if i18n::set(locale_of(&state)) {
+    let mut locale = locale_of(&state);
+    if !i18n::loaded(locale.lang) {
+        locale.lang = i18n::lang();
+    }
+    if i18n::set(locale) {
         *generation.borrow_mut() += 1;
     }
     if *starting {

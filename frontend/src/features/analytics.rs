@@ -10,6 +10,7 @@ use yew::prelude::*;
 
 use crate::api::error::AppError;
 use crate::api::{analytics, reports, tasks};
+use crate::i18n::th;
 use crate::i18n::{label, t, tf, Msg};
 use crate::state::use_app;
 use crate::ui::chart::{chart_view, ChartProps};
@@ -150,29 +151,29 @@ pub fn analytics_page() -> Html {
     html! {
         <section class="page">
             <header class="page-head">
-                <h1>{ t(Msg::NavAnalytics) }</h1>
+                <h1>{ th(Msg::NavAnalytics) }</h1>
                 { route_link(Route::Reports, "button secondary", t(Msg::AnalyticsGenerated)) }
             </header>
             <form class="card filters" onsubmit={apply}>
                 <div class="field">
-                    <label for="a-start">{ t(Msg::WizardFrom) }</label>
+                    <label for="a-start">{ th(Msg::WizardFrom) }</label>
                     <input id="a-start" type="date" value={(*start).clone()} oninput={set_text(&start)} />
                 </div>
                 <div class="field">
-                    <label for="a-end">{ t(Msg::WizardTo) }</label>
+                    <label for="a-end">{ th(Msg::WizardTo) }</label>
                     <input id="a-end" type="date" value={(*end).clone()} oninput={set_text(&end)} />
                 </div>
                 <div class="field">
-                    <label for="a-metric">{ t(Msg::AnalyticsMetric) }</label>
+                    <label for="a-metric">{ th(Msg::AnalyticsMetric) }</label>
                     <select id="a-metric" onchange={on_metric}>
                         { for Metric::ALL.iter().map(|m| html! { <option value={m.as_str()} selected={*m == *metric}>{ label(m) }</option> }) }
                     </select>
                 </div>
                 <div class="field">
-                    <label for="a-kind">{ t(Msg::AnalyticsChart) }</label>
+                    <label for="a-kind">{ th(Msg::AnalyticsChart) }</label>
                     <select id="a-kind" onchange={on_kind}>
-                        <option value="line" selected={*kind == ChartKind::Line}>{ t(Msg::AnalyticsLine) }</option>
-                        <option value="bar" selected={*kind == ChartKind::Bar}>{ t(Msg::AnalyticsBars) }</option>
+                        <option value="line" selected={*kind == ChartKind::Line}>{ th(Msg::AnalyticsLine) }</option>
+                        <option value="bar" selected={*kind == ChartKind::Bar}>{ th(Msg::AnalyticsBars) }</option>
                     </select>
                 </div>
                 <div class="field">{ crate::ui::submit("button", t(Msg::TaskShow), false) }</div>
@@ -250,7 +251,7 @@ pub fn reports_page() -> Html {
         Remote::Failed(error) => error_view(error.clone(), Some(loader.reload.clone())),
         Remote::Ready(result) if result.rows.is_empty() => html! {
             { empty_view(t(Msg::ReportsEmpty), html! { <>
-                <p>{ t(Msg::ReportsEmptyText) }</p>
+                <p>{ th(Msg::ReportsEmptyText) }</p>
                 { route_link(Route::NewTask, "button", t(Msg::ReportsCreate)) }
             </> }) }
         },
@@ -278,10 +279,10 @@ pub fn reports_page() -> Html {
                                         aria_label={tf(Msg::ReportsDownloadOne, &[("title", &r.title)])} />
                                 } else {
                                     <button type="button" class="button secondary" disabled=true
-                                        aria-label={tf(Msg::ReportsDownloadOne, &[("title", &r.title)])}>{ t(Msg::CommonDownload) }</button>
+                                        aria-label={tf(Msg::ReportsDownloadOne, &[("title", &r.title)])}>{ th(Msg::CommonDownload) }</button>
                                 }
                                 <button type="button" class="button secondary" disabled={again_action.busy_for(r.id)}
-                                    onclick={again(r)} aria-label={tf(Msg::ReportsAgainOne, &[("title", &r.title)])}>{ t(Msg::ReportsAgain) }</button>
+                                    onclick={again(r)} aria-label={tf(Msg::ReportsAgainOne, &[("title", &r.title)])}>{ th(Msg::ReportsAgain) }</button>
                             </td>
                         </tr>
                     }) }</tbody>
@@ -293,7 +294,7 @@ pub fn reports_page() -> Html {
     html! {
         <section class="page">
             <header class="page-head">
-                <h1>{ t(Msg::NavReports) }</h1>
+                <h1>{ th(Msg::NavReports) }</h1>
                 { route_link(Route::Analytics, "button secondary", t(Msg::ReportsBack)) }
             </header>
             { crate::ui::hooks::paused_note_view(feed) }

@@ -1,6 +1,7 @@
 //! `/auth/*`: sign in (with social buttons and the TOTP step), register, forgot and
 //! reset password.
 
+use crate::i18n::th;
 use crate::i18n::{errors, t, tf, Msg};
 use domain::{DisplayName, Email, Password};
 use yew::platform::spawn_local;
@@ -92,7 +93,7 @@ pub fn code_step() -> Html {
     let email = session.session().and_then(|s| s.user.email);
     html! {
         <>
-            <h1>{ t(Msg::AuthTwoStep) }</h1>
+            <h1>{ th(Msg::AuthTwoStep) }</h1>
             <p>
                 { match email {
                     Some(email) => tf(Msg::AuthTwoStepOnFor, &[("email", &email)]),
@@ -104,10 +105,10 @@ pub fn code_step() -> Html {
                     {oninput} autocomplete="one-time-code" placeholder="123456" required=true />
                 if let Some(e) = action.error() { { error_view(e.clone(), None) } }
                 <button type="submit" class="button" disabled={action.busy()}>
-                    { if action.busy() { t(Msg::CommonChecking) } else { t(Msg::AuthVerify) } }
+                    { if action.busy() { th(Msg::CommonChecking) } else { th(Msg::AuthVerify) } }
                 </button>
                 <button type="button" class="link" onclick={other_account}>
-                    { t(Msg::AuthOtherAccount) }
+                    { th(Msg::AuthOtherAccount) }
                 </button>
             </form>
         </>
@@ -204,7 +205,7 @@ pub fn login() -> Html {
             if session.needs_code() {
                 <CodeStep />
             } else {
-                <h1>{ t(Msg::NavSignIn) }</h1>
+                <h1>{ th(Msg::NavSignIn) }</h1>
                 <form {onsubmit} novalidate=true>
                     <TextField id="email" label={t(Msg::AuthEmail)} kind="email" value={(*email).clone()}
                         oninput={set(&email)} autocomplete="email" required=true />
@@ -212,10 +213,10 @@ pub fn login() -> Html {
                         oninput={set(&password)} autocomplete="current-password" required=true />
                     if let Some(e) = action.error() { { error_view(e.clone(), None) } }
                     <button type="submit" class="button wide" disabled={action.busy()}>
-                        { if action.busy() { t(Msg::AuthSigningIn) } else { t(Msg::NavSignIn) } }
+                        { if action.busy() { th(Msg::AuthSigningIn) } else { th(Msg::NavSignIn) } }
                     </button>
                 </form>
-                <div class="divider"><span>{ t(Msg::AuthOr) }</span></div>
+                <div class="divider"><span>{ th(Msg::AuthOr) }</span></div>
                 <div class="social-buttons">
                     { social("github", t(Msg::AuthGithub)) }
                     { social("google", t(Msg::AuthGoogle)) }
@@ -286,14 +287,14 @@ pub fn register() -> Html {
     if *sent {
         return html! {
             <section class="page narrow auth">
-                <h1>{ t(Msg::AuthCheckInbox) }</h1>
+                <h1>{ th(Msg::AuthCheckInbox) }</h1>
                 <p>{ tf(Msg::AuthConfirmationSent, &[("email", &email)]) }</p>
             </section>
         };
     }
     html! {
         <section class="page narrow auth">
-            <h1>{ t(Msg::AuthCreateYourAccount) }</h1>
+            <h1>{ th(Msg::AuthCreateYourAccount) }</h1>
             <form {onsubmit} novalidate=true>
                 <TextField id="name" label={t(Msg::AuthYourName)} value={(*name).clone()} oninput={set(&name)}
                     autocomplete="name" error={errors.0.clone()} required=true />
@@ -309,10 +310,10 @@ pub fn register() -> Html {
                 </div>
                 if let Some(e) = action.error() { { error_view(e.clone(), None) } }
                 <button type="submit" class="button wide" disabled={action.busy()}>
-                    { if action.busy() { t(Msg::AuthCreating) } else { t(Msg::NavCreateAccount) } }
+                    { if action.busy() { th(Msg::AuthCreating) } else { th(Msg::NavCreateAccount) } }
                 </button>
             </form>
-            <p class="auth-links">{ t(Msg::AuthHaveAccount) }{ " " }{ route_link(Route::Login, "", t(Msg::NavSignIn)) }</p>
+            <p class="auth-links">{ th(Msg::AuthHaveAccount) }{ " " }{ route_link(Route::Login, "", t(Msg::NavSignIn)) }</p>
         </section>
     }
 }
@@ -348,20 +349,20 @@ pub fn forgot_password() -> Html {
     };
     html! {
         <section class="page narrow auth">
-            <h1>{ t(Msg::AuthForgot) }</h1>
+            <h1>{ th(Msg::AuthForgot) }</h1>
             if *sent {
                 <div class="alert success" role="status">
                     <p>{ tf(Msg::AuthRecoverySent, &[("email", &email)]) }</p>
                 </div>
                 { route_link(Route::Login, "", t(Msg::AuthBackToSignIn)) }
             } else {
-                <p>{ t(Msg::AuthForgotText) }</p>
+                <p>{ th(Msg::AuthForgotText) }</p>
                 <form {onsubmit} novalidate=true>
                     <TextField id="email" label={t(Msg::AuthEmail)} kind="email" value={(*email).clone()} {oninput}
                         autocomplete="email" required=true />
                     if let Some(e) = action.error() { { error_view(e.clone(), None) } }
                     <button type="submit" class="button wide" disabled={action.busy()}>
-                        { if action.busy() { t(Msg::CommonSending) } else { t(Msg::AuthSendLink) } }
+                        { if action.busy() { th(Msg::CommonSending) } else { th(Msg::AuthSendLink) } }
                     </button>
                 </form>
             }
@@ -417,24 +418,24 @@ pub fn reset_password() -> Html {
     html! {
         <section class="page narrow auth">
             if let Some(e) = &*link_error {
-                <h1>{ t(Msg::AuthChooseNew) }</h1>
+                <h1>{ th(Msg::AuthChooseNew) }</h1>
                 { error_view(e.clone(), None) }
                 { route_link(Route::ForgotPassword, "", t(Msg::AuthNewLink)) }
             } else if session.needs_code() {
                 <CodeStep />
             } else if session.session().is_none() {
-                <h1>{ t(Msg::AuthChooseNew) }</h1>
-                <p>{ t(Msg::AuthNeedsLink) }</p>
+                <h1>{ th(Msg::AuthChooseNew) }</h1>
+                <p>{ th(Msg::AuthNeedsLink) }</p>
                 { route_link(Route::ForgotPassword, "", t(Msg::AuthAskLink)) }
             } else {
-                <h1>{ t(Msg::AuthChooseNew) }</h1>
+                <h1>{ th(Msg::AuthChooseNew) }</h1>
                 <form {onsubmit} novalidate=true>
                     <TextField id="password" label={t(Msg::AuthNewPassword)} kind="password" value={(*password).clone()}
                         {oninput} autocomplete="new-password" error={(*field_error).clone()} required=true
                         hint={t(Msg::AuthPasswordHint)} />
                     if let Some(e) = action.error() { { error_view(e.clone(), None) } }
                     <button type="submit" class="button wide" disabled={action.busy()}>
-                        { if action.busy() { t(Msg::CommonSaving) } else { t(Msg::AuthSavePassword) } }
+                        { if action.busy() { th(Msg::CommonSaving) } else { th(Msg::AuthSavePassword) } }
                     </button>
                 </form>
             }

@@ -1,5 +1,6 @@
 //! `/dashboard`: the last 30 days at a glance, recent tasks, quick actions.
 
+use crate::i18n::th;
 use crate::i18n::{t, tf, Msg};
 use domain::{DateRange, Metric};
 use yew::prelude::*;
@@ -58,7 +59,7 @@ pub fn dashboard() -> Html {
         if rows.is_empty() {
             return html! {
                 { empty_view(t(Msg::DashboardEmptyTitle), html! { <>
-                    <p>{ t(Msg::DashboardEmptyText) }</p>
+                    <p>{ th(Msg::DashboardEmptyText) }</p>
                     { route_link(Route::NewTask, "button", t(Msg::TasksNew)) }
                 </> }) }
             };
@@ -86,10 +87,10 @@ pub fn dashboard() -> Html {
                     { route_link(Route::Reports, "button secondary", t(Msg::NavReports)) }
                 </div>
             </header>
-            <h2>{ t(Msg::DashboardLast30) }</h2>
+            <h2>{ th(Msg::DashboardLast30) }</h2>
             { remote_view(metrics.state, view_metrics, metrics.reload, t(Msg::DashboardLoadingMetrics)) }
             <div class="section-head">
-                <h2>{ t(Msg::DashboardRecent) }</h2>
+                <h2>{ th(Msg::DashboardRecent) }</h2>
                 { route_link(Route::Tasks, "", t(Msg::DashboardAllTasks)) }
             </div>
             { crate::ui::hooks::paused_note_view(feed) }

@@ -1,5 +1,6 @@
 //! `/`: what Taskdeck does, and the way in.
 
+use crate::i18n::th;
 use crate::i18n::{t, Msg};
 use yew::prelude::*;
 
@@ -22,8 +23,8 @@ pub fn landing() -> Html {
     html! {
         <>
             <section class="hero">
-                <h1>{ t(Msg::LandingTitle) }</h1>
-                <p class="lead">{ t(Msg::LandingLead) }</p>
+                <h1>{ th(Msg::LandingTitle) }</h1>
+                <p class="lead">{ th(Msg::LandingLead) }</p>
                 <div class="actions">
                     if signed_in {
                         { route_link(Route::Dashboard, "button large", t(Msg::LandingOpenDashboard)) }
@@ -34,7 +35,7 @@ pub fn landing() -> Html {
                 </div>
             </section>
             <section class="features" aria-labelledby="features-title">
-                <h2 id="features-title">{ t(Msg::LandingWhatYouGet) }</h2>
+                <h2 id="features-title">{ th(Msg::LandingWhatYouGet) }</h2>
                 <ul class="feature-grid">
                     { for features.iter().map(|(title, text)| html! {
                         <li class="card feature"><h3>{ *title }</h3><p>{ *text }</p></li>

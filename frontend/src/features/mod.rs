@@ -13,6 +13,7 @@ pub mod landing;
 pub mod settings;
 pub mod tasks;
 
+use crate::i18n::th;
 use crate::i18n::{t, Msg};
 use yew::prelude::*;
 
@@ -23,8 +24,8 @@ use crate::ui::route_link;
 pub fn not_found() -> Html {
     html! {
         <section class="page narrow">
-            <h1>{ t(Msg::NotfoundTitle) }</h1>
-            <p>{ t(Msg::NotfoundText) }</p>
+            <h1>{ th(Msg::NotfoundTitle) }</h1>
+            <p>{ th(Msg::NotfoundText) }</p>
             { route_link(Route::Landing, "button", t(Msg::NotfoundHome)) }
         </section>
     }

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
+use crate::i18n::th;
 use crate::i18n::{errors, t, tf, Msg};
 use crate::ui::feedback::error_view;
 use crate::ui::feedback::loading_view;
@@ -31,15 +32,15 @@ use crate::ui::hooks::{use_action, use_load, Errors};
 pub fn settings_index() -> Html {
     html! {
         <section class="page narrow">
-            <h1>{ t(Msg::NavSettings) }</h1>
+            <h1>{ th(Msg::NavSettings) }</h1>
             <ul class="feature-grid">
                 <li class="card">
                     <h3>{ route_link(Route::SettingsProfile, "", t(Msg::TitleProfile)) }</h3>
-                    <p>{ t(Msg::SettingsProfileText) }</p>
+                    <p>{ th(Msg::SettingsProfileText) }</p>
                 </li>
                 <li class="card">
                     <h3>{ route_link(Route::SettingsSecurity, "", t(Msg::TitleSecurity)) }</h3>
-                    <p>{ t(Msg::SettingsSecurityText) }</p>
+                    <p>{ th(Msg::SettingsSecurityText) }</p>
                 </li>
             </ul>
         </section>
@@ -86,7 +87,7 @@ pub fn profile_settings() -> Html {
         Some(profile) => html! { <ProfileForm profile={Rc::new(profile)} /> },
         None => match &session.state().profile_error {
             Some(error) => {
-                html! { <section class="page narrow"><h1>{ t(Msg::TitleProfile) }</h1>{ error_view(error.clone(), None) }</section> }
+                html! { <section class="page narrow"><h1>{ th(Msg::TitleProfile) }</h1>{ error_view(error.clone(), None) }</section> }
             }
             None => {
                 html! { <section class="page narrow">{ loading_view(t(Msg::SettingsLoadingProfile)) }</section> }
@@ -193,9 +194,9 @@ fn profile_form(props: &ProfileFormProps) -> Html {
     }
     html! {
         <section class="page narrow">
-            <h1>{ t(Msg::TitleProfile) }</h1>
+            <h1>{ th(Msg::TitleProfile) }</h1>
             <div class="card">
-                <h2>{ t(Msg::SettingsPicture) }</h2>
+                <h2>{ th(Msg::SettingsPicture) }</h2>
                 <div class="status-line">
                     if let Some(url) = &profile.avatar_url {
                         <img class="avatar" src={url.clone()} alt={t(Msg::SettingsYourPicture)} />
@@ -203,10 +204,10 @@ fn profile_form(props: &ProfileFormProps) -> Html {
                         <span class="avatar" aria-hidden="true"></span>
                     }
                     <div class="field">
-                        <label for="avatar">{ t(Msg::SettingsUploadPicture) }</label>
+                        <label for="avatar">{ th(Msg::SettingsUploadPicture) }</label>
                         <input id="avatar" type="file" accept="image/png,image/jpeg,image/gif,image/webp"
                             onchange={on_avatar} disabled={uploading.busy()} />
-                        <p class="field-hint">{ if uploading.busy() { t(Msg::UploadUploading) } else { t(Msg::SettingsPictureHint) } }</p>
+                        <p class="field-hint">{ if uploading.busy() { th(Msg::UploadUploading) } else { th(Msg::SettingsPictureHint) } }</p>
                     </div>
                 </div>
             </div>
@@ -223,13 +224,13 @@ fn profile_form(props: &ProfileFormProps) -> Html {
                     }) }} />
                 <LanguageSwitch id="language" labelled=true />
                 <div class="field">
-                    <label for="tz">{ t(Msg::SettingsTimeZone) }</label>
+                    <label for="tz">{ th(Msg::SettingsTimeZone) }</label>
                     <select id="tz" onchange={{ let zone = zone.clone(); Callback::from(move |e: Event| zone.set(event_value(&e))) }}>
                         { for zones.iter().map(|z| html! { <option value={z.clone()} selected={*z == *zone}>{ z.clone() }</option> }) }
                     </select>
                 </div>
                 if let Some(e) = saving.error() { { error_view(e.clone(), None) } }
-                { crate::ui::submit("button", if saving.busy() { t(Msg::CommonSaving) } else { t(Msg::CommonSave) }, saving.busy()) }
+                { crate::ui::submit("button", if saving.busy() { th(Msg::CommonSaving) } else { th(Msg::CommonSave) }, saving.busy()) }
             </form>
         </section>
     }
@@ -398,19 +399,19 @@ pub fn security_settings() -> Html {
     };
     let view_sessions = Callback::from(move |rows: Rc<Vec<AuthSession>>| {
         if rows.is_empty() {
-            return html! { <p class="muted">{ t(Msg::SettingsNoSessions) }</p> };
+            return html! { <p class="muted">{ th(Msg::SettingsNoSessions) }</p> };
         }
         let now = crate::ui::format::now();
         html! {
             <ul class="task-list">{ for rows.iter().map(|s| html! {
                 <li key={s.id.to_string()}>
                     <strong>{ auth::describe_device(s.user_agent.as_deref()) }</strong>
-                    if s.is_current { <span class="badge status-completed">{ t(Msg::SettingsThisBrowser) }</span> }
+                    if s.is_current { <span class="badge status-completed">{ th(Msg::SettingsThisBrowser) }</span> }
                     if s.aal.as_deref() == Some("aal2") { <span class="badge">{ "2FA" }</span> }
                     <span class="muted">{ tf(Msg::SettingsSessionLine, &[("address", &s.ip.clone().unwrap_or_else(|| t(Msg::SettingsUnknownAddress).into())), ("ago", &crate::ui::format::ago(&s.last_active(), now))]) }</span>
                     if !s.is_current {
                         <button type="button" class="button secondary" onclick={revoke(s.id)}
-                            aria-label={tf(Msg::SettingsSignOutDevice, &[("device", &auth::describe_device(s.user_agent.as_deref()))])}>{ t(Msg::NavSignOut) }</button>
+                            aria-label={tf(Msg::SettingsSignOutDevice, &[("device", &auth::describe_device(s.user_agent.as_deref()))])}>{ th(Msg::NavSignOut) }</button>
                     }
                 </li>
             }) }</ul>
@@ -444,10 +445,10 @@ pub fn security_settings() -> Html {
             html! {
                 <>
                     if on {
-                        <p class="status-line"><span class="badge status-completed">{ t(Msg::CommonOn) }</span>
-                            <strong>{ t(Msg::SettingsMfaIsOn) }</strong></p>
+                        <p class="status-line"><span class="badge status-completed">{ th(Msg::CommonOn) }</span>
+                            <strong>{ th(Msg::SettingsMfaIsOn) }</strong></p>
                     } else {
-                        <p>{ t(Msg::SettingsMfaOff) }</p>
+                        <p>{ th(Msg::SettingsMfaOff) }</p>
                     }
                     if !factors.is_empty() {
                         <ul class="task-list">{ for factors.iter().map(|f| {
@@ -459,17 +460,17 @@ pub fn security_settings() -> Html {
                                 <li key={f.id.clone()} data-factor={f.status.clone()}>
                                     <strong>{ name.clone() }</strong>
                                     <span class={classes!("badge", if verified { "status-completed" } else { "status-pending" })}>
-                                        { if verified { t(Msg::CommonActive) } else { t(Msg::SettingsNotFinished) } }
+                                        { if verified { th(Msg::CommonActive) } else { th(Msg::SettingsNotFinished) } }
                                     </span>
                                     if let Some(at) = added {
-                                        <span class="muted">{ t(Msg::SettingsAdded) }{ " " }{ crate::ui::time_view(&at, crate::ui::format::datetime(&at)) }</span>
+                                        <span class="muted">{ th(Msg::SettingsAdded) }{ " " }{ crate::ui::time_view(&at, crate::ui::format::datetime(&at)) }</span>
                                     }
                                     if verified && !aal2 {
-                                        <span class="muted">{ t(Msg::SettingsSignInToRemove) }</span>
+                                        <span class="muted">{ th(Msg::SettingsSignInToRemove) }</span>
                                     } else {
                                         <button type="button" class="button secondary" onclick={remove(f.id.clone(), verified)}
                                             aria-label={tf(Msg::SettingsRemoveFactor, &[("name", &name)])}>
-                                            { if verified { t(Msg::SettingsTurnOff) } else { t(Msg::CommonRemove) } }
+                                            { if verified { th(Msg::SettingsTurnOff) } else { th(Msg::CommonRemove) } }
                                         </button>
                                     }
                                 </li>
@@ -485,25 +486,25 @@ pub fn security_settings() -> Html {
     };
     html! {
         <section class="page narrow">
-            <h1>{ t(Msg::TitleSecurity) }</h1>
+            <h1>{ th(Msg::TitleSecurity) }</h1>
             <form class="card" onsubmit={change_password} novalidate=true>
-                <h2>{ t(Msg::AuthPassword) }</h2>
+                <h2>{ th(Msg::AuthPassword) }</h2>
                 <TextField id="new-password" label={t(Msg::TitleResetPassword)} kind="password" value={(*password).clone()}
                     autocomplete="new-password" oninput={{ let p = password.clone(); Callback::from(move |v| p.set(v)) }}
                     error={(*password_error).clone()} hint={t(Msg::AuthPasswordHint)} />
                 <TextField id="confirm-password" label={t(Msg::SettingsPasswordAgain)} kind="password" value={(*confirm).clone()}
                     autocomplete="new-password" oninput={{ let c = confirm.clone(); Callback::from(move |v| c.set(v)) }} />
-                { crate::ui::submit("button", if changing.busy() { t(Msg::CommonSaving) } else { t(Msg::SettingsChangePassword) }, changing.busy()) }
+                { crate::ui::submit("button", if changing.busy() { th(Msg::CommonSaving) } else { th(Msg::SettingsChangePassword) }, changing.busy()) }
             </form>
             <div class="card">
-                <h2>{ t(Msg::SettingsTwoStep) }</h2>
-                <p class="muted">{ t(Msg::SettingsTwoStepText) }</p>
+                <h2>{ th(Msg::SettingsTwoStep) }</h2>
+                <p class="muted">{ th(Msg::SettingsTwoStepText) }</p>
                 { remote_view(user.state.clone(), view_factors, user.reload.clone(), t(Msg::CommonLoading)) }
                 if let Some(pending) = &*enrollment {
                     <form onsubmit={verify} novalidate=true>
-                        <p>{ t(Msg::SettingsScan) }</p>
+                        <p>{ th(Msg::SettingsScan) }</p>
                         <img class="qr" src={pending.totp.qr_image_src()} alt={t(Msg::SettingsQr)} />
-                        <p>{ t(Msg::SettingsSecret) }{ " " }<code id="totp-secret">{ pending.totp.secret.clone() }</code></p>
+                        <p>{ th(Msg::SettingsSecret) }{ " " }<code id="totp-secret">{ pending.totp.secret.clone() }</code></p>
                         <TextField id="totp-code" label={t(Msg::SettingsCode)} value={(*code).clone()} autocomplete="one-time-code"
                             oninput={{ let c = code.clone(); Callback::from(move |v| c.set(v)) }} />
                         { crate::ui::submit("button", t(Msg::SettingsVerifyOn), false) }
@@ -512,8 +513,8 @@ pub fn security_settings() -> Html {
                 if let Some(e) = &*mfa_error { { error_view(e.clone(), None) } }
             </div>
             <div class="card">
-                <h2>{ t(Msg::SettingsSessions) }</h2>
-                <p>{ t(Msg::SettingsSessionsText) }</p>
+                <h2>{ th(Msg::SettingsSessions) }</h2>
+                <p>{ th(Msg::SettingsSessionsText) }</p>
                 { remote_view(sessions.state.clone(), view_sessions, sessions.reload.clone(), t(Msg::CommonLoading)) }
                 <div class="actions">
                     { crate::ui::button("button secondary", t(Msg::SettingsSignOutOthers), false, sign_out("others")) }

@@ -13,7 +13,9 @@ mod labels;
 
 use std::cell::RefCell;
 
-pub use catalog::{fill, form, t, text, tf, tn, Msg, COUNT};
+pub use catalog::{
+    fill, form, install, load, loaded, t, text, tf, th, tn, CatalogError, Msg, COUNT, KEYS_HASH,
+};
 pub use labels::{label, Label};
 
 /// A language the SPA speaks.
@@ -51,6 +53,15 @@ impl Lang {
         match self {
             Self::En => "English",
             Self::Id => "Bahasa Indonesia",
+        }
+    }
+
+    /// "Starting Taskdeck…" in this language: shown while its catalog is still on its way
+    /// (the same words as `app.starting` of the catalogs).
+    pub fn starting(self) -> &'static str {
+        match self {
+            Self::En => "Starting Taskdeck…",
+            Self::Id => "Memulai Taskdeck…",
         }
     }
 
@@ -120,13 +131,20 @@ pub fn browser_lang() -> Lang {
 
 /// Remembers `lang` in this browser (`localStorage`) and puts it on `<html lang>`.
 pub fn remember(lang: Lang) {
-    if let Some(window) = web_sys::window() {
-        if let Ok(Some(storage)) = window.local_storage() {
-            let _ = storage.set_item(STORAGE_KEY, lang.code());
-        }
-        if let Some(html) = window.document().and_then(|d| d.document_element()) {
-            let _ = html.set_attribute("lang", lang.code());
-        }
+    if let Some(Ok(Some(storage))) = web_sys::window().map(|w| w.local_storage()) {
+        let _ = storage.set_item(STORAGE_KEY, lang.code());
+    }
+    show(lang);
+}
+
+/// Puts `lang` on `<html lang>` (without remembering it: English shown because the
+/// reader's own catalog could not be loaded).
+pub fn show(lang: Lang) {
+    if let Some(html) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = html.set_attribute("lang", lang.code());
     }
 }
 
@@ -136,6 +154,16 @@ pub fn from_preferences(preferences: &serde_json::Value) -> Option<Lang> {
         .get("language")
         .and_then(|v| v.as_str())
         .and_then(|code| Lang::parse(code).filter(|lang| lang.code() == code))
+}
+
+/// Loads the catalog of `lang`, else English's: the language to show, and why `lang`'s
+/// could not be loaded (when it could not); `Err` when not even English's could.
+pub async fn load_or_english(lang: Lang) -> Result<(Lang, Option<CatalogError>), CatalogError> {
+    match load(lang).await {
+        Ok(()) => Ok((lang, None)),
+        Err(error) if lang != Lang::En => load(Lang::En).await.map(|()| (Lang::En, Some(error))),
+        Err(error) => Err(error),
+    }
 }
 
 /// Makes `lang` the current language (keeping zone and currency); `true` when it changed.

@@ -188,18 +188,29 @@ impl AppContext {
         }));
     }
 
-    /// Switches to `lang`, and keeps it in the signed-in user's profile
-    /// (`preferences.language`), which every device then follows.
-    pub fn choose_lang(&self, lang: Lang) {
-        self.state.dispatch(Action::SetLang(lang));
-        if let Some(profile) = self
-            .state
-            .profile
-            .clone()
-            .filter(|_| self.state.signed_in())
-        {
-            save_lang(&self.api, profile, lang, self.state.dispatcher());
-        }
+    /// Loads the catalog of `lang`, then switches to it and keeps it in the signed-in
+    /// user's profile (`preferences.language`), which every device then follows; when the
+    /// catalog cannot be loaded, says so and stays in the language shown. `done` is called
+    /// either way.
+    pub fn choose_lang(&self, lang: Lang, done: Callback<()>) {
+        let ctx = self.clone();
+        yew::platform::spawn_local(async move {
+            match i18n::load(lang).await {
+                Ok(()) => {
+                    ctx.state.dispatch(Action::SetLang(lang));
+                    if let Some(profile) =
+                        ctx.state.profile.clone().filter(|_| ctx.state.signed_in())
+                    {
+                        save_lang(&ctx.api, profile, lang, ctx.state.dispatcher());
+                    }
+                }
+                Err(error) => ctx.state.dispatch(Action::Notify(Notice {
+                    text: error.words(lang),
+                    is_error: true,
+                })),
+            }
+            done.emit(());
+        });
     }
 
     /// Shows an error.

@@ -6,7 +6,8 @@ use std::rc::Rc;
 use domain::DataPoint;
 use yew::prelude::*;
 
-use crate::i18n::{t, Msg};
+use crate::i18n::th;
+use crate::i18n::Msg;
 use crate::ui::format::compact;
 
 /// A linear map from a domain of values to a range of pixels.
@@ -247,7 +248,7 @@ pub fn chart_view(props: &ChartProps) -> Html {
     let frame = Frame::default();
     let values: Vec<f64> = props.points.iter().map(|p| p.value).collect();
     if values.is_empty() {
-        return html! { <p class="empty-inline">{ t(Msg::ChartNoData) }</p> };
+        return html! { <p class="empty-inline">{ th(Msg::ChartNoData) }</p> };
     }
     let min = values.iter().copied().fold(f64::INFINITY, f64::min);
     let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);

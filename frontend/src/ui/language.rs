@@ -3,6 +3,7 @@
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
+use crate::i18n::th;
 use crate::i18n::{t, Lang, Msg};
 use crate::state::use_app;
 
@@ -22,26 +23,40 @@ pub struct LanguageSwitchProps {
 pub fn language_switch(props: &LanguageSwitchProps) -> Html {
     let ctx = use_app();
     let current = ctx.state.lang;
-    let onchange = Callback::from(move |e: Event| {
-        let lang = e
-            .target_dyn_into::<HtmlSelectElement>()
-            .and_then(|select| Lang::parse(&select.value()));
-        if let Some(lang) = lang.filter(|lang| *lang != ctx.state.lang) {
-            ctx.choose_lang(lang);
-        }
-    });
+    // The language whose catalog is on its way.
+    let pending = use_state(|| None::<Lang>);
+    let onchange = {
+        let pending = pending.clone();
+        Callback::from(move |e: Event| {
+            let lang = e
+                .target_dyn_into::<HtmlSelectElement>()
+                .and_then(|select| Lang::parse(&select.value()));
+            if let Some(lang) = lang.filter(|lang| *lang != ctx.state.lang) {
+                pending.set(Some(lang));
+                let pending = pending.clone();
+                ctx.choose_lang(lang, Callback::from(move |()| pending.set(None)));
+            }
+        })
+    };
+    let loading = pending.is_some();
     let select = html! {
         <select id={props.id.clone()} class="language" data-language={current.code()}
-                aria-label={(!props.labelled).then(|| t(Msg::LayoutLanguage))} {onchange}>
+                aria-label={(!props.labelled).then(|| t(Msg::LayoutLanguage))}
+                aria-busy={loading.then_some("true")} disabled={loading} {onchange}>
             { for Lang::ALL.iter().map(|lang| html! {
                 <option value={lang.code()} lang={lang.code()} selected={*lang == current}>{ lang.name() }</option>
             }) }
         </select>
     };
+    let select = if loading {
+        html! { <>{ select }<span class="language-loading" role="status">{ th(Msg::CommonLoading) }</span></> }
+    } else {
+        select
+    };
     if props.labelled {
         html! {
             <div class="field">
-                <label for={props.id.clone()}>{ t(Msg::LayoutLanguage) }</label>
+                <label for={props.id.clone()}>{ th(Msg::LayoutLanguage) }</label>
                 { select }
             </div>
         }

@@ -3,7 +3,8 @@
 use domain::{Metric, MetricSeries, Trend};
 use yew::prelude::*;
 
-use crate::i18n::{label, t, tf, Msg};
+use crate::i18n::th;
+use crate::i18n::{label, tf, Msg};
 use crate::ui::format::{money, number, percent};
 
 /// Props of [`MetricCard`].
@@ -52,7 +53,7 @@ pub fn metric_series_view(metric: Metric, series: &MetricSeries) -> Html {
         <p class={classes!("metric-change", format!("trend-{}", trend.as_str()))}
            aria-label={tf(Msg::MetricVersus, &[("trend", label(trend)), ("change", &number(series.change, 1))])}>
             { format_change(trend, series.change) }
-            <span class="muted">{ " " }{ t(Msg::MetricVsPrevious) }</span>
+            <span class="muted">{ " " }{ th(Msg::MetricVsPrevious) }</span>
         </p>
     };
     metric_view(
@@ -105,5 +106,7 @@ mod tests {
         assert_eq!(format_total(Metric::Conversion, 4.26), "4,3%");
         assert_eq!(format_total(Metric::Users, 1234.0), "1.234");
         assert_eq!(format_change(Trend::Up, 12.3), "▲ +12,3%");
+        // The tests after this one read English.
+        crate::i18n::set(crate::i18n::Locale::default());
     }
 }

@@ -1,5 +1,6 @@
 //! Previous / next paging with "21–40 of 123".
 
+use crate::i18n::th;
 use crate::i18n::{t, tf, Msg};
 use yew::prelude::*;
 
@@ -64,14 +65,14 @@ pub fn pager_view(
     html! {
         <nav class="pager" aria-label={t(Msg::PagerLabel)}>
             <button type="button" class="button secondary" disabled={props.page == 0}
-                onclick={go(props.page.saturating_sub(1))}>{ t(Msg::PagerPrevious) }</button>
+                onclick={go(props.page.saturating_sub(1))}>{ th(Msg::PagerPrevious) }</button>
             <span>{ {
                 let (first, last, total) = (first.to_string(), last.to_string(), props.total.to_string());
                 let args = [("first", first.as_str()), ("last", last.as_str()), ("total", total.as_str())];
                 tf(if lower_bound { Msg::PagerRangeMore } else { Msg::PagerRange }, &args)
             } }</span>
             <button type="button" class="button secondary" disabled={props.page + 1 >= pages}
-                onclick={go(props.page + 1)}>{ t(Msg::PagerNext) }</button>
+                onclick={go(props.page + 1)}>{ th(Msg::PagerNext) }</button>
         </nav>
     }
 }

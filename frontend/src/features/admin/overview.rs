@@ -5,6 +5,7 @@ use yew::prelude::*;
 
 use super::AdminNav;
 use crate::api::admin::{self, Overview};
+use crate::i18n::th;
 use crate::i18n::{t, tf, Msg};
 use crate::ui::badge::status_badge_view;
 use crate::ui::column_titles;
@@ -36,7 +37,7 @@ pub fn admin_overview() -> Html {
                         tf(Msg::AdminFailedOf, &[("failed", &o.failed_last24h.to_string()), ("finished", &o.finished_last24h.to_string())])) }
                     { card("liveWorkers", t(Msg::AdminLiveWorkers), o.live_workers as f64, number(o.live_workers as f64, 0), t(Msg::AdminHeartbeat30).into()) }
                 </div>
-                <h2>{ t(Msg::AdminByStatus) }</h2>
+                <h2>{ th(Msg::AdminByStatus) }</h2>
                 <div class="table-wrap"><table class="table">
                     <thead><tr>{ column_titles(&[t(Msg::CommonStatus), t(Msg::NavTasks)]) }</tr></thead>
                     <tbody>{ for TaskStatus::ALL.iter().map(|s| html! {
@@ -51,7 +52,7 @@ pub fn admin_overview() -> Html {
     });
     html! {
         <section class="page">
-            <h1>{ t(Msg::AdminNav) }</h1>
+            <h1>{ th(Msg::AdminNav) }</h1>
             <AdminNav />
             { remote_view(loader.state, view, loader.reload, t(Msg::AdminLoadingOverview)) }
         </section>

@@ -5,6 +5,7 @@ use gloo::timers::callback::Interval;
 use yew::prelude::*;
 
 use super::AdminNav;
+use crate::i18n::th;
 use crate::i18n::{label, t, tf, Msg};
 use crate::ui::column_titles;
 use crate::ui::feedback::empty_view;
@@ -52,7 +53,7 @@ pub fn admin_system() -> Html {
         if rows.is_empty() {
             return empty_view(
                 t(Msg::AdminNoWorker),
-                html! { <p>{ t(Msg::AdminStartWorker) }</p> },
+                html! { <p>{ th(Msg::AdminStartWorker) }</p> },
             );
         }
         let now = format::now();
@@ -68,7 +69,7 @@ pub fn admin_system() -> Html {
                             <td><code>{ w.id.clone() }</code></td>
                             <td>{ w.hostname.clone() }</td>
                             <td>{ w.version.clone() }</td>
-                            <td>{ if offline { html! { <span class="offline">{ t(Msg::AdminOffline) }</span> } } else { html! { <span class="online">{ w.status.clone() }</span> } } }</td>
+                            <td>{ if offline { html! { <span class="offline">{ th(Msg::AdminOffline) }</span> } } else { html! { <span class="online">{ w.status.clone() }</span> } } }</td>
                             <td>{ w.running_count }</td>
                             <td>{ time_view(&w.last_heartbeat_at, format::ago(&w.last_heartbeat_at, now)) }</td>
                         </tr>
@@ -84,7 +85,7 @@ pub fn admin_system() -> Html {
         { {
                             let pending = Overview::count(&o.queue_by_priority, p.as_str());
                             metric_view(&format!("queue-{}", p.as_str()), label(p), pending.to_string(), pending as f64,
-                                html! { <p class="muted">{ t(Msg::AdminPending) }</p> })
+                                html! { <p class="muted">{ th(Msg::AdminPending) }</p> })
                         } }
                         }) }
                     </div>
@@ -120,15 +121,15 @@ pub fn admin_system() -> Html {
     });
     html! {
         <section class="page">
-            <h1>{ t(Msg::TitleSystem) }</h1>
+            <h1>{ th(Msg::TitleSystem) }</h1>
             <AdminNav />
-            <h2>{ t(Msg::AdminWorkers) }</h2>
+            <h2>{ th(Msg::AdminWorkers) }</h2>
             { remote_view(workers.state, view_workers, workers.reload, t(Msg::CommonLoading)) }
-            <h2>{ t(Msg::AdminQueue) }</h2>
+            <h2>{ th(Msg::AdminQueue) }</h2>
             { remote_view(overview.state, view_queue, overview.reload, t(Msg::CommonLoading)) }
-            <h2>{ t(Msg::AdminFailures) }</h2>
+            <h2>{ th(Msg::AdminFailures) }</h2>
             { remote_view(failures.state, view_failures, failures.reload, t(Msg::CommonLoading)) }
-            <h2>{ t(Msg::NavSettings) }</h2>
+            <h2>{ th(Msg::NavSettings) }</h2>
             { remote_view(settings.state, view_settings, settings.reload, t(Msg::CommonLoading)) }
         </section>
     }

@@ -5,6 +5,7 @@ use yew::prelude::*;
 
 use super::AdminNav;
 use crate::api::admin::{self, AdminUser};
+use crate::i18n::th;
 use crate::i18n::{label, t, tf, Msg};
 use crate::state::{use_app, use_session};
 use crate::ui::column_titles;
@@ -116,18 +117,18 @@ pub fn admin_users() -> Html {
                                         { for UserRole::ALL.iter().map(|r| html! { <option value={r.as_str()} selected={*r == u.role}>{ label(r) }</option> }) }
                                     </select>
                                 </td>
-                                <td>{ if u.is_active { html! { <span class="online">{ t(Msg::CommonActive) }</span> } } else { html! { <span class="offline">{ t(Msg::AdminDeactivated) }</span> } } }</td>
+                                <td>{ if u.is_active { html! { <span class="online">{ th(Msg::CommonActive) }</span> } } else { html! { <span class="offline">{ th(Msg::AdminDeactivated) }</span> } } }</td>
                                 <td>{ tf(Msg::AdminTaskCounts, &[("n", &u.task_count.to_string()), ("failed", &u.failed_task_count.to_string())]) }</td>
-                                <td>{ u.last_login.as_ref().map(datetime_view).unwrap_or_else(|| html! { t(Msg::AdminNever) }) }</td>
+                                <td>{ u.last_login.as_ref().map(datetime_view).unwrap_or_else(|| html! { th(Msg::AdminNever) }) }</td>
                                 <td class="actions">
                                     if !myself {
                                         <button type="button" class={classes!("button", if u.is_active { "danger" } else { "secondary" })}
                                             disabled={saving.busy_for(u.id)} onclick={set_active(u)}>
-                                            { if u.is_active { t(Msg::AdminDeactivate) } else { t(Msg::AdminReactivate) } }
+                                            { if u.is_active { th(Msg::AdminDeactivate) } else { th(Msg::AdminReactivate) } }
                                         </button>
                                     }
                                     <button type="button" class="button secondary" onclick={show_audit(u)}
-                                        aria-label={tf(Msg::AdminAuditOf, &[("email", &u.email)])}>{ t(Msg::AdminAudit) }</button>
+                                        aria-label={tf(Msg::AdminAuditOf, &[("email", &u.email)])}>{ th(Msg::AdminAudit) }</button>
                                 </td>
                             </tr>
                         }
@@ -139,11 +140,11 @@ pub fn admin_users() -> Html {
     };
     html! {
         <section class="page">
-            <h1>{ t(Msg::TitleUsers) }</h1>
+            <h1>{ th(Msg::TitleUsers) }</h1>
             <AdminNav />
             <form class="filters" onsubmit={on_search} role="search">
                 <div class="field">
-                    <label for="u-search">{ t(Msg::AdminSearch) }</label>
+                    <label for="u-search">{ th(Msg::AdminSearch) }</label>
                     <div class="inline">
                         <input id="u-search" type="search" value={(*search).clone()}
                             oninput={{ let s = search.clone(); Callback::from(move |e: InputEvent| s.set(event_value(&e))) }} />

@@ -7,6 +7,7 @@ use serde_json::Value;
 use uuid::Uuid;
 use yew::prelude::*;
 
+use crate::i18n::th;
 use crate::i18n::{label, t, tf, Msg};
 use crate::ui::badge::priority_badge_view;
 use crate::ui::badge::progress_bar_view;
@@ -99,7 +100,7 @@ pub fn task_detail(id: &str) -> Html {
         Ok(id) => html! { <TaskView {id} /> },
         Err(_) => html! {
             <section class="page narrow">
-                <h1>{ t(Msg::TaskNotFound) }</h1>
+                <h1>{ th(Msg::TaskNotFound) }</h1>
                 { error_view(AppError::NotFound, None) }
                 { route_link(Route::Tasks, "", t(Msg::TaskBack)) }
             </section>
@@ -267,7 +268,7 @@ fn task_view(props: &TaskViewProps) -> Html {
         Remote::Failed(error) => {
             return html! {
                 <section class="page narrow">
-                    <h1>{ t(Msg::TitleTask) }</h1>
+                    <h1>{ th(Msg::TitleTask) }</h1>
                     { error_view(error.clone(), Some(task.reload.clone())) }
                     { route_link(Route::Tasks, "", t(Msg::TaskBack)) }
                 </section>
@@ -285,7 +286,7 @@ fn task_view(props: &TaskViewProps) -> Html {
         if rows.is_empty() {
             return empty_view(
                 t(Msg::TaskNoAttempts),
-                html! { <p>{ t(Msg::TaskPickUp) }</p> },
+                html! { <p>{ th(Msg::TaskPickUp) }</p> },
             );
         }
         html! {
@@ -347,7 +348,7 @@ fn task_view(props: &TaskViewProps) -> Html {
                 <div class="status-line">
                     { status_badge_view(shown.status) }
                     { priority_badge_view(shown.priority) }
-                    if active { <span class="live" aria-live="polite">{ t(Msg::TaskLive) }</span> }
+                    if active { <span class="live" aria-live="polite">{ th(Msg::TaskLive) }</span> }
                 </div>
                 { paused_note_view(feed) }
                 { progress_bar_view(shown.progress) }
@@ -367,12 +368,12 @@ fn task_view(props: &TaskViewProps) -> Html {
                     if let Some(result) = &shown.result { { term(t(Msg::TaskResult), html! { <pre>{ serde_json::to_string_pretty(result).unwrap_or_default() }</pre> }) } }
                 </dl>
             </div>
-            <h2>{ t(Msg::TaskAttempts) }</h2>
+            <h2>{ th(Msg::TaskAttempts) }</h2>
             { remote_view(attempts.state.clone(), view_attempts, attempts.reload.clone(), t(Msg::CommonLoading)) }
             <div class="section-head">
-                <h2>{ t(Msg::TaskLog) }</h2>
+                <h2>{ th(Msg::TaskLog) }</h2>
                 <div class="field inline">
-                    <label for="log-level">{ t(Msg::TaskShow) }</label>
+                    <label for="log-level">{ th(Msg::TaskShow) }</label>
                     <select id="log-level" onchange={on_level}>
                         { for LogLevel::ALL.iter().map(|l| html! {
                             <option value={l.as_str()} selected={*l == *level}>{ tf(Msg::TaskAndAbove, &[("level", label(l))]) }</option>

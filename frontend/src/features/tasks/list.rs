@@ -6,6 +6,7 @@ use yew::prelude::*;
 
 use crate::api::tasks::{self, TaskFilter, TaskSort};
 use crate::api::Page;
+use crate::i18n::th;
 use crate::i18n::{label, t, tf, tn, Msg};
 use crate::state::use_app;
 use crate::ui::badge::priority_badge_view;
@@ -33,7 +34,7 @@ fn options<T: Copy>(
 ) -> Html {
     html! {
         <>
-            <option value="" selected={current.is_empty()}>{ t(Msg::CommonAny) }</option>
+            <option value="" selected={current.is_empty()}>{ th(Msg::CommonAny) }</option>
             { for all.iter().map(|v| html! {
                 <option value={value(*v)} selected={value(*v) == current}>{ label(*v) }</option>
             }) }
@@ -247,13 +248,13 @@ pub fn task_list() -> Html {
     html! {
         <section class="page">
             <header class="page-head">
-                <h1>{ t(Msg::NavTasks) }</h1>
+                <h1>{ th(Msg::NavTasks) }</h1>
                 { route_link(Route::NewTask, "button", t(Msg::TasksNew)) }
             </header>
             { crate::ui::hooks::paused_note_view(feed) }
             <form class="filters" onsubmit={on_search} role="search">
                 <div class="field">
-                    <label for="f-search">{ t(Msg::TasksTitleContains) }</label>
+                    <label for="f-search">{ th(Msg::TasksTitleContains) }</label>
                     <div class="inline">
                         <input id="f-search" type="search" value={(*search).clone()} oninput={on_search_input} />
                         { crate::ui::submit("button secondary", t(Msg::CommonSearch), false) }
@@ -261,33 +262,33 @@ pub fn task_list() -> Html {
                 </div>
                 if is_admin {
                     <div class="field">
-                        <label for="f-who">{ t(Msg::TasksWhose) }</label>
+                        <label for="f-who">{ th(Msg::TasksWhose) }</label>
                         <select id="f-who" onchange={update(|f, v| f.everyone = v == "all")}>
-                            <option value="" selected={!filter.everyone}>{ t(Msg::TasksMine) }</option>
-                            <option value="all" selected={filter.everyone}>{ t(Msg::TasksEveryones) }</option>
+                            <option value="" selected={!filter.everyone}>{ th(Msg::TasksMine) }</option>
+                            <option value="all" selected={filter.everyone}>{ th(Msg::TasksEveryones) }</option>
                         </select>
                     </div>
                 }
                 <div class="field">
-                    <label for="f-status">{ t(Msg::CommonStatus) }</label>
+                    <label for="f-status">{ th(Msg::CommonStatus) }</label>
                     <select id="f-status" ~value={filter.status.map(TaskStatus::as_str).unwrap_or("")} onchange={update(|f, v| f.status = v.parse().ok())}>
                         { options(TaskStatus::ALL, TaskStatus::as_str, TaskStatus::label, filter.status.map(TaskStatus::as_str).unwrap_or("")) }
                     </select>
                 </div>
                 <div class="field">
-                    <label for="f-type">{ t(Msg::CommonType) }</label>
+                    <label for="f-type">{ th(Msg::CommonType) }</label>
                     <select id="f-type" ~value={filter.task_type.map(TaskType::as_str).unwrap_or("")} onchange={update(|f, v| f.task_type = v.parse().ok())}>
                         { options(TaskType::ALL, TaskType::as_str, TaskType::label, filter.task_type.map(TaskType::as_str).unwrap_or("")) }
                     </select>
                 </div>
                 <div class="field">
-                    <label for="f-priority">{ t(Msg::CommonPriority) }</label>
+                    <label for="f-priority">{ th(Msg::CommonPriority) }</label>
                     <select id="f-priority" ~value={filter.priority.map(TaskPriority::as_str).unwrap_or("")} onchange={update(|f, v| f.priority = v.parse().ok())}>
                         { options(TaskPriority::ALL, TaskPriority::as_str, TaskPriority::label, filter.priority.map(TaskPriority::as_str).unwrap_or("")) }
                     </select>
                 </div>
                 <div class="field">
-                    <label for="f-sort">{ t(Msg::CommonSort) }</label>
+                    <label for="f-sort">{ th(Msg::CommonSort) }</label>
                     <select id="f-sort" ~value={filter.sort.as_str()} onchange={update(|f, v| f.sort = TaskSort::parse(&v))}>
                         { for TaskSort::ALL.iter().map(|s| html! {
                             <option value={s.as_str()} selected={*s == filter.sort}>{ s.label() }</option>
@@ -298,7 +299,7 @@ pub fn task_list() -> Html {
             <div class="bulk" aria-live="polite">
                 <span>{ tf(Msg::TasksSelectedN, &[("n", &selected.len().to_string())]) }</span>
                 <button type="button" class="button danger" disabled={selected.is_empty() || cancelling.busy()} onclick={cancel_selected}>
-                    { if cancelling.busy() { t(Msg::TasksCancelling) } else { t(Msg::TasksCancelSelected) } }
+                    { if cancelling.busy() { th(Msg::TasksCancelling) } else { th(Msg::TasksCancelSelected) } }
                 </button>
             </div>
             { body }
@@ -326,9 +327,9 @@ fn view_page(
         return html! {
             { empty_view(if filtered { t(Msg::TasksNoMatch) } else { t(Msg::DashboardEmptyTitle) }, html! { <>
                 if filtered {
-                    <p>{ t(Msg::TasksChangeFilters) }</p>
+                    <p>{ th(Msg::TasksChangeFilters) }</p>
                 } else {
-                    <p>{ t(Msg::TasksAppearHere) }</p>
+                    <p>{ th(Msg::TasksAppearHere) }</p>
                     { route_link(Route::NewTask, "button", t(Msg::TasksCreate)) }
                 }
             </> }) }
@@ -353,7 +354,7 @@ fn view_page(
             <div class="table-wrap">
                 <table class="table">
                     <thead><tr>
-                        <th scope="col"><span class="visually-hidden">{ t(Msg::CommonSelect) }</span></th>
+                        <th scope="col"><span class="visually-hidden">{ th(Msg::CommonSelect) }</span></th>
                         { column_titles(&[t(Msg::CommonTitle), t(Msg::CommonType), t(Msg::CommonStatus), t(Msg::CommonPriority), t(Msg::CommonCreated)]) }
                     </tr></thead>
                     <tbody>

@@ -1,7 +1,8 @@
 //! `use_realtime`: a component's channel on the tab's Realtime socket, and the pieces
 //! pages build on it (a coalesced reload, the "paused" note).
 
-use crate::i18n::{t, Msg};
+use crate::i18n::th;
+use crate::i18n::Msg;
 use std::time::Duration;
 
 use yew::platform::spawn_local;
@@ -85,7 +86,7 @@ pub fn paused_note_view(feed: Feed) -> Html {
     if feed == Feed::Paused {
         html! {
             <p class="muted live-paused" role="status" data-realtime="paused">
-                { t(Msg::LivePaused) }
+                { th(Msg::LivePaused) }
             </p>
         }
     } else {

@@ -7,6 +7,7 @@ use yew::prelude::*;
 
 use super::upload::CsvUpload;
 use super::Wizard;
+use crate::i18n::th;
 use crate::i18n::{label, t, tf, Msg};
 use crate::ui::field::event_checked;
 use crate::ui::field::{SelectField, TextField};
@@ -34,7 +35,7 @@ pub fn parameter_fields(wizard: &Wizard) -> Html {
             <>
                 { range }
                 <fieldset class={classes!("field", err("metrics").map(|_| "has-error"))}>
-                    <legend>{ t(Msg::WizardMetrics) }</legend>
+                    <legend>{ th(Msg::WizardMetrics) }</legend>
                     { for Metric::ALL.iter().map(|m| {
                         let handle = form.clone();
                         let m = *m;
@@ -76,7 +77,7 @@ pub fn parameter_fields(wizard: &Wizard) -> Html {
                     <SelectField id="format" label={t(Msg::WizardFileFormat)} value={form.export_format.clone()}
                         options={opts(ExportFormat::VALUES, &ExportFormat::ALL.iter().map(|f| label(*f)).collect::<Vec<_>>())}
                         onchange={edit(|f, v| f.export_format = v)} error={err("format")} />
-                    <label class="checkbox"><input type="checkbox" checked={form.export_range} onchange={toggle} />{ t(Msg::WizardOnlyRange) }</label>
+                    <label class="checkbox"><input type="checkbox" checked={form.export_range} onchange={toggle} />{ th(Msg::WizardOnlyRange) }</label>
                     if form.export_range { { range } }
                 </>
             }

@@ -20,6 +20,7 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::api::tasks;
+use crate::i18n::th;
 use crate::i18n::{t, tf, Msg};
 use crate::state::{use_app, use_session};
 use crate::ui::feedback::{error_view, loading_view};
@@ -139,7 +140,7 @@ pub fn new_task_wizard() -> Html {
     };
     html! {
         <section class="page narrow">
-            <h1>{ if from.is_some() { t(Msg::WizardCopy) } else { t(Msg::TasksNew) } }</h1>
+            <h1>{ if from.is_some() { th(Msg::WizardCopy) } else { th(Msg::TasksNew) } }</h1>
             { steps }
             if *step != Step::Review {
                 if let Some(e) = creating.error() { { error_view(e.clone(), None) } }

@@ -7,6 +7,7 @@ use yew::prelude::*;
 use super::fields;
 use super::form::{parameters, CRON_EXAMPLES};
 use super::Wizard;
+use crate::i18n::th;
 use crate::i18n::{label, t, tf, Msg};
 use crate::ui::feedback::error_view;
 use crate::ui::field::{SelectField, TextField};
@@ -32,7 +33,7 @@ pub fn type_step(wizard: &Wizard, is_admin: bool) -> Html {
     html! {
         <form onsubmit={go_next.clone()}>
             <fieldset class="type-choices">
-                <legend>{ t(Msg::WizardWhat) }</legend>
+                <legend>{ th(Msg::WizardWhat) }</legend>
                 { for types.iter().map(|kind| {
                     let handle = form.clone();
                     let kind = *kind;
@@ -135,14 +136,14 @@ pub fn review_step(wizard: &Wizard, create: Callback<()>, creating: &ActionHandl
             </dl>
             if !errors.is_empty() {
                 <div class="alert error" role="alert">
-                    <p>{ t(Msg::WizardAttention) }</p>
+                    <p>{ th(Msg::WizardAttention) }</p>
                     <ul>{ for errors.values().map(|m| html! { <li>{ m.clone() }</li> }) }</ul>
                 </div>
             }
             if let Some(e) = creating.error() { { error_view(e.clone(), None) } }
             <div class="wizard-nav">
                 { crate::ui::button("button secondary", t(Msg::CommonBack), false, go_back.clone()) }
-                { crate::ui::submit("button", if creating.busy() { t(Msg::WizardCreating) } else { t(Msg::WizardCreate) }, creating.busy()) }
+                { crate::ui::submit("button", if creating.busy() { th(Msg::WizardCreating) } else { th(Msg::WizardCreate) }, creating.busy()) }
             </div>
         </form>
     }

@@ -1,7 +1,8 @@
 //! The CSV upload of the import parameters: the file goes to the user's folder of the
 //! `imports` bucket, its name into the form.
 
-use crate::i18n::{t, tf, Msg};
+use crate::i18n::th;
+use crate::i18n::{tf, Msg};
 use uuid::Uuid;
 use yew::prelude::*;
 
@@ -71,12 +72,12 @@ pub fn csv_upload(props: &CsvUploadProps) -> Html {
     };
     html! {
         <div class="field">
-            <label for="csv-file">{ t(Msg::UploadLabel) }</label>
+            <label for="csv-file">{ th(Msg::UploadLabel) }</label>
             <input id="csv-file" type="file" accept=".csv,text/csv" {onchange} disabled={uploading.busy()} />
             { match &*status {
                 Some(Ok(text)) => html! { <p class="field-hint" role="status">{ text.clone() }</p> },
                 Some(Err(e)) => html! { <p class="field-error" role="alert">{ e.to_string() }</p> },
-                None if uploading.busy() => html! { <p class="field-hint">{ t(Msg::UploadUploading) }</p> },
+                None if uploading.busy() => html! { <p class="field-hint">{ th(Msg::UploadUploading) }</p> },
                 None => html! {},
             } }
         </div>
