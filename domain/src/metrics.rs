@@ -158,6 +158,36 @@ fn round_to_tenth(value: f64) -> f64 {
     }
 }
 
+/// A "nice" step (1, 2 or 5 × 10ⁿ) of at least `raw`: the grid of the SPA's charts and
+/// of the PDF reports' charts.
+pub fn nice_step(raw: f64) -> f64 {
+    if raw <= 0.0 || !raw.is_finite() {
+        return 1.0;
+    }
+    // The power of ten at or below `raw`, by steps (no `powf`/`log10`: they would bring libm into the SPA's wasm).
+    let mut magnitude = 1.0;
+    while magnitude * 10.0 <= raw {
+        magnitude *= 10.0;
+    }
+    while magnitude > raw && magnitude > 0.0 {
+        magnitude /= 10.0;
+    }
+    if magnitude <= 0.0 {
+        return 1.0;
+    }
+    let fraction = raw / magnitude;
+    let nice = if fraction <= 1.0 {
+        1.0
+    } else if fraction <= 2.0 {
+        2.0
+    } else if fraction <= 5.0 {
+        5.0
+    } else {
+        10.0
+    };
+    nice * magnitude
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -279,5 +309,25 @@ mod tests {
             );
         }
         assert_eq!(Trend::VALUES, ["up", "down", "flat"]);
+    }
+}
+
+#[cfg(test)]
+mod nice_step_tests {
+    use super::nice_step;
+
+    #[test]
+    fn steps_are_one_two_or_five_times_a_power_of_ten() {
+        assert_eq!(nice_step(0.0), 1.0);
+        assert_eq!(nice_step(0.03), 0.05);
+        assert_eq!(nice_step(0.7), 1.0);
+        assert_eq!(nice_step(1.0), 1.0);
+        assert_eq!(nice_step(1000.0), 1000.0);
+        assert_eq!(nice_step(12.0), 20.0);
+        assert_eq!(nice_step(12_345_678.0), 20_000_000.0);
+        assert_eq!(nice_step(13.0), 20.0);
+        assert_eq!(nice_step(1_234_567.0 / 4.0), 500_000.0);
+        assert_eq!(nice_step(260.0), 500.0);
+        assert_eq!(nice_step(3.0), 5.0);
     }
 }

@@ -34,41 +34,12 @@ impl Scale {
     }
 }
 
-/// A "nice" step (1, 2 or 5 × 10ⁿ) of at least `raw`.
-pub fn nice_step(raw: f64) -> f64 {
-    if raw <= 0.0 || !raw.is_finite() {
-        return 1.0;
-    }
-    // The power of ten at or below `raw`, by steps (no `powf`/`log10` in the wasm).
-    let mut magnitude = 1.0;
-    while magnitude * 10.0 <= raw {
-        magnitude *= 10.0;
-    }
-    while magnitude > raw && magnitude > 0.0 {
-        magnitude /= 10.0;
-    }
-    if magnitude <= 0.0 {
-        return 1.0;
-    }
-    let fraction = raw / magnitude;
-    let nice = if fraction <= 1.0 {
-        1.0
-    } else if fraction <= 2.0 {
-        2.0
-    } else if fraction <= 5.0 {
-        5.0
-    } else {
-        10.0
-    };
-    nice * magnitude
-}
-
 /// About `count` round tick values covering `[min, max]` (the axis starts at 0 for
 /// non-negative data).
 pub fn ticks(min: f64, max: f64, count: usize) -> Vec<f64> {
     let low = min.min(0.0);
     let high = if max <= low { low + 1.0 } else { max };
-    let step = nice_step((high - low) / count.max(1) as f64);
+    let step = domain::metrics::nice_step((high - low) / count.max(1) as f64);
     let start = (low / step).floor() * step;
     let end = (high / step).ceil() * step;
     let n = ((end - start) / step).round() as usize;
@@ -376,13 +347,6 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn ticks_are_round_and_cover_the_data() {
-        assert_eq!(nice_step(0.7), 1.0);
-        assert_eq!(nice_step(13.0), 20.0);
-        assert_eq!(nice_step(260.0), 500.0);
-        assert_eq!(nice_step(1.0), 1.0);
-        assert_eq!(nice_step(1000.0), 1000.0);
-        assert_eq!(nice_step(0.03), 0.05);
-        assert_eq!(nice_step(12_345_678.0), 20_000_000.0);
         assert_eq!(
             ticks(3.0, 87.0, 5),
             vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0]

@@ -67,7 +67,7 @@ pub(super) fn draw(
     let (low, high) = points.iter().fold((0.0_f64, 0.0_f64), |(lo, hi), p| {
         (lo.min(p.value), hi.max(p.value))
     });
-    let step = nice_step((high - low) / STEPS as f64);
+    let step = domain::metrics::nice_step((high - low) / STEPS as f64);
     let floor = (low / step).floor() * step;
     let ceiling = ((high / step).ceil() * step).max(floor + step);
     let y_of = |value: f64| -> f32 {
@@ -136,25 +136,6 @@ pub(super) fn draw(
     }
 }
 
-/// A round step (1, 2 or 5 times a power of ten) at least `raw`.
-fn nice_step(raw: f64) -> f64 {
-    if !raw.is_finite() || raw <= 0.0 {
-        return 1.0;
-    }
-    let magnitude = 10f64.powf(raw.log10().floor());
-    let fraction = raw / magnitude;
-    let nice = if fraction <= 1.0 {
-        1.0
-    } else if fraction <= 2.0 {
-        2.0
-    } else if fraction <= 5.0 {
-        5.0
-    } else {
-        10.0
-    };
-    nice * magnitude
-}
-
 /// A grid label: as many decimals as the step needs, money with its symbol.
 fn axis_label(report: &Report, metric: Metric, value: f64, step: f64) -> String {
     let decimals = if step >= 1.0 {
@@ -191,15 +172,6 @@ fn date_ticks(count: usize, n: usize) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn steps_are_round() {
-        assert_eq!(nice_step(0.0), 1.0);
-        assert_eq!(nice_step(3.0), 5.0);
-        assert_eq!(nice_step(12.0), 20.0);
-        assert_eq!(nice_step(1_234_567.0 / 4.0), 500_000.0);
-        assert_eq!(nice_step(0.03), 0.05);
-    }
 
     #[test]
     fn date_ticks_span_the_range() {
