@@ -21,6 +21,7 @@ pub mod db_errors;
 pub mod enums;
 pub mod error;
 mod json;
+mod lang;
 pub mod metrics;
 pub mod params;
 pub mod rows;
@@ -32,6 +33,7 @@ pub use enums::{
     ReportFormat, TaskPriority, TaskStatus, TaskType, UserRole,
 };
 pub use error::{DomainError, Rule};
+pub use lang::Lang;
 pub use metrics::{
     compare, rate_percent, summarize, AnalyticsResult, DataPoint, MetricSeries, Trend,
 };

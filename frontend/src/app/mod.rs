@@ -58,7 +58,7 @@ pub fn app() -> Html {
         });
     }
     match &*started {
-        None => loading_view(wanted.starting()),
+        None => loading_view(i18n::starting(wanted)),
         // No words to say it with but these.
         Some(Started {
             texts: Err(error), ..

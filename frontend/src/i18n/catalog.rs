@@ -305,7 +305,7 @@ mod tests {
     #[wasm_bindgen_test]
     fn the_starting_words_are_the_catalogs() {
         for lang in Lang::ALL {
-            assert_eq!(lang.starting(), text(lang, Msg::AppStarting));
+            assert_eq!(super::super::starting(lang), text(lang, Msg::AppStarting));
         }
     }
 

@@ -18,76 +18,14 @@ pub use catalog::{
 };
 pub use labels::{label, Label};
 
-/// A language the SPA speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    /// English.
-    #[default]
-    En,
-    /// Bahasa Indonesia.
-    Id,
-}
+pub use domain::Lang;
 
-impl Lang {
-    /// Every language, in the order the switch offers them.
-    pub const ALL: [Lang; 2] = [Lang::En, Lang::Id];
-
-    /// The code in `preferences.language` and `<html lang>`: `en`, `id`.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::En => "en",
-            Self::Id => "id",
-        }
-    }
-
-    /// The BCP 47 tag given to `Intl`: `en-US`, `id-ID`.
-    pub fn tag(self) -> &'static str {
-        match self {
-            Self::En => "en-US",
-            Self::Id => "id-ID",
-        }
-    }
-
-    /// The language's own name, as the switch shows it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::En => "English",
-            Self::Id => "Bahasa Indonesia",
-        }
-    }
-
-    /// "Starting Taskdeck…" in this language: shown while its catalog is still on its way
-    /// (the same words as `app.starting` of the catalogs).
-    pub fn starting(self) -> &'static str {
-        match self {
-            Self::En => "Starting Taskdeck…",
-            Self::Id => "Memulai Taskdeck…",
-        }
-    }
-
-    /// From a code or a BCP 47 tag (`id`, `id-ID`, `in`, `en-GB`), case-insensitively;
-    /// `None` for languages the SPA does not speak.
-    pub fn parse(tag: &str) -> Option<Self> {
-        let primary = tag
-            .split(['-', '_'])
-            .next()
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        match primary.as_str() {
-            "en" => Some(Self::En),
-            // `in` is the code Indonesian had before 1989; old Android browsers still send it.
-            "id" | "in" => Some(Self::Id),
-            _ => None,
-        }
-    }
-
-    /// The first language of `preferred` (as `navigator.languages` lists them) that the
-    /// SPA speaks, else English.
-    pub fn choose<'a>(preferred: impl IntoIterator<Item = &'a str>) -> Self {
-        preferred
-            .into_iter()
-            .find_map(Self::parse)
-            .unwrap_or_default()
+/// "Starting Taskdeck…" in `lang`: shown while its catalog is still on its way (the same
+/// words as `app.starting` of the catalogs).
+pub fn starting(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "Starting Taskdeck…",
+        Lang::Id => "Memulai Taskdeck…",
     }
 }
 
@@ -223,28 +161,6 @@ pub fn set(locale: Locale) -> bool {
         *current = locale;
         changed
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    use super::*;
-
-    #[wasm_bindgen_test]
-    fn the_first_spoken_language_of_the_browser_wins() {
-        assert_eq!(Lang::choose(["id-ID", "en-US"]), Lang::Id);
-        assert_eq!(Lang::choose(["fr-FR", "in", "en"]), Lang::Id);
-        assert_eq!(Lang::choose(["EN-gb", "id"]), Lang::En);
-        assert_eq!(Lang::choose(["fr", "de"]), Lang::En);
-        assert_eq!(Lang::choose(std::iter::empty()), Lang::En);
-        assert_eq!(Lang::parse("id_ID"), Some(Lang::Id));
-        assert_eq!(Lang::parse(""), None);
-        for lang in Lang::ALL {
-            assert_eq!(Lang::parse(lang.code()), Some(lang));
-            assert_eq!(Lang::parse(lang.tag()), Some(lang));
-        }
-    }
 }
 
 #[cfg(test)]

@@ -181,7 +181,7 @@ async fn owner_preferences(db: &Db, owner: Uuid) -> Result<OwnerPreferences, Tas
         .fetch_one(db)
         .await?;
     Ok(OwnerPreferences {
-        lang: Lang::from_code(language.as_deref()),
+        lang: Lang::of_preference(language.as_deref()),
         zone: zone.unwrap_or_else(|| "UTC".to_owned()),
         currency: Currency::from_code(currency.as_deref()),
     })

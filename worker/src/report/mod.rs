@@ -88,7 +88,7 @@ impl Report {
 
     /// The words of the report's language.
     pub fn words(&self) -> &'static Words {
-        self.locale.lang.words()
+        words::of(self.locale.lang)
     }
 
     /// A value of `metric` for people, in the report's language and currency.

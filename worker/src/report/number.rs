@@ -152,7 +152,7 @@ pub fn excel_format(metric: Metric, currency: &Currency, lang: Lang) -> String {
             format!(
                 "[${}-{}]{}{digits}",
                 currency.symbol,
-                lang.excel_locale(),
+                super::words::excel_locale(lang),
                 currency.gap()
             )
         }

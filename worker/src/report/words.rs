@@ -4,55 +4,21 @@
 
 use domain::{Metric, Trend};
 
-/// A language the reports are written in (`profiles.preferences->>'language'`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    /// English (the default).
-    #[default]
-    En,
-    /// Bahasa Indonesia.
-    Id,
+pub use domain::Lang;
+
+/// The words of `lang`.
+pub const fn of(lang: Lang) -> &'static Words {
+    match lang {
+        Lang::En => &EN,
+        Lang::Id => &ID,
+    }
 }
 
-impl Lang {
-    /// `"id"` → Indonesian; anything else (absent, `"en"`, unknown) → English.
-    pub fn from_code(code: Option<&str>) -> Self {
-        match code.map(str::trim) {
-            Some("id") => Self::Id,
-            _ => Self::En,
-        }
-    }
-
-    /// The BCP 47 code (`en`, `id`).
-    pub const fn code(self) -> &'static str {
-        match self {
-            Self::En => "en",
-            Self::Id => "id",
-        }
-    }
-
-    /// The language's English name, for logs.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::En => "English",
-            Self::Id => "Bahasa Indonesia",
-        }
-    }
-
-    /// The words of this language.
-    pub const fn words(self) -> &'static Words {
-        match self {
-            Self::En => &EN,
-            Self::Id => &ID,
-        }
-    }
-
-    /// The Windows locale id that Excel number formats are tagged with (`[$Rp-421]`).
-    pub const fn excel_locale(self) -> &'static str {
-        match self {
-            Self::En => "409",
-            Self::Id => "421",
-        }
+/// The Windows locale id that Excel number formats are tagged with (`[$Rp-421]`).
+pub const fn excel_locale(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "409",
+        Lang::Id => "421",
     }
 }
 
@@ -302,12 +268,8 @@ mod tests {
 
     #[test]
     fn languages_from_preferences() {
-        assert_eq!(Lang::from_code(Some("id")), Lang::Id);
-        assert_eq!(Lang::from_code(Some("en")), Lang::En);
-        assert_eq!(Lang::from_code(None), Lang::En);
-        assert_eq!(Lang::from_code(Some("fr")), Lang::En);
-        assert_eq!(Lang::Id.words().metric_name(Metric::Revenue), "Pendapatan");
-        assert_eq!(Lang::Id.words().trend_name(Trend::Up), "Naik");
+        assert_eq!(of(Lang::Id).metric_name(Metric::Revenue), "Pendapatan");
+        assert_eq!(of(Lang::Id).trend_name(Trend::Up), "Naik");
         assert_eq!(EN.day_count(1), "1 day");
         assert_eq!(ID.day_count(3), "3 hari");
     }

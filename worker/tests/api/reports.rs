@@ -10,6 +10,16 @@ use crate::files::{number_format, Pdf};
 use crate::handlers::{insert_events, storage_app};
 use crate::helpers::*;
 
+/// Merges `preferences` into the test user's profile preferences.
+async fn set_preferences(app: &TestApp, preferences: Value) {
+    sqlx::query("update public.profiles set preferences = preferences || $2 where id = $1")
+        .bind(app.user_id)
+        .bind(preferences)
+        .execute(&app.pool)
+        .await
+        .expect("preferences");
+}
+
 fn report_params(format: &str, metrics: &[&str]) -> Value {
     json!({
         "dateRange": { "start": "2024-03-01", "end": "2024-03-03" },
@@ -240,14 +250,7 @@ async fn analytics_report_as_pdf_is_a_readable_document() {
 #[tokio::test]
 async fn a_zone_the_database_does_not_know_gives_a_utc_report_not_a_failure() {
     let (app, storage, deps) = storage_app().await;
-    sqlx::query(
-        "update public.profiles set preferences = preferences || '{\"timezone\": \"Mars/Olympus\"}'
-          where id = $1",
-    )
-    .bind(app.user_id)
-    .execute(&app.pool)
-    .await
-    .expect("zone preference");
+    set_preferences(&app, json!({"timezone": "Mars/Olympus"})).await;
     let id = app
         .task()
         .kind("analytics_report", report_params("json", &["revenue"]))
@@ -267,14 +270,7 @@ async fn a_zone_the_database_does_not_know_gives_a_utc_report_not_a_failure() {
 #[tokio::test]
 async fn a_report_counts_the_owners_local_days_and_names_the_zone() {
     let (app, storage, deps) = storage_app().await;
-    sqlx::query(
-        "update public.profiles set preferences = preferences || '{\"timezone\": \"Asia/Jakarta\"}'
-          where id = $1",
-    )
-    .bind(app.user_id)
-    .execute(&app.pool)
-    .await
-    .expect("zone preference");
+    set_preferences(&app, json!({"timezone": "Asia/Jakarta"})).await;
     // 18:30 UTC on 1 March is 01:30 on 2 March in Jakarta (UTC+7); 16:59 UTC is still 1 March.
     sqlx::query(
         "insert into public.business_events (user_id, event_type, amount, occurred_at) values
@@ -375,15 +371,7 @@ async fn a_storage_outage_is_retried() {
 /// Runs a report for an owner who reads Indonesian in Jakarta; returns the file.
 async fn indonesian_report(format: &str, metrics: &[&str]) -> Vec<u8> {
     let (app, storage, deps) = storage_app().await;
-    sqlx::query(
-        "update public.profiles
-            set preferences = preferences || '{\"language\": \"id\", \"timezone\": \"Asia/Jakarta\"}'
-          where id = $1",
-    )
-    .bind(app.user_id)
-    .execute(&app.pool)
-    .await
-    .expect("preferences");
+    set_preferences(&app, json!({"language": "id", "timezone": "Asia/Jakarta"})).await;
     insert_events(&app).await;
     let id = app
         .task()
