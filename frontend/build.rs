@@ -38,7 +38,7 @@ struct Entry {
 }
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("i18n");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../i18n");
     let mut catalogs = Vec::new();
     for lang in LANGS {
         let path = dir.join(format!("{lang}.txt"));
@@ -56,7 +56,7 @@ fn main() {
 
     let mut out = String::new();
     out.push_str(
-        "/// A message of the catalogs (`frontend/i18n/*.txt`), one variant per key.\n\
+        "/// A message of the catalogs (`i18n/*.txt`), one variant per key.\n\
          #[derive(Debug, Clone, Copy, PartialEq, Eq)]\n#[repr(u16)]\npub enum Msg {\n",
     );
     for entry in first {
@@ -77,7 +77,18 @@ fn main() {
     for entry in first {
         let _ = writeln!(out, "        Msg::{},", variant(&entry.key));
     }
-    out.push_str("    ];\n}\n\n");
+    out.push_str("    ];\n\n");
+    // The worker's lines are stored by code (`run.<code>`, see worker/src/text.rs).
+    out.push_str(
+        "    /// The message of a code the worker stores (`attempt_started` → `run.attempt_started`).\n    \
+         pub fn run(code: &str) -> Option<Msg> {\n        Some(match code {\n",
+    );
+    for entry in first {
+        if let Some(code) = entry.key.strip_prefix("run.") {
+            let _ = writeln!(out, "            {code:?} => Msg::{},", variant(&entry.key));
+        }
+    }
+    out.push_str("            _ => return None,\n        })\n    }\n}\n\n");
     let _ = writeln!(
         out,
         "/// How many messages there are.\npub const COUNT: usize = {};\n",

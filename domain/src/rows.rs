@@ -46,9 +46,13 @@ pub struct Task {
     /// What the last successful attempt produced.
     #[serde(default)]
     pub result: Option<Value>,
-    /// Why the task failed, for people.
+    /// Why the task failed, for people (in English).
     #[serde(default)]
     pub error_message: Option<String>,
+    /// `error_message` as a code and values, to be said in the reader's language (see the
+    /// worker's `text` module); `None` for rows written before codes existed.
+    #[serde(default)]
+    pub error_text: Option<Value>,
     /// Do not run before this time.
     #[serde(default)]
     pub scheduled_at: Option<DateTime<Utc>>,
@@ -72,6 +76,9 @@ pub struct Task {
     /// The error of the last failed attempt (kept while the task is retried).
     #[serde(default)]
     pub last_error: Option<String>,
+    /// `last_error` as a code and values.
+    #[serde(default)]
+    pub last_error_text: Option<Value>,
     /// Worker bookkeeping: not claimed before this time (retry backoff).
     #[serde(default)]
     pub run_after: Option<DateTime<Utc>>,
@@ -115,9 +122,12 @@ pub struct TaskExecution {
     /// What it produced.
     #[serde(default)]
     pub result: Option<Value>,
-    /// Why it failed.
+    /// Why it failed (in English).
     #[serde(default)]
     pub error_message: Option<String>,
+    /// `error_message` as a code and values.
+    #[serde(default)]
+    pub error_text: Option<Value>,
 }
 
 /// A row of `execution_logs`: one line of an attempt's log.
@@ -131,8 +141,11 @@ pub struct ExecutionLog {
     pub task_id: Uuid,
     /// Severity.
     pub level: LogLevel,
-    /// The line.
+    /// The line (in English).
     pub message: String,
+    /// `message` as a code and values.
+    #[serde(default)]
+    pub message_text: Option<Value>,
     /// Structured details.
     #[serde(default)]
     pub context: Option<Value>,

@@ -1,17 +1,19 @@
 //! How an attempt can fail. The variant decides what happens next: a retryable error
 //! puts the task back in the queue (with backoff) until it runs out of attempts, a
-//! permanent one fails it at once. Messages are shown to the task's owner as they are, so
-//! they are written for people ("The server answered 503 Service Unavailable").
+//! permanent one fails it at once. Its [`Text`] is shown to the task's owner in their
+//! language, so it is written for people ("The server answered 503 Service Unavailable").
+
+use crate::text::{Run, Text};
 
 /// Why an attempt did not complete.
 #[derive(Debug, thiserror::Error)]
 pub enum TaskError {
     /// Worth trying again later: a timeout, a 5xx answer, a lost connection.
     #[error("{0}")]
-    Retryable(String),
+    Retryable(Text),
     /// Will fail the same way every time: bad input, a 4xx answer, a missing file.
     #[error("{0}")]
-    Permanent(String),
+    Permanent(Text),
     /// The handler stopped because its cancellation token was tripped (the task was
     /// cancelled, the worker is shutting down, or its lease was lost).
     #[error("the task was stopped before it finished")]
@@ -19,19 +21,27 @@ pub enum TaskError {
 }
 
 impl TaskError {
-    /// A [`TaskError::Retryable`] with this message.
-    pub fn retryable(message: impl Into<String>) -> Self {
-        Self::Retryable(message.into())
+    /// A [`TaskError::Retryable`] saying `text`.
+    pub fn retryable(text: impl Into<Text>) -> Self {
+        Self::Retryable(text.into())
     }
 
-    /// A [`TaskError::Permanent`] with this message.
-    pub fn permanent(message: impl Into<String>) -> Self {
-        Self::Permanent(message.into())
+    /// A [`TaskError::Permanent`] saying `text`.
+    pub fn permanent(text: impl Into<Text>) -> Self {
+        Self::Permanent(text.into())
     }
 
     /// `true` for [`TaskError::Retryable`].
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::Retryable(_))
+    }
+
+    /// What it says to people.
+    pub fn text(&self) -> Text {
+        match self {
+            Self::Retryable(text) | Self::Permanent(text) => text.clone(),
+            Self::Cancelled => Text::new(Run::StoppedEarly),
+        }
     }
 }
 
@@ -47,16 +57,13 @@ impl From<sqlx::Error> for TaskError {
                     .iter()
                     .any(|class| code.starts_with(class))
                 {
-                    Self::Permanent(format!(
-                        "The database refused the operation: {}",
-                        db.message()
-                    ))
+                    Self::Permanent(Text::new(Run::DbRefused).raw("detail", db.message()))
                 } else {
-                    Self::Retryable(format!("A temporary database problem: {}", db.message()))
+                    Self::Retryable(Text::new(Run::DbTemporary).raw("detail", db.message()))
                 }
             }
-            sqlx::Error::RowNotFound => Self::Permanent("A database row was not found".into()),
-            _ => Self::Retryable(format!("A temporary database problem: {error}")),
+            sqlx::Error::RowNotFound => Self::Permanent(Run::DbRowMissing.into()),
+            _ => Self::Retryable(Text::new(Run::DbTemporary).raw("detail", &error)),
         }
     }
 }
@@ -66,19 +73,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn messages_are_shown_as_they_are() {
+    fn errors_say_their_text() {
+        let answered = Text::new(Run::HttpAnswered)
+            .num("status", 503)
+            .raw("reason", "Service Unavailable");
         assert_eq!(
-            TaskError::retryable("The server answered 503 Service Unavailable").to_string(),
+            TaskError::retryable(answered).to_string(),
             "The server answered 503 Service Unavailable"
         );
-        assert!(TaskError::retryable("x").is_retryable());
-        assert!(!TaskError::permanent("x").is_retryable());
+        assert!(TaskError::retryable(Run::StoppedEarly).is_retryable());
+        assert!(!TaskError::permanent(Run::StoppedEarly).is_retryable());
         assert!(!TaskError::Cancelled.is_retryable());
+        assert_eq!(TaskError::Cancelled.text().run(), Run::StoppedEarly);
     }
 
     #[test]
     fn lost_connections_are_retryable() {
         let error: TaskError = sqlx::Error::PoolTimedOut.into();
         assert!(error.is_retryable());
+        assert_eq!(error.text().run(), Run::DbTemporary);
     }
 }

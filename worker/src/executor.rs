@@ -23,6 +23,7 @@ use crate::observability::Metrics;
 use crate::queue::{self, ClaimedTask};
 use crate::recurrence;
 use crate::storage::StorageClient;
+use crate::text::{Labels, Run, Text};
 
 /// Everything an attempt needs; cheap to clone (shared handles).
 #[derive(Clone, Debug)]
@@ -388,11 +389,9 @@ pub async fn execute_held(
         Err(TaskError::Cancelled)
     } else if task.attempts > task.max_attempts {
         // Only a rescued task gets here: every attempt so far was lost with its worker.
-        Err(TaskError::permanent(format!(
-            "The task was interrupted {} times because the worker running it stopped responding; \
-             it will not be tried again automatically",
-            task.attempts - 1
-        )))
+        Err(TaskError::permanent(
+            Text::new(Run::InterruptedTooOften).num("n", task.attempts - 1),
+        ))
     } else {
         run_handler(deps, &task, &log, &guard.task).await
     };
@@ -412,17 +411,15 @@ async fn run_handler(
     let task_type: TaskType = task
         .task_type
         .parse()
-        .map_err(|error| TaskError::permanent(format!("This task cannot run: {error}")))?;
+        .map_err(|error| TaskError::permanent(Text::new(Run::CannotRun).raw("detail", error)))?;
     let params = TaskParameters::parse(task_type, &task.parameters).map_err(|error| {
-        TaskError::permanent(format!(
-            "Invalid parameters for {} task: {error}",
-            task_type.label().to_lowercase()
-        ))
+        TaskError::permanent(Text::new(Run::InvalidParameters).raw("detail", error))
     })?;
     let handler = deps.handlers.get(&task.task_type).ok_or_else(|| {
-        TaskError::permanent(format!(
-            "This worker has no handler for {} tasks",
-            task_type.label().to_lowercase()
+        TaskError::permanent(Text::new(Run::NoHandler).labels(
+            "type",
+            Labels::TaskType,
+            &[task_type.as_str()],
         ))
     })?;
     let token = running.token();
@@ -450,9 +447,7 @@ async fn run_handler(
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_default();
                 tracing::error!(panic = %detail, "handler panicked");
-                Err(TaskError::permanent(
-                    "The worker hit an internal error while running this task; the details are in the worker's log",
-                ))
+                Err(TaskError::permanent(Run::InternalError))
             }
         },
         () = async {
@@ -472,9 +467,9 @@ async fn run_handler(
             // is rolled back); the attempt fails like a timeout and may be retried.
             let limit = limit.unwrap_or_default();
             tracing::warn!(limit_secs = limit.as_secs_f64(), "attempt exceeded its time limit; stopped");
-            Err(TaskError::retryable(format!(
-                "The attempt was stopped after {}, the longest an attempt may run (WORKER_TASK_TIMEOUT_SECS)",
-                human_duration(i64::try_from(limit.as_millis()).unwrap_or(i64::MAX))
+            Err(TaskError::retryable(Text::new(Run::TimedOut).ms(
+                "limit",
+                i64::try_from(limit.as_millis()).unwrap_or(i64::MAX),
             )))
         }
     }
@@ -505,7 +500,7 @@ async fn finish(
             interrupted(deps, task, execution, duration_ms).await
         }
         (Err(TaskError::Cancelled), None) => {
-            let error = TaskError::permanent("The task stopped before it finished");
+            let error = TaskError::permanent(Run::StoppedEarly);
             fail_or_retry(deps, task, execution, error, duration_ms, seconds).await
         }
         (Err(error), None) => {
@@ -522,7 +517,7 @@ async fn complete(
     duration_ms: i64,
     seconds: f64,
 ) -> anyhow::Result<()> {
-    let message = format!("Completed in {}", human_duration(duration_ms));
+    let text = Text::new(Run::Completed).ms("duration", duration_ms);
     let context = json!({ "durationMs": duration_ms });
     if task
         .recurrence
@@ -541,7 +536,7 @@ async fn complete(
                     execution_id: execution.id,
                     result: value,
                     duration_ms,
-                    message,
+                    text: text.clone(),
                     context,
                 },
             )
@@ -583,7 +578,7 @@ async fn complete(
             execution.id,
             task.id,
             LogLevel::Info,
-            &message,
+            &text,
             Some(context),
         )
         .await?;
@@ -707,7 +702,9 @@ async fn fail_or_retry(
     duration_ms: i64,
     seconds: f64,
 ) -> anyhow::Result<()> {
-    let message = error.to_string();
+    let text = error.text();
+    let message = text.english();
+    let stored = text.to_json();
     let attempts = u32::try_from(task.attempts).unwrap_or(1);
     let retry = error.is_retryable() && task.attempts < task.max_attempts;
     let mut tx = deps.db.begin().await?;
@@ -716,7 +713,7 @@ async fn fail_or_retry(
         let updated = sqlx::query(
             "update public.tasks
                 set status = 'pending', run_after = now() + make_interval(secs => $3),
-                    locked_by = null, locked_until = null, last_error = $4
+                    locked_by = null, locked_until = null, last_error = $4, last_error_text = $6
               where id = $1 and locked_by = $2 and status = 'running' and attempts = $5",
         )
         .bind(task.id)
@@ -724,6 +721,7 @@ async fn fail_or_retry(
         .bind(delay.as_secs_f64())
         .bind(&message)
         .bind(task.attempts)
+        .bind(&stored)
         .execute(&mut tx)
         .await?
         .rows_affected();
@@ -733,34 +731,38 @@ async fn fail_or_retry(
                 execution.id,
                 task.id,
                 LogLevel::Warn,
-                &format!(
-                    "Attempt {} of {} failed: {message}. Trying again in {}",
-                    task.attempts,
-                    task.max_attempts,
-                    human_duration(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX))
-                ),
+                &Text::new(Run::AttemptFailed)
+                    .num("n", task.attempts)
+                    .num("of", task.max_attempts)
+                    .text("error", text.clone())
+                    .ms("delay", i64::try_from(delay.as_millis()).unwrap_or(i64::MAX)),
                 Some(json!({ "retryInMs": u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), "error": &message })),
             )
             .await?;
         }
         updated
     } else {
-        let user_message = if error.is_retryable() && task.attempts > 1 {
-            format!("Gave up after {} attempts: {message}", task.attempts)
+        let shown = if error.is_retryable() && task.attempts > 1 {
+            Text::new(Run::GaveUp)
+                .num("n", task.attempts)
+                .text("error", text.clone())
         } else {
-            message.clone()
+            text.clone()
         };
         let updated = sqlx::query(
             "update public.tasks
                 set status = 'failed', error_message = $3, last_error = $4,
+                    error_text = $6, last_error_text = $7,
                     completed_at = now(), locked_by = null, locked_until = null
               where id = $1 and locked_by = $2 and status = 'running' and attempts = $5",
         )
         .bind(task.id)
         .bind(&*deps.worker_id)
-        .bind(&user_message)
+        .bind(shown.english())
         .bind(&message)
         .bind(task.attempts)
+        .bind(shown.to_json())
+        .bind(&stored)
         .execute(&mut tx)
         .await?
         .rows_affected();
@@ -770,7 +772,7 @@ async fn fail_or_retry(
                 execution.id,
                 task.id,
                 LogLevel::Error,
-                &format!("Failed: {user_message}"),
+                &Text::new(Run::Failed).text("error", shown),
                 Some(json!({ "retryable": error.is_retryable(), "attempt": task.attempts })),
             )
             .await?;
@@ -784,12 +786,14 @@ async fn fail_or_retry(
     }
     sqlx::query(
         "update public.task_executions
-            set status = 'failed', completed_at = now(), duration_ms = $2, error_message = $3
+            set status = 'failed', completed_at = now(), duration_ms = $2, error_message = $3,
+                error_text = $4
           where id = $1 and status = 'running'",
     )
     .bind(execution.id)
     .bind(duration_ms)
     .bind(&message)
+    .bind(&stored)
     .execute(&mut tx)
     .await?;
     tx.commit().await?;
@@ -823,11 +827,13 @@ async fn interrupted(
             let closed = sqlx::query(
                 "update public.task_executions
                     set status = 'cancelled', completed_at = now(), duration_ms = $2,
-                        error_message = 'Cancelled while running'
+                        error_message = $3, error_text = $4
                   where id = $1 and status = 'running'",
             )
             .bind(execution.id)
             .bind(duration_ms)
+            .bind(Text::new(Run::ExecutionCancelled).english())
+            .bind(Text::new(Run::ExecutionCancelled).to_json())
             .execute(&mut tx)
             .await?
             .rows_affected();
@@ -848,7 +854,7 @@ async fn interrupted(
                     execution.id,
                     task.id,
                     LogLevel::Warn,
-                    "Cancelled while running: the worker stopped the task",
+                    &Run::CancelledWhileRunning.into(),
                     Some(json!({ "durationMs": duration_ms })),
                 )
                 .await?;
@@ -866,11 +872,13 @@ async fn interrupted(
             let closed = sqlx::query(
                 "update public.task_executions
                     set status = 'failed', completed_at = now(), duration_ms = $2,
-                        error_message = 'worker lost its lease; another worker took the task over'
+                        error_message = $3, error_text = $4
                   where id = $1 and status = 'running'",
             )
             .bind(execution.id)
             .bind(duration_ms)
+            .bind(Text::new(Run::ExecutionLeaseLost).english())
+            .bind(Text::new(Run::ExecutionLeaseLost).to_json())
             .execute(&mut tx)
             .await?
             .rows_affected();
@@ -880,7 +888,7 @@ async fn interrupted(
                     execution.id,
                     task.id,
                     LogLevel::Warn,
-                    "This worker lost its lease on the task; its result was discarded",
+                    &Run::LeaseLost.into(),
                     None,
                 )
                 .await?;
@@ -907,11 +915,13 @@ async fn release(
     sqlx::query(
         "update public.task_executions
             set status = 'cancelled', completed_at = now(), duration_ms = $2,
-                error_message = 'worker shut down'
+                error_message = $3, error_text = $4
           where id = $1 and status = 'running'",
     )
     .bind(execution.id)
     .bind(duration_ms)
+    .bind(Text::new(Run::ExecutionShutdown).english())
+    .bind(Text::new(Run::ExecutionShutdown).to_json())
     .execute(&mut tx)
     .await?;
     insert_log(
@@ -919,7 +929,7 @@ async fn release(
         execution.id,
         task.id,
         LogLevel::Warn,
-        "Released: the worker shut down before the task finished; it goes back to the queue",
+        &Run::Released.into(),
         None,
     )
     .await?;
@@ -940,7 +950,22 @@ async fn schedule_next_run(
     let Some(expression) = task.recurrence.as_deref().filter(|e| !e.trim().is_empty()) else {
         return Ok(());
     };
-    let next = match recurrence::next_after(expression, chrono::Utc::now()) {
+    // The expression is read on the owner's clock: their zone (one PostgreSQL knows, else
+    // UTC) and the time there now.
+    let (zone, local_now): (String, chrono::NaiveDateTime) = sqlx::query_as(
+        "select z.zone, (now() at time zone z.zone)
+           from (select coalesce(
+                  (select n.name from public.tasks t
+                     join public.profiles p on p.id = t.user_id
+                     join private.time_zone_names n
+                       on n.name = nullif(btrim(p.preferences ->> 'timezone'), '')
+                    where t.id = $1),
+                  'UTC') as zone) z",
+    )
+    .bind(task.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let local_next = match recurrence::next_after(expression, local_now) {
         Ok(next) => next,
         Err(error) => {
             insert_log(
@@ -948,13 +973,21 @@ async fn schedule_next_run(
                 execution.id,
                 task.id,
                 LogLevel::Warn,
-                &format!("No next run was scheduled: {error}"),
+                &Text::new(Run::NoNextRun).text("error", error),
                 None,
             )
             .await?;
             return Ok(());
         }
     };
+    // That wall-clock time in the owner's zone, as a moment (a time skipped by a clock
+    // change moves forward, as PostgreSQL reads it).
+    let next: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("select $1::timestamp at time zone $2")
+            .bind(local_next)
+            .bind(&zone)
+            .fetch_one(&mut *tx)
+            .await?;
     // A savepoint: a refused insert must not undo the attempt's own result.
     let mut savepoint = tx.savepoint().await?;
     let inserted: Result<Option<Uuid>, sqlx::Error> = sqlx::query_scalar(
@@ -981,11 +1014,8 @@ async fn schedule_next_run(
                     execution.id,
                     task.id,
                     LogLevel::Info,
-                    &format!(
-                        "Next run scheduled for {}",
-                        next.format("%Y-%m-%d %H:%M UTC")
-                    ),
-                    Some(json!({ "nextTaskId": next_id, "scheduledAt": next })),
+                    &Text::new(Run::NextRun).at("at", next),
+                    Some(json!({ "nextTaskId": next_id, "scheduledAt": next, "timeZone": zone })),
                 )
                 .await?;
             }
@@ -997,7 +1027,7 @@ async fn schedule_next_run(
                 execution.id,
                 task.id,
                 LogLevel::Warn,
-                &format!("The next run could not be scheduled: {error}"),
+                &Text::new(Run::NextRunFailed).raw("detail", error),
                 None,
             )
             .await?;
@@ -1006,28 +1036,9 @@ async fn schedule_next_run(
     Ok(())
 }
 
-/// `850 ms`, `2.4 s`, `3 min 5 s`.
-pub fn human_duration(ms: i64) -> String {
-    if ms < 1000 {
-        format!("{ms} ms")
-    } else if ms < 60_000 {
-        format!("{:.1} s", ms as f64 / 1000.0)
-    } else {
-        let secs = ms / 1000;
-        format!("{} min {} s", secs / 60, secs % 60)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_read_well() {
-        assert_eq!(human_duration(850), "850 ms");
-        assert_eq!(human_duration(2400), "2.4 s");
-        assert_eq!(human_duration(185_000), "3 min 5 s");
-    }
 
     #[test]
     fn the_first_stop_reason_wins() {

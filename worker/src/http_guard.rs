@@ -14,6 +14,8 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::redirect::Policy;
 use reqwest::Url;
 
+use crate::text::{Run, Text};
+
 /// Redirects followed at most.
 pub const MAX_REDIRECTS: usize = 5;
 
@@ -71,7 +73,7 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
 }
 
 /// Why a URL may not be called, or `None`.
-pub fn refused_url(url: &Url) -> Option<String> {
+pub fn refused_url(url: &Url) -> Option<Text> {
     let ip = match url.host()? {
         url::Host::Ipv4(v4) => IpAddr::V4(v4),
         url::Host::Ipv6(v6) => IpAddr::V6(v6),
@@ -87,8 +89,8 @@ pub fn refused_url(url: &Url) -> Option<String> {
     (!is_public(ip)).then(|| refusal(&ip.to_string()))
 }
 
-fn refusal(host: &str) -> String {
-    format!("{host} is a private or local address, which tasks may not call")
+fn refusal(host: &str) -> Text {
+    Text::new(Run::HttpPrivateAddress).raw("host", host)
 }
 
 /// A resolver that drops private and local addresses.
@@ -130,7 +132,7 @@ pub fn http_client(allow_private: bool) -> reqwest::Client {
         }
         if !allow_private {
             if let Some(reason) = refused_url(attempt.url()) {
-                return attempt.error(reason);
+                return attempt.error(reason.english());
             }
         }
         attempt.follow()
@@ -186,8 +188,8 @@ mod tests {
     fn urls_with_private_hosts_are_refused() {
         let refused = |u: &str| refused_url(&Url::parse(u).expect("url"));
         assert_eq!(
-            refused("http://127.0.0.1:9464/metrics").as_deref(),
-            Some("127.0.0.1 is a private or local address, which tasks may not call")
+            refused("http://127.0.0.1:9464/metrics").map(|text| text.english()),
+            Some("127.0.0.1 is a private or local address, which tasks may not call".to_owned())
         );
         assert!(refused("http://[::1]/").is_some());
         assert!(refused("http://localhost:8080/").is_some());

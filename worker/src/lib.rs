@@ -12,6 +12,7 @@
 //! - [`runner`]: the daemon loop ([`runner::run_until_stopped`]).
 //! - [`handlers`]: the task types.
 //! - [`storage`]: the small Supabase Storage client the handlers use.
+//! - [`text`]: what the worker tells people, as a code and values (translated by the SPA).
 
 #![warn(missing_docs, unreachable_pub)]
 
@@ -28,6 +29,7 @@ pub mod report;
 pub mod runner;
 pub mod storage;
 pub mod telemetry;
+pub mod text;
 
 pub use config::Settings;
 pub use error::TaskError;

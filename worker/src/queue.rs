@@ -13,6 +13,8 @@ use sqlx::PgExecutor;
 use crate::db::Db;
 use uuid::Uuid;
 
+use crate::text::Text;
+
 /// The columns every claim returns.
 const CLAIMED_COLUMNS: &str = "t.id, t.user_id, t.title, t.type, t.parameters, t.priority, \
      t.attempts, t.max_attempts, t.recurrence";
@@ -111,7 +113,9 @@ pub async fn claim(
            select * from pending),
          stale as (
            update public.task_executions x
-              set status = 'failed', completed_at = now(), error_message = 'worker lost',
+              set status = 'failed', completed_at = now(),
+                  error_message = 'The worker running it stopped responding',
+                  error_text = jsonb_build_object('code', 'execution_worker_lost'),
                   duration_ms = greatest((extract(epoch from now() - x.started_at) * 1000)::bigint, 0)
             where x.task_id in (select id from rescued) and x.status = 'running'
             returning x.task_id),
@@ -128,8 +132,16 @@ pub async fn claim(
                   (select count(*) from stale s where s.task_id = c.id) as closed_executions
              from claimed c join execution e on e.task_id = c.id),
          logs as (
-           insert into public.execution_logs (execution_id, task_id, level, message, context)
+           insert into public.execution_logs
+             (execution_id, task_id, level, message, message_text, context)
            select o.execution_id, o.id, l.level, l.message,
+                  case l.ord
+                    when 1 then jsonb_build_object('code', 'rescued')
+                    else jsonb_build_object(
+                           'code', 'attempt_started',
+                           'args', jsonb_build_object('n', o.attempts, 'of', o.max_attempts,
+                                                      'worker', $1::text))
+                  end,
                   case l.ord
                     when 1 then jsonb_build_object('closedExecutions', o.closed_executions)
                     else jsonb_build_object('worker', $1::text, 'attempt', o.attempts,
@@ -172,7 +184,7 @@ pub struct Completion {
     /// How long the attempt took.
     pub duration_ms: i64,
     /// The attempt's last log line ("Completed in …").
-    pub message: String,
+    pub text: Text,
     /// Its context.
     pub context: Value,
 }
@@ -202,8 +214,9 @@ pub async fn complete_many(
     sqlx::query_scalar(
         "with input as (
            select * from unnest($2::uuid[], $3::int4[], $4::uuid[], $5::jsonb[], $6::int8[],
-                                $7::text[], $8::jsonb[])
-             as i(task_id, attempt, execution_id, result, duration_ms, message, context)),
+                                $7::text[], $8::jsonb[], $9::jsonb[])
+             as i(task_id, attempt, execution_id, result, duration_ms, message, context,
+                  message_text)),
          task as (
            update public.tasks t
               set status = 'completed', progress = 100, result = i.result, error_message = null,
@@ -222,8 +235,9 @@ pub async fn complete_many(
               and coalesce(e.status, '') = 'running'
             returning e.id),
          log as (
-           insert into public.execution_logs (execution_id, task_id, level, message, context)
-           select i.execution_id, i.task_id, 'info', i.message, i.context
+           insert into public.execution_logs
+             (execution_id, task_id, level, message, message_text, context)
+           select i.execution_id, i.task_id, 'info', i.message, i.message_text, i.context
              from input i join task on task.id = i.task_id)
          select id from task",
     )
@@ -239,12 +253,17 @@ pub async fn complete_many(
     .bind(rows.iter().map(|row| row.duration_ms).collect::<Vec<_>>())
     .bind(
         rows.iter()
-            .map(|row| row.message.clone())
+            .map(|row| row.text.english())
             .collect::<Vec<_>>(),
     )
     .bind(
         rows.iter()
             .map(|row| row.context.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        rows.iter()
+            .map(|row| row.text.to_json())
             .collect::<Vec<_>>(),
     )
     .fetch_all(db)
@@ -352,7 +371,8 @@ pub async fn sweep_abandoned_cancellations(db: &Db) -> Result<u64, sqlx::Error> 
             "update public.task_executions
                 set status = 'cancelled', completed_at = now(),
                     duration_ms = greatest((extract(epoch from now() - started_at) * 1000)::bigint, 0),
-                    error_message = 'Cancelled; the worker running it was lost before it stopped'
+                    error_message = 'Cancelled; the worker running it was lost before it stopped',
+                    error_text = jsonb_build_object('code', 'execution_cancelled_lost')
               where task_id = any($1) and status = 'running'",
         )
         .bind(&ids)

@@ -1,4 +1,6 @@
-//! Recurring tasks: the next occurrence of a cron expression (UTC).
+//! Recurring tasks: the next occurrence of a cron expression on a wall clock. The
+//! executor reads the expression on the owner's clock (their profile's zone, else UTC):
+//! `0 6 * * 1` is Monday 06:00 where the owner lives, whatever the season.
 //!
 //! Expressions are written as in Unix cron: 5 fields `minute hour day-of-month month
 //! day-of-week` (day-of-week 0–7, 0 and 7 being Sunday, names allowed), or 6 fields with
@@ -8,47 +10,54 @@
 
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
+use chrono::NaiveDateTime;
+
+use crate::text::{Run, Text};
 
 const DAY_NAMES: [&str; 8] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
 
-/// The first occurrence of `expression` strictly after `after`.
-pub fn next_after(expression: &str, after: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+/// The first occurrence of `expression` strictly after `after`, both on the same wall
+/// clock.
+pub fn next_after(expression: &str, after: NaiveDateTime) -> Result<NaiveDateTime, Text> {
     let schedule = parse(expression)?;
     schedule
-        .after(&after)
+        .after(&after.and_utc())
         .next()
-        .ok_or_else(|| format!("the recurrence \"{expression}\" has no future occurrence"))
+        .map(|next| next.naive_utc())
+        .ok_or_else(|| Text::new(Run::RecurrenceNoFuture).raw("expression", expression))
 }
 
 /// Parses a 5- or 6-field expression.
-pub fn parse(expression: &str) -> Result<cron::Schedule, String> {
+pub fn parse(expression: &str) -> Result<cron::Schedule, Text> {
     let fields: Vec<&str> = expression.split_whitespace().collect();
     let translated = match fields.len() {
         5 => {
             let mut all = vec!["0".to_owned()];
             all.extend(fields[..4].iter().map(|f| (*f).to_owned()));
-            all.push(weekdays(fields[4])?);
+            all.push(weekdays(expression, fields[4])?);
             all.join(" ")
         }
         6 => {
             let mut all: Vec<String> = fields[..5].iter().map(|f| (*f).to_owned()).collect();
-            all.push(weekdays(fields[5])?);
+            all.push(weekdays(expression, fields[5])?);
             all.join(" ")
         }
-        _ => {
-            return Err(format!(
-                "the recurrence \"{expression}\" must be a cron expression with 5 or 6 fields, like \"0 6 * * 1\""
-            ))
-        }
+        _ => return Err(Text::new(Run::RecurrenceFields).raw("expression", expression)),
     };
     cron::Schedule::from_str(&translated).map_err(|error| {
-        format!("the recurrence \"{expression}\" is not a valid cron expression ({error})")
+        Text::new(Run::RecurrenceInvalid)
+            .raw("expression", expression)
+            .raw("detail", error)
     })
 }
 
 /// Rewrites Unix weekday numbers (0–7) as names; steps after `/` stay numbers.
-fn weekdays(field: &str) -> Result<String, String> {
+fn weekdays(expression: &str, field: &str) -> Result<String, Text> {
+    let bad = |bound: &str| {
+        Text::new(Run::RecurrenceWeekday)
+            .raw("expression", expression)
+            .raw("value", bound)
+    };
     let mut items = Vec::new();
     for item in field.split(',') {
         let (range, step) = match item.split_once('/') {
@@ -58,12 +67,8 @@ fn weekdays(field: &str) -> Result<String, String> {
         let mut bounds = Vec::new();
         for bound in range.split('-') {
             if bound.chars().all(|c| c.is_ascii_digit()) && !bound.is_empty() {
-                let n: usize = bound
-                    .parse()
-                    .map_err(|_| format!("day of week \"{bound}\" must be 0 to 7"))?;
-                let name = DAY_NAMES
-                    .get(n)
-                    .ok_or_else(|| format!("day of week \"{bound}\" must be 0 to 7"))?;
+                let n: usize = bound.parse().map_err(|_| bad(bound))?;
+                let name = DAY_NAMES.get(n).ok_or_else(|| bad(bound))?;
                 bounds.push((*name).to_owned());
             } else {
                 bounds.push(bound.to_owned());
@@ -82,12 +87,13 @@ fn weekdays(field: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{Datelike, TimeZone, Timelike, Weekday};
+    use chrono::{Datelike, TimeZone, Timelike, Utc, Weekday};
 
-    fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+    fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> NaiveDateTime {
         Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
             .single()
             .expect("valid date")
+            .naive_utc()
     }
 
     #[test]
@@ -118,19 +124,23 @@ mod tests {
             Utc.with_ymd_and_hms(2024, 1, 3, 12, 0, 30)
                 .single()
                 .expect("date")
+                .naive_utc()
         );
     }
 
     #[test]
     fn bad_expressions_say_why() {
-        assert!(next_after("* * *", Utc::now())
+        let now = Utc::now().naive_utc();
+        assert!(next_after("* * *", now)
             .expect_err("too few")
+            .english()
             .contains("5 or 6 fields"));
-        assert!(next_after("61 * * * *", Utc::now())
+        assert!(next_after("61 * * * *", now)
             .expect_err("bad minute")
+            .english()
             .contains("not a valid cron expression"));
-        assert!(next_after("0 6 * * 9", Utc::now())
-            .expect_err("bad weekday")
-            .contains("must be 0 to 7"));
+        let weekday = next_after("0 6 * * 9", now).expect_err("bad weekday");
+        assert_eq!(weekday.run(), Run::RecurrenceWeekday);
+        assert!(weekday.english().contains("must be 0 to 7"));
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use reqwest::{StatusCode, Url};
 
 use crate::error::TaskError;
+use crate::text::{Run, Text};
 
 /// Uploads and downloads through `{SUPABASE_URL}/storage/v1`.
 #[derive(Clone)]
@@ -66,8 +67,29 @@ pub enum StorageError {
 impl From<StorageError> for TaskError {
     fn from(error: StorageError) -> Self {
         match error {
-            StorageError::Unavailable(_) => TaskError::Retryable(error.to_string()),
-            _ => TaskError::Permanent(error.to_string()),
+            StorageError::Unavailable(detail) => {
+                TaskError::Retryable(Text::new(Run::StorageUnavailable).raw("detail", detail))
+            }
+            StorageError::NotFound { bucket, path } => TaskError::Permanent(
+                Text::new(Run::StorageNotFound).raw("path", format!("{bucket}/{path}")),
+            ),
+            StorageError::TooLarge {
+                bucket,
+                path,
+                limit,
+            } => TaskError::Permanent(
+                Text::new(Run::StorageTooLarge)
+                    .raw("path", format!("{bucket}/{path}"))
+                    .bytes("limit", limit),
+            ),
+            StorageError::Rejected { status, message } => TaskError::Permanent(
+                Text::new(Run::StorageRefused)
+                    .raw("status", status)
+                    .raw("detail", message),
+            ),
+            StorageError::BadUrl(detail) => {
+                TaskError::Permanent(Text::new(Run::StorageBadUrl).raw("detail", detail))
+            }
         }
     }
 }

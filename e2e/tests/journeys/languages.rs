@@ -1,7 +1,7 @@
 //! Languages and zones (issue #13): one whole path — register → dashboard → new report →
 //! task page → download → reports — walked by an English browser in UTC and by an
 //! Indonesian one in Jakarta (WIB). Every word the journey looks for comes from the SPA's
-//! own catalogs (`frontend/i18n/<lang>.txt`), and on every page of the Indonesian walk
+//! own catalogs (`i18n/<lang>.txt`), and on every page of the Indonesian walk
 //! none of the English catalog's phrases may show. Screenshots of each page in both
 //! languages: `target/screenshots/lang-<en|id>-<page>-{desktop,phone}.png`.
 
@@ -12,7 +12,7 @@ use helpers::Visitor;
 
 /// The SPA's catalog of `lang`: key → text.
 fn catalog(lang: &str) -> Result<BTreeMap<String, String>> {
-    let path = helpers::workspace_root().join(format!("frontend/i18n/{lang}.txt"));
+    let path = helpers::workspace_root().join(format!("i18n/{lang}.txt"));
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     Ok(text

@@ -253,6 +253,7 @@ impl FromJson for Task {
             progress: int32(row, "progress")?,
             result: opt_json(row, "result"),
             error_message: opt_text(row, "error_message"),
+            error_text: opt_json(row, "error_text"),
             scheduled_at: opt_time(row, "scheduled_at")?,
             started_at: opt_time(row, "started_at")?,
             completed_at: opt_time(row, "completed_at")?,
@@ -262,6 +263,7 @@ impl FromJson for Task {
             max_attempts: int32(row, "max_attempts")?,
             recurrence: opt_text(row, "recurrence"),
             last_error: opt_text(row, "last_error"),
+            last_error_text: opt_json(row, "last_error_text"),
             run_after: opt_time(row, "run_after")?,
             locked_by: opt_text(row, "locked_by"),
             locked_until: opt_time(row, "locked_until")?,
@@ -282,6 +284,7 @@ impl FromJson for TaskExecution {
             duration_ms: opt_int(row, "duration_ms"),
             result: opt_json(row, "result"),
             error_message: opt_text(row, "error_message"),
+            error_text: opt_json(row, "error_text"),
         })
     }
 }
@@ -294,6 +297,7 @@ impl FromJson for ExecutionLog {
             task_id: uuid(row, "task_id")?,
             level: parsed(row, "level")?,
             message: text(row, "message")?,
+            message_text: opt_json(row, "message_text"),
             context: opt_json(row, "context"),
             created_at: time(row, "created_at")?,
         })

@@ -17,6 +17,7 @@ pub mod metric_card;
 pub mod pager;
 pub mod route;
 pub mod router;
+pub mod run_text;
 
 pub use badge::{PriorityBadge, ProgressBar, ProgressCell, StatusBadge};
 pub use chart::{Chart, ChartKind};

@@ -13,10 +13,11 @@ use domain::{AnalyticsResult, TaskParameters};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::{human_bytes, wrong_parameters, HandlerContext, TaskHandler};
+use super::{wrong_parameters, HandlerContext, TaskHandler};
 use crate::db::Db;
 use crate::error::TaskError;
 use crate::report::{self, Currency, Lang, Locale, Report, ZoneStamp};
+use crate::text::{Labels, Run, Text};
 
 /// The bucket reports go to.
 pub const BUCKET: &str = "reports";
@@ -43,12 +44,14 @@ impl TaskHandler for AnalyticsReportHandler {
 
         ctx.log
             .info(
-                format!(
-                    "Computing {} from {} to {}",
-                    metrics.join(", "),
-                    range.start.format("%Y-%m-%d"),
-                    range.end.format("%Y-%m-%d")
-                ),
+                Text::new(Run::ReportComputing)
+                    .labels(
+                        "metrics",
+                        Labels::Metric,
+                        &metrics.iter().map(String::as_str).collect::<Vec<_>>(),
+                    )
+                    .date("start", range.start)
+                    .date("end", range.end),
                 Some(json!({ "metrics": metrics, "format": params.format.as_str() })),
             )
             .await;
@@ -64,7 +67,7 @@ impl TaskHandler for AnalyticsReportHandler {
             .await?;
         ctx.check_cancelled()?;
         let result: AnalyticsResult = serde_json::from_value(data.clone()).map_err(|error| {
-            TaskError::permanent(format!("The analytics result could not be read: {error}"))
+            TaskError::permanent(Text::new(Run::ReportUnreadable).raw("detail", error))
         })?;
         ctx.progress.set(40).await;
 
@@ -75,18 +78,23 @@ impl TaskHandler for AnalyticsReportHandler {
         };
         let report = Report::new(&task.title, range, &params.metrics, &result, locale);
         let format = params.format;
-        let bytes = report::render(&report, format, &data).map_err(TaskError::permanent)?;
+        let bytes = report::render(&report, format, &data)
+            .map_err(|error| TaskError::permanent(Text::detail(error)))?;
         let size = bytes.len() as u64;
         ctx.log
             .info(
-                format!(
-                    "Built the {} file ({}) in {}, for {}, amounts in {}",
-                    format.label(),
-                    human_bytes(size),
-                    report.locale.lang.name(),
-                    report.locale.zone.label(),
-                    report.locale.currency.code
-                ),
+                Text::new(Run::ReportBuilt)
+                    .raw("format", format.label())
+                    .bytes("size", size)
+                    .text(
+                        "language",
+                        match report.locale.lang {
+                            Lang::En => Run::LanguageEn,
+                            Lang::Id => Run::LanguageId,
+                        },
+                    )
+                    .raw("zone", report.locale.zone.label())
+                    .raw("currency", &report.locale.currency.code),
                 Some(json!({
                     "sizeBytes": size,
                     "language": report.locale.lang.code(),
@@ -104,7 +112,7 @@ impl TaskHandler for AnalyticsReportHandler {
             .await?;
         ctx.log
             .info(
-                format!("Uploaded to {BUCKET}/{path}"),
+                Text::new(Run::Uploaded).raw("path", format!("{BUCKET}/{path}")),
                 Some(json!({ "bucket": BUCKET, "path": path })),
             )
             .await;
@@ -140,7 +148,7 @@ impl TaskHandler for AnalyticsReportHandler {
         .await?;
         tx.commit().await?;
         ctx.log
-            .info("Saved the report", Some(json!({ "reportId": report_id })))
+            .info(Run::ReportSaved, Some(json!({ "reportId": report_id })))
             .await;
 
         Ok(json!({

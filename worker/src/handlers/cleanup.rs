@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use super::{wrong_parameters, HandlerContext, TaskHandler};
 use crate::error::TaskError;
 use crate::queue::setting_i64;
+use crate::text::{Run, Text};
 
 /// Rows per DELETE.
 const BATCH: i64 = 5000;
@@ -38,9 +39,7 @@ impl TaskHandler for CleanupHandler {
                 .fetch_optional(&ctx.db)
                 .await?;
         if role.as_deref() != Some("admin") {
-            return Err(TaskError::permanent(
-                "Only administrators can run cleanup tasks",
-            ));
+            return Err(TaskError::permanent(Run::CleanupAdminsOnly));
         }
         let log_days = match params.retention_days {
             Some(days) => i64::from(days),
@@ -55,9 +54,9 @@ impl TaskHandler for CleanupHandler {
             .unwrap_or(DEFAULT_TASK_RETENTION_DAYS);
         ctx.log
             .info(
-                format!(
-                    "Deleting execution logs older than {log_days} days and finished tasks older than {task_days} days"
-                ),
+                Text::new(Run::CleanupStart)
+                    .num("log_days", log_days)
+                    .num("task_days", task_days),
                 Some(json!({ "logRetentionDays": log_days, "taskRetentionDays": task_days })),
             )
             .await;
@@ -83,7 +82,7 @@ impl TaskHandler for CleanupHandler {
             }
         }
         ctx.log
-            .info(format!("Deleted {deleted_logs} execution log lines"), None)
+            .info(Text::new(Run::CleanupLogs).num("n", deleted_logs), None)
             .await;
         ctx.progress.set(50).await;
 
@@ -110,7 +109,7 @@ impl TaskHandler for CleanupHandler {
             }
         }
         ctx.log
-            .info(format!("Deleted {deleted_tasks} finished tasks"), None)
+            .info(Text::new(Run::CleanupTasks).num("n", deleted_tasks), None)
             .await;
         ctx.progress.set(90).await;
 
@@ -126,9 +125,9 @@ impl TaskHandler for CleanupHandler {
         if deleted_workers > 0 {
             ctx.log
                 .info(
-                    format!(
-                        "Removed {deleted_workers} workers silent for {WORKER_RETENTION_DAYS} days"
-                    ),
+                    Text::new(Run::CleanupWorkers)
+                        .num("n", deleted_workers)
+                        .num("days", WORKER_RETENTION_DAYS),
                     None,
                 )
                 .await;

@@ -13,8 +13,9 @@ use futures_util::TryStreamExt;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use super::{csv_safe, human_bytes, wrong_parameters, HandlerContext, TaskHandler};
+use super::{csv_safe, wrong_parameters, HandlerContext, TaskHandler};
 use crate::error::TaskError;
+use crate::text::{Labels, Run, Text};
 
 /// The bucket exports go to.
 pub const BUCKET: &str = "reports";
@@ -227,11 +228,19 @@ impl Encoder {
 }
 
 fn csv_error(error: ::csv::Error) -> TaskError {
-    TaskError::permanent(format!("The CSV could not be written: {error}"))
+    TaskError::permanent(
+        Text::new(Run::ExportWriteFailed)
+            .raw("format", "CSV")
+            .raw("detail", error),
+    )
 }
 
 fn json_error(error: serde_json::Error) -> TaskError {
-    TaskError::permanent(format!("The JSON could not be written: {error}"))
+    TaskError::permanent(
+        Text::new(Run::ExportWriteFailed)
+            .raw("format", "JSON")
+            .raw("detail", error),
+    )
 }
 
 /// What the writing side did.
@@ -292,7 +301,10 @@ where
                     logged_tenths = tenths;
                     ctx.log
                         .info(
-                            format!("Wrote {done} of {total} rows ({percent} %)"),
+                            Text::new(Run::ExportProgress)
+                                .num("done", done)
+                                .num("total", total)
+                                .num("percent", percent),
                             Some(json!({ "rows": done, "total": total })),
                         )
                         .await;
@@ -313,9 +325,7 @@ where
 }
 
 fn too_many_rows() -> TaskError {
-    TaskError::permanent(format!(
-        "The export has more than {MAX_ROWS} rows; choose a shorter date range"
-    ))
+    TaskError::permanent(Text::new(Run::ExportTooMany).num("max", MAX_ROWS))
 }
 
 const TASKS_WHERE: &str = "from public.tasks
@@ -341,19 +351,14 @@ impl TaskHandler for DataExportHandler {
         };
         ctx.log
             .info(
-                format!(
-                    "Exporting {} as {}{}",
-                    params.dataset.label().to_lowercase(),
-                    params.format.label(),
-                    match params.date_range {
-                        Some(range) => format!(
-                            " from {} to {}",
-                            range.start.format("%Y-%m-%d"),
-                            range.end.format("%Y-%m-%d")
-                        ),
-                        None => String::new(),
-                    }
-                ),
+                match params.date_range {
+                    Some(range) => Text::new(Run::ExportStartRange)
+                        .date("start", range.start)
+                        .date("end", range.end),
+                    None => Text::new(Run::ExportStart),
+                }
+                .labels("dataset", Labels::ExportDataset, &[params.dataset.as_str()])
+                .raw("format", params.format.label()),
                 None,
             )
             .await;
@@ -383,7 +388,7 @@ impl TaskHandler for DataExportHandler {
         }
         ctx.log
             .info(
-                format!("{total} rows to write"),
+                Text::new(Run::ExportRows).num("n", total),
                 Some(json!({ "total": total })),
             )
             .await;
@@ -447,24 +452,22 @@ impl TaskHandler for DataExportHandler {
         let written = match (written, uploaded) {
             (Err(error), _) => return Err(error),
             (Ok(_), Err(error)) => return Err(error.into()),
-            (Ok(None), Ok(())) => {
-                return Err(TaskError::retryable(
-                    "Storage ended the upload before the file was complete",
-                ))
-            }
+            (Ok(None), Ok(())) => return Err(TaskError::retryable(Run::UploadIncomplete)),
             (Ok(Some(written)), Ok(())) => written,
         };
         tx.commit().await?;
         let (rows, size) = (written.rows, written.bytes);
         ctx.log
             .info(
-                format!("Wrote {rows} rows ({})", human_bytes(size)),
+                Text::new(Run::ExportDone)
+                    .num("n", rows)
+                    .bytes("size", size),
                 Some(json!({ "rows": rows, "sizeBytes": size })),
             )
             .await;
         ctx.log
             .info(
-                format!("Uploaded to {BUCKET}/{path}"),
+                Text::new(Run::Uploaded).raw("path", format!("{BUCKET}/{path}")),
                 Some(json!({ "bucket": BUCKET, "path": path })),
             )
             .await;

@@ -18,8 +18,9 @@ use domain::{DataImportParams, EventType, TaskParameters};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
-use super::{human_bytes, wrong_parameters, HandlerContext, TaskHandler};
+use super::{wrong_parameters, HandlerContext, TaskHandler};
 use crate::error::TaskError;
+use crate::text::{Run, Text};
 
 /// The bucket files are read from.
 pub const BUCKET: &str = DataImportParams::BUCKET;
@@ -54,7 +55,7 @@ pub enum Parsed {
     /// Every row is valid.
     Valid(Vec<EventRow>),
     /// Errors, each `line N: …` (all of them; the caller lists the first 20).
-    Invalid(Vec<String>),
+    Invalid(Vec<Text>),
 }
 
 /// One data line of a file.
@@ -63,7 +64,7 @@ pub enum Row {
     /// A valid row.
     Valid(EventRow),
     /// `line N: …`.
-    Invalid(String),
+    Invalid(Text),
 }
 
 /// Reads an import file one row at a time (bounded memory, whatever its size).
@@ -76,7 +77,7 @@ pub struct RowReader<R: Read> {
 impl<R: Read> RowReader<R> {
     /// Checks the header; `Err("line 1: …")` when it is not `event_type,amount,occurred_at`.
     /// A UTF-8 byte order mark is skipped.
-    pub fn new(input: R) -> Result<Self, String> {
+    pub fn new(input: R) -> Result<Self, Text> {
         let mut input = BufReader::with_capacity(64 * 1024, input);
         if let Ok(start) = input.fill_buf() {
             if start.starts_with(b"\xef\xbb\xbf") {
@@ -93,19 +94,18 @@ impl<R: Read> RowReader<R> {
             Ok(header) => {
                 let names: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
                 if names != expected {
-                    return Err(format!(
-                        "line 1: the header must be {} (found {})",
-                        expected.join(","),
-                        if names.iter().all(String::is_empty) {
-                            "an empty line".to_owned()
-                        } else {
-                            header.iter().collect::<Vec<_>>().join(",")
-                        }
-                    ));
+                    let expected = expected.join(",");
+                    return Err(if names.iter().all(String::is_empty) {
+                        Text::new(Run::RowHeaderEmpty).raw("expected", expected)
+                    } else {
+                        Text::new(Run::RowHeader)
+                            .raw("expected", expected)
+                            .raw("found", header.iter().collect::<Vec<_>>().join(","))
+                    });
                 }
             }
             Err(error) => {
-                return Err(format!("line 1: the file is not valid CSV text ({error})"));
+                return Err(Text::new(Run::RowNotCsv).raw("detail", error));
             }
         }
         Ok(Self {
@@ -131,10 +131,11 @@ impl<R: Read> RowReader<R> {
                     // A record that is not valid text is reported and skipped; a read
                     // error of the file itself ends the reading.
                     self.done = error.is_io_error();
-                    return Some(Row::Invalid(format!(
-                        "line {line}: not valid CSV ({})",
-                        error.kind_text()
-                    )));
+                    return Some(Row::Invalid(
+                        Text::new(Run::RowBadCsv)
+                            .num("line", line)
+                            .text("detail", error.kind_text()),
+                    ));
                 }
             }
         }
@@ -146,10 +147,11 @@ impl<R: Read> RowReader<R> {
 fn check_record(record: &::csv::StringRecord) -> Row {
     let line = record.position().map(|p| p.line()).unwrap_or(0);
     if record.len() != 3 {
-        return Row::Invalid(format!(
-            "line {line}: expected 3 values, found {}",
-            record.len()
-        ));
+        return Row::Invalid(
+            Text::new(Run::RowValues)
+                .num("line", line)
+                .num("n", record.len()),
+        );
     }
     let event_type = record.get(0).unwrap_or_default();
     let amount = record.get(1).unwrap_or_default();
@@ -157,21 +159,18 @@ fn check_record(record: &::csv::StringRecord) -> Row {
     let mut row_errors = Vec::new();
     let parsed_type = event_type.parse::<EventType>().ok();
     if parsed_type.is_none() {
-        row_errors.push(format!(
-            "event_type must be one of {} (got \"{event_type}\")",
-            EventType::VALUES.join(", ")
-        ));
+        row_errors.push(
+            Text::new(Run::RowEventType)
+                .raw("values", EventType::VALUES.join(", "))
+                .raw("value", event_type),
+        );
     }
     if !valid_amount(amount) {
-        row_errors.push(format!(
-            "amount must be a number of at least 0 with at most 2 decimals (got \"{amount}\")"
-        ));
+        row_errors.push(Text::new(Run::RowAmount).raw("value", amount));
     }
     let parsed_time = parse_time(occurred_at);
     if parsed_time.is_none() {
-        row_errors.push(format!(
-            "occurred_at must be a date (YYYY-MM-DD) or a timestamp like 2024-03-01T12:00:00Z (got \"{occurred_at}\")"
-        ));
+        row_errors.push(Text::new(Run::RowOccurredAt).raw("value", occurred_at));
     }
     match (parsed_type, parsed_time) {
         (Some(event_type), Some(occurred_at)) if row_errors.is_empty() => Row::Valid(EventRow {
@@ -179,7 +178,11 @@ fn check_record(record: &::csv::StringRecord) -> Row {
             amount: amount.to_owned(),
             occurred_at,
         }),
-        _ => Row::Invalid(format!("line {line}: {}", row_errors.join("; "))),
+        _ => Row::Invalid(
+            Text::new(Run::RowProblems)
+                .num("line", line)
+                .list("problems", row_errors),
+        ),
     }
 }
 
@@ -213,13 +216,13 @@ pub struct Checked {
     /// Invalid rows (or the header).
     pub error_count: u64,
     /// The first errors, `line N: …`.
-    pub errors: Vec<String>,
+    pub errors: Vec<Text>,
 }
 
 /// Checks every row of `input`, keeping only counts and the first errors.
 pub fn check_all(input: impl Read) -> Checked {
     let mut checked = Checked::default();
-    let note = |checked: &mut Checked, error: String| {
+    let note = |checked: &mut Checked, error: Text| {
         checked.error_count += 1;
         if checked.errors.len() < MAX_LISTED_ERRORS {
             checked.errors.push(error);
@@ -242,14 +245,14 @@ pub fn check_all(input: impl Read) -> Checked {
 }
 
 trait KindText {
-    fn kind_text(&self) -> String;
+    fn kind_text(&self) -> Text;
 }
 
 impl KindText for ::csv::Error {
-    fn kind_text(&self) -> String {
+    fn kind_text(&self) -> Text {
         match self.kind() {
-            ::csv::ErrorKind::Utf8 { .. } => "the text is not UTF-8".to_owned(),
-            _ => self.to_string(),
+            ::csv::ErrorKind::Utf8 { .. } => Run::RowNotUtf8.into(),
+            _ => Text::detail(self),
         }
     }
 }
@@ -293,10 +296,11 @@ fn temporary_file(ctx: &HandlerContext) -> Result<std::fs::File, TaskError> {
         .create_new(true)
         .open(&path)
         .map_err(|error| {
-            TaskError::retryable(format!(
-                "The worker could not create a temporary file in {}: {error}",
-                std::env::temp_dir().display()
-            ))
+            TaskError::retryable(
+                Text::new(Run::ImportTempCreate)
+                    .raw("dir", std::env::temp_dir().display())
+                    .raw("detail", error),
+            )
         })?;
     // On Unix the open handle keeps the data; elsewhere the file is left for the OS.
     let _ = std::fs::remove_file(&path);
@@ -304,11 +308,11 @@ fn temporary_file(ctx: &HandlerContext) -> Result<std::fs::File, TaskError> {
 }
 
 fn file_error(error: std::io::Error) -> TaskError {
-    TaskError::retryable(format!("The worker's temporary file failed: {error}"))
+    TaskError::retryable(Text::new(Run::ImportTempFailed).raw("detail", error))
 }
 
 fn thread_error(error: tokio::task::JoinError) -> TaskError {
-    TaskError::retryable(format!("The import's reader thread failed: {error}"))
+    TaskError::retryable(Text::new(Run::ImportThread).raw("detail", error))
 }
 
 /// Downloads the object into `file`, writing progress from 5 to 20 % as it arrives.
@@ -356,21 +360,21 @@ impl TaskHandler for DataImportHandler {
         // The service key reads any folder: only the owner's own files may be imported.
         let owner_folder = task.user_id.to_string();
         if params.path.split('/').next() != Some(owner_folder.as_str()) {
-            return Err(TaskError::permanent(format!(
-                "path must be in your own folder ({owner_folder}/…)"
-            )));
+            return Err(TaskError::permanent(
+                Text::new(Run::ImportOwnFolder).raw("folder", owner_folder),
+            ));
         }
         ctx.log
-            .info(format!("Downloading {BUCKET}/{}", params.path), None)
+            .info(
+                Text::new(Run::ImportDownloading).raw("path", format!("{BUCKET}/{}", params.path)),
+                None,
+            )
             .await;
         ctx.progress.set(5).await;
         let file = temporary_file(&ctx)?;
         let (file, size) = download(&ctx, &params.path, file).await?;
         ctx.log
-            .info(
-                format!("Downloaded {}; checking every row", human_bytes(size)),
-                None,
-            )
+            .info(Text::new(Run::ImportDownloaded).bytes("size", size), None)
             .await;
         ctx.progress.set(20).await;
         ctx.check_cancelled()?;
@@ -385,30 +389,29 @@ impl TaskHandler for DataImportHandler {
         if checked.error_count > 0 {
             let total = checked.error_count;
             let listed = &checked.errors;
-            let mut message = format!(
-                "The file has {total} invalid row{}; nothing was imported. {}",
-                if total == 1 { "" } else { "s" },
-                listed.join(". ")
-            );
-            if total > listed.len() as u64 {
-                message.push_str(&format!(". … and {} more", total - listed.len() as u64));
+            let more = total.saturating_sub(listed.len() as u64);
+            let text = if more > 0 {
+                Text::new(Run::ImportInvalidMore).num("more", more)
+            } else {
+                Text::new(Run::ImportInvalid)
             }
+            .num("n", total)
+            .list("errors", listed.clone());
+            let listed: Vec<String> = listed.iter().map(Text::english).collect();
             ctx.log
                 .error(
-                    format!("{total} invalid rows; nothing imported"),
+                    Text::new(Run::ImportInvalidLog).num("n", total),
                     Some(json!({ "errors": listed, "errorCount": total })),
                 )
                 .await;
-            return Err(TaskError::Permanent(message));
+            return Err(TaskError::Permanent(text));
         }
         let total = checked.valid;
         if total == 0 {
-            return Err(TaskError::permanent(
-                "The file has no rows to import (only a header, or nothing)",
-            ));
+            return Err(TaskError::permanent(Run::ImportEmpty));
         }
         ctx.log
-            .info(format!("{total} rows are valid; importing"), None)
+            .info(Text::new(Run::ImportValid).num("n", total), None)
             .await;
         ctx.progress.set(40).await;
         ctx.check_cancelled()?;
@@ -417,7 +420,7 @@ impl TaskHandler for DataImportHandler {
         // them, all in one transaction.
         file.rewind().map_err(file_error)?;
         let (batches, mut incoming) =
-            tokio::sync::mpsc::channel::<Result<Vec<EventRow>, String>>(BATCHES_AHEAD);
+            tokio::sync::mpsc::channel::<Result<Vec<EventRow>, Text>>(BATCHES_AHEAD);
         let reader = tokio::task::spawn_blocking(move || {
             let mut rows = match RowReader::new(file) {
                 Ok(rows) => rows,
@@ -458,9 +461,7 @@ impl TaskHandler for DataImportHandler {
                 return Err(TaskError::Cancelled);
             }
             let batch = batch.map_err(|error| {
-                TaskError::retryable(format!(
-                    "The file read differently the second time ({error}); try again"
-                ))
+                TaskError::retryable(Text::new(Run::ImportReread).text("detail", error))
             })?;
             let types: Vec<&str> = batch.iter().map(|r| r.event_type.as_str()).collect();
             let amounts: Vec<&str> = batch.iter().map(|r| r.amount.as_str()).collect();
@@ -484,7 +485,10 @@ impl TaskHandler for DataImportHandler {
                 logged_tenths = tenths;
                 ctx.log
                     .info(
-                        format!("Inserted {done} of {total} rows ({} %)", 100 * done / total),
+                        Text::new(Run::ImportProgress)
+                            .num("done", done)
+                            .num("total", total)
+                            .num("percent", 100 * done / total),
                         Some(json!({ "inserted": done, "total": total })),
                     )
                     .await;
@@ -492,14 +496,18 @@ impl TaskHandler for DataImportHandler {
         }
         reader.await.map_err(thread_error)?;
         if done != total {
-            return Err(TaskError::retryable(format!(
-                "The file read differently the second time ({done} rows instead of {total}); try again"
-            )));
+            return Err(TaskError::retryable(
+                Text::new(Run::ImportRereadCount)
+                    .num("done", done)
+                    .num("total", total),
+            ));
         }
         // A cancellation during the last batch still rolls back everything.
         ctx.check_cancelled()?;
         tx.commit().await?;
-        ctx.log.info(format!("Imported {total} events"), None).await;
+        ctx.log
+            .info(Text::new(Run::ImportDone).num("n", total), None)
+            .await;
         Ok(json!({ "imported": total, "bucket": BUCKET, "path": params.path }))
     }
 }
@@ -529,6 +537,7 @@ mod tests {
         let Parsed::Invalid(errors) = parse_csv(csv.as_bytes()) else {
             panic!("invalid");
         };
+        let errors: Vec<String> = errors.iter().map(Text::english).collect();
         assert_eq!(errors.len(), 3, "{errors:?}");
         assert!(
             errors[0].starts_with("line 3: event_type must be one of"),
@@ -547,6 +556,7 @@ mod tests {
         let Parsed::Invalid(errors) = parse_csv(b"type,amount,when\norder,1,2024-01-01\n") else {
             panic!("invalid");
         };
+        let errors: Vec<String> = errors.iter().map(Text::english).collect();
         assert_eq!(
             errors,
             vec![

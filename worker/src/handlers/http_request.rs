@@ -17,6 +17,7 @@ use crate::error::TaskError;
 use crate::http_guard::{refused_url, MAX_REDIRECTS};
 use crate::queue::setting_i64;
 use crate::storage::describe;
+use crate::text::{Run, Text};
 
 /// The body preview kept in the result, in bytes.
 pub const PREVIEW_BYTES: usize = 2048;
@@ -52,25 +53,27 @@ impl TaskHandler for HttpRequestHandler {
             .filter(|n| *n > 0)
             .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);
         let timeout = params.timeout();
-        let method = reqwest::Method::from_bytes(params.method.as_str().as_bytes())
-            .map_err(|_| TaskError::permanent(format!("Unsupported method {}", params.method)))?;
-        let url = reqwest::Url::parse(&params.url)
-            .map_err(|_| TaskError::permanent("url must be an absolute http:// or https:// URL"))?;
+        let method =
+            reqwest::Method::from_bytes(params.method.as_str().as_bytes()).map_err(|_| {
+                TaskError::permanent(Text::new(Run::HttpBadMethod).raw("method", &params.method))
+            })?;
+        let url =
+            reqwest::Url::parse(&params.url).map_err(|_| TaskError::permanent(Run::HttpBadUrl))?;
         if !ctx.allow_private_addresses {
             if let Some(reason) = refused_url(&url) {
-                return Err(TaskError::Permanent(format!(
-                    "The request was not sent: {reason}"
-                )));
+                return Err(TaskError::Permanent(
+                    Text::new(Run::HttpNotSent).text("detail", reason),
+                ));
             }
         }
 
         let mut headers = HeaderMap::new();
-        for (name, value) in params.headers.iter().flatten() {
-            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-                TaskError::permanent(format!("headers has an invalid header name \"{name}\""))
+        for (given, value) in params.headers.iter().flatten() {
+            let name = HeaderName::from_bytes(given.as_bytes()).map_err(|_| {
+                TaskError::permanent(Text::new(Run::HttpBadHeaderName).raw("name", given))
             })?;
             let value = HeaderValue::from_str(value).map_err(|_| {
-                TaskError::permanent(format!("headers.{name} must be text on one line"))
+                TaskError::permanent(Text::new(Run::HttpBadHeaderValue).raw("name", given))
             })?;
             headers.insert(name, value);
         }
@@ -91,7 +94,7 @@ impl TaskHandler for HttpRequestHandler {
                     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
                 }
                 let bytes = serde_json::to_vec(value).map_err(|error| {
-                    TaskError::permanent(format!("The body cannot be sent: {error}"))
+                    TaskError::permanent(Text::new(Run::HttpBody).raw("detail", error))
                 })?;
                 request = request.body(bytes);
             }
@@ -100,7 +103,9 @@ impl TaskHandler for HttpRequestHandler {
 
         ctx.log
             .info(
-                format!("Sending {} {}", params.method, params.url),
+                Text::new(Run::HttpSending)
+                    .raw("method", &params.method)
+                    .raw("url", &params.url),
                 Some(json!({ "timeoutSecs": timeout.as_secs(), "maxResponseBytes": max_bytes })),
             )
             .await;
@@ -156,18 +161,19 @@ impl TaskHandler for HttpRequestHandler {
         });
         if truncated {
             ctx.log
-                .warn(
-                    format!("The response was cut at {max_bytes} bytes (http_request_max_response_bytes)"),
-                    None,
-                )
+                .warn(Text::new(Run::HttpTruncated).num("bytes", max_bytes), None)
                 .await;
         }
-        let answered = format!("The server answered {} {}", status.as_u16(), status_text)
-            .trim_end()
-            .to_owned();
+        let answered = Text::new(Run::HttpAnswered)
+            .num("status", status.as_u16())
+            .raw("reason", status_text);
         ctx.log
             .info(
-                format!("{answered} in {duration_ms} ms ({} bytes read)", body.len()),
+                Text::new(Run::HttpResponse)
+                    .num("status", status.as_u16())
+                    .raw("reason", status_text)
+                    .ms("duration", i64::try_from(duration_ms).unwrap_or(i64::MAX))
+                    .num("bytes", body.len()),
                 Some(json!({ "status": status.as_u16(), "durationMs": duration_ms })),
             )
             .await;
@@ -197,33 +203,35 @@ pub fn preview(body: &[u8]) -> String {
 
 /// A send or read error, in words, retryable unless it is the request's own fault.
 fn request_error(error: &reqwest::Error, timeout_secs: u64) -> TaskError {
-    if refused_by_guard(error) {
-        TaskError::Permanent(format!("The request was not sent: {}", root_cause(error)))
-    } else if error.is_timeout() {
-        TaskError::Retryable(format!(
-            "The server did not answer within {timeout_secs} seconds"
-        ))
-    } else if error.is_redirect() {
-        TaskError::Permanent(format!(
-            "The redirect was not followed: {} (at most {MAX_REDIRECTS} redirects, to public addresses)",
-            root_cause(error)
-        ))
-    } else if error.is_builder() {
-        TaskError::Permanent(format!(
-            "The request could not be made: {}",
-            describe(error)
-        ))
-    } else if error.is_connect() {
-        let host = error
+    let host = || {
+        error
             .url()
             .and_then(|url| url.host_str().map(str::to_owned))
-            .unwrap_or_default();
-        TaskError::Retryable(format!(
-            "Could not connect to {host}: {}",
-            root_cause(error)
+            .unwrap_or_default()
+    };
+    if refused_by_guard(error) {
+        TaskError::Permanent(Text::new(Run::HttpNotSent).text(
+            "detail",
+            Text::new(Run::HttpResolvesPrivate).raw("host", host()),
         ))
+    } else if error.is_timeout() {
+        TaskError::Retryable(Text::new(Run::HttpNoAnswer).num("seconds", timeout_secs))
+    } else if error.is_redirect() {
+        TaskError::Permanent(
+            Text::new(Run::HttpRedirect)
+                .raw("detail", root_cause(error))
+                .num("max", MAX_REDIRECTS),
+        )
+    } else if error.is_builder() {
+        TaskError::Permanent(Text::new(Run::HttpNotMade).raw("detail", describe(error)))
+    } else if error.is_connect() {
+        TaskError::Retryable(
+            Text::new(Run::HttpConnect)
+                .raw("host", host())
+                .raw("detail", root_cause(error)),
+        )
     } else {
-        TaskError::Retryable(format!("The request failed: {}", root_cause(error)))
+        TaskError::Retryable(Text::new(Run::HttpFailed).raw("detail", root_cause(error)))
     }
 }
 

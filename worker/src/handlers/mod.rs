@@ -19,6 +19,8 @@ use uuid::Uuid;
 use crate::error::TaskError;
 use crate::queue::ClaimedTask;
 use crate::storage::StorageClient;
+pub use crate::text::{human_bytes, human_duration};
+use crate::text::{Labels, Run, Text};
 
 pub mod analytics_report;
 pub mod cleanup;
@@ -116,12 +118,9 @@ pub struct HandlerContext {
 impl HandlerContext {
     /// The Storage client, or a permanent error saying how to configure it.
     pub fn storage(&self) -> Result<&StorageClient, TaskError> {
-        self.storage.as_ref().ok_or_else(|| {
-            TaskError::permanent(
-                "This worker cannot reach Storage: set SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY \
-                 in its configuration, then retry the task",
-            )
-        })
+        self.storage
+            .as_ref()
+            .ok_or_else(|| TaskError::permanent(Run::NoStorage))
     }
 
     /// `Err(TaskError::Cancelled)` once the token is tripped.
@@ -136,8 +135,10 @@ impl HandlerContext {
 
 /// An error for a handler given another type's parameters (a registry mistake).
 pub(crate) fn wrong_parameters(expected: &str) -> TaskError {
-    TaskError::permanent(format!(
-        "This worker's {expected} handler was given the parameters of another task type"
+    TaskError::permanent(Text::new(Run::WrongParameters).labels(
+        "type",
+        Labels::TaskType,
+        &[expected],
     ))
 }
 
@@ -228,8 +229,9 @@ impl TaskLogger {
     }
 
     /// Writes one line. A failed write is logged and otherwise ignored.
-    pub async fn log(&self, level: LogLevel, message: impl Into<String>, context: Option<Value>) {
-        let message = message.into();
+    pub async fn log(&self, level: LogLevel, text: impl Into<Text>, context: Option<Value>) {
+        let text = text.into();
+        let message = text.english();
         match level {
             LogLevel::Debug => tracing::debug!(task_id = %self.task_id, "{message}"),
             LogLevel::Info => tracing::info!(task_id = %self.task_id, "{message}"),
@@ -241,7 +243,7 @@ impl TaskLogger {
             self.execution_id,
             self.task_id,
             level,
-            &message,
+            &text,
             context,
         )
         .await;
@@ -251,23 +253,23 @@ impl TaskLogger {
     }
 
     /// An `info` line.
-    pub async fn info(&self, message: impl Into<String>, context: Option<Value>) {
-        self.log(LogLevel::Info, message, context).await;
+    pub async fn info(&self, text: impl Into<Text>, context: Option<Value>) {
+        self.log(LogLevel::Info, text, context).await;
     }
 
     /// A `warn` line.
-    pub async fn warn(&self, message: impl Into<String>, context: Option<Value>) {
-        self.log(LogLevel::Warn, message, context).await;
+    pub async fn warn(&self, text: impl Into<Text>, context: Option<Value>) {
+        self.log(LogLevel::Warn, text, context).await;
     }
 
     /// An `error` line.
-    pub async fn error(&self, message: impl Into<String>, context: Option<Value>) {
-        self.log(LogLevel::Error, message, context).await;
+    pub async fn error(&self, text: impl Into<Text>, context: Option<Value>) {
+        self.log(LogLevel::Error, text, context).await;
     }
 
     /// A `debug` line.
-    pub async fn debug(&self, message: impl Into<String>, context: Option<Value>) {
-        self.log(LogLevel::Debug, message, context).await;
+    pub async fn debug(&self, text: impl Into<Text>, context: Option<Value>) {
+        self.log(LogLevel::Debug, text, context).await;
     }
 }
 
@@ -277,34 +279,23 @@ pub(crate) async fn insert_log(
     execution_id: Uuid,
     task_id: Uuid,
     level: LogLevel,
-    message: &str,
+    text: &Text,
     context: Option<Value>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "insert into public.execution_logs (execution_id, task_id, level, message, context)
-         values ($1, $2, $3, $4, $5)",
+        "insert into public.execution_logs
+           (execution_id, task_id, level, message, message_text, context)
+         values ($1, $2, $3, $4, $5, $6)",
     )
     .bind(execution_id)
     .bind(task_id)
     .bind(level.as_str())
-    .bind(message)
+    .bind(text.english())
+    .bind(text.to_json())
     .bind(context)
     .execute(executor)
     .await?;
     Ok(())
-}
-
-/// Formats a byte count for people: `512 bytes`, `12.3 KB`, `4.0 MB`.
-pub fn human_bytes(bytes: u64) -> String {
-    const KB: f64 = 1024.0;
-    let b = bytes as f64;
-    if b < KB {
-        format!("{bytes} bytes")
-    } else if b < KB * KB {
-        format!("{:.1} KB", b / KB)
-    } else {
-        format!("{:.1} MB", b / (KB * KB))
-    }
 }
 
 /// Neutralizes spreadsheet formulas in a text cell of a CSV file written for people:
@@ -320,13 +311,6 @@ pub fn csv_safe(text: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn human_bytes_reads_well() {
-        assert_eq!(human_bytes(512), "512 bytes");
-        assert_eq!(human_bytes(2048), "2.0 KB");
-        assert_eq!(human_bytes(3 * 1024 * 1024), "3.0 MB");
-    }
 
     #[test]
     fn csv_safe_defuses_formulas() {

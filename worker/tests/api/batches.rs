@@ -15,6 +15,7 @@ use worker::db::Db;
 use worker::handlers::{HandlerContext, HandlerRegistry, TaskHandler};
 use worker::queue::{self, ClaimedTask, Completion};
 use worker::runner::{run_with_deps, RunOptions};
+use worker::text::{Run, Text};
 use worker::{Deps, TaskError};
 
 use crate::helpers::*;
@@ -28,7 +29,7 @@ fn completion(task: &ClaimedTask) -> Completion {
         execution_id: task.execution_id,
         result: json!({ "ok": true }),
         duration_ms: 1,
-        message: "Completed in 1 ms".to_owned(),
+        text: Text::new(Run::Completed).ms("duration", 1),
         context: json!({ "durationMs": 1 }),
     }
 }
@@ -130,7 +131,10 @@ async fn a_batch_containing_a_cancelled_or_rescued_task_finishes_only_the_others
     let attempts = executions(&app.pool, rescued).await;
     assert_eq!(attempts.len(), 2);
     assert_eq!(attempts[0].status, "failed");
-    assert_eq!(attempts[0].error_message.as_deref(), Some("worker lost"));
+    assert_eq!(
+        attempts[0].error_message.as_deref(),
+        Some("The worker running it stopped responding")
+    );
     assert_eq!(attempts[1].status, "running");
     assert_eq!(attempts[1].worker_id.as_deref(), Some("worker-b"));
     assert_eq!(completion_lines(&app, rescued).await, 0);

@@ -218,7 +218,7 @@ async fn shutdown_lets_short_tasks_finish_and_releases_the_rest() {
     assert_eq!(executions[0].status, "cancelled");
     assert_eq!(
         executions[0].error_message.as_deref(),
-        Some("worker shut down")
+        Some("The worker shut down")
     );
     assert!(long.saw_cancel.load(Ordering::SeqCst));
     assert_eq!(

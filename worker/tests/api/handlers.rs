@@ -169,7 +169,7 @@ async fn data_import_lists_the_bad_rows_and_inserts_nothing() {
     assert_eq!(row.status, "failed");
     assert_eq!(row.attempts, 1, "not retried");
     let message = row.error_message.expect("message");
-    assert!(message.starts_with("The file has 25 invalid rows; nothing was imported. line 3: event_type must be one of order, signup, visit, conversion (got \"refund\")"), "{message}");
+    assert!(message.starts_with("The file has 25 invalid rows; nothing was imported: line 3: event_type must be one of order, signup, visit, conversion (got \"refund\")"), "{message}");
     assert!(message.contains("line 22: "), "{message}");
     assert!(
         !message.contains("line 23: "),

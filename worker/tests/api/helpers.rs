@@ -24,6 +24,7 @@ use uuid::Uuid;
 use worker::config::Backoff;
 use worker::handlers::{HandlerContext, HandlerRegistry, TaskHandler};
 use worker::storage::StorageClient;
+use worker::text::Text;
 use worker::{Deps, Outcome, TaskError};
 
 pub const SERVICE_KEY: &str = "test-service-key";
@@ -333,7 +334,9 @@ impl TaskHandler for Succeed {
     async fn run(&self, ctx: HandlerContext) -> Result<Value, TaskError> {
         self.runs.lock().expect("lock").push(ctx.task.id);
         ctx.progress.set(50).await;
-        ctx.log.info("halfway", Some(json!({ "step": 1 }))).await;
+        ctx.log
+            .info(Text::detail("halfway"), Some(json!({ "step": 1 })))
+            .await;
         if !self.delay.is_zero() {
             tokio::time::sleep(self.delay).await;
         }
@@ -371,9 +374,9 @@ impl TaskHandler for Fail {
     async fn run(&self, _ctx: HandlerContext) -> Result<Value, TaskError> {
         self.runs.fetch_add(1, Ordering::SeqCst);
         if self.retryable {
-            Err(TaskError::retryable(self.message))
+            Err(TaskError::retryable(Text::detail(self.message)))
         } else {
-            Err(TaskError::permanent(self.message))
+            Err(TaskError::permanent(Text::detail(self.message)))
         }
     }
 }

@@ -15,3 +15,4 @@ mod pooler;
 mod queue;
 mod reports;
 mod ssrf;
+mod texts;

@@ -237,7 +237,7 @@ async fn a_type_without_handler_fails_clearly_and_the_worker_goes_on() {
     assert_eq!(row.status, "failed");
     assert_eq!(
         row.error_message.as_deref(),
-        Some("This worker has no handler for data export tasks")
+        Some("This worker has no handler for tasks of type Data export")
     );
     assert_eq!(task_row(&app.pool, next).await.status, "completed");
 }
@@ -288,7 +288,7 @@ async fn bad_parameters_or_an_unknown_type_fail_permanently_with_a_clear_message
     assert_eq!(row.attempts, 1);
     assert_eq!(
         row.error_message.as_deref(),
-        Some("Invalid parameters for http request task: url must be an absolute http:// or https:// URL")
+        Some("Invalid parameters for this task: url must be an absolute http:// or https:// URL")
     );
     let row = task_row(&app.pool, unknown).await;
     assert_eq!(row.status, "failed");
@@ -338,7 +338,10 @@ async fn a_task_whose_worker_died_is_rescued_when_its_lease_expires() {
     let executions = executions(&app.pool, id).await;
     assert_eq!(executions.len(), 2);
     assert_eq!(executions[0].status, "failed");
-    assert_eq!(executions[0].error_message.as_deref(), Some("worker lost"));
+    assert_eq!(
+        executions[0].error_message.as_deref(),
+        Some("The worker running it stopped responding")
+    );
     assert!(executions[0].completed_at.is_some());
     assert_eq!(executions[1].attempt, 2);
     assert_eq!(executions[1].status, "completed");

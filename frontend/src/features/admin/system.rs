@@ -21,6 +21,7 @@ use crate::api::tasks;
 use crate::state::{use_app, use_session};
 use crate::ui::format;
 use crate::ui::hooks::{use_action, use_load, Errors};
+use crate::ui::run_text;
 
 /// `/admin/system`: workers, queue by priority, recent failures, system settings.
 /// Refreshes the workers and the queue every 10 seconds.
@@ -99,7 +100,7 @@ pub fn admin_system() -> Html {
             <ul class="task-list">{ for rows.iter().map(|t| html! {
                 <li>
                     { route_link(Route::TaskDetail { id: t.id.to_string() }, "", t.title.clone()) }
-                    <span class="muted">{ t.error_message.clone().or_else(|| t.last_error.clone()).unwrap_or_default() }</span>
+                    <span class="muted">{ run_text::task_error(t).unwrap_or_default() }</span>
                     <span class="muted">{ t.completed_at.as_ref().map(datetime_view).unwrap_or_default() }</span>
                 </li>
             }) }</ul>

@@ -36,6 +36,7 @@ use crate::ui::hooks::{
     paused_note_view, use_action, use_catch_up, use_coalesced, use_load, use_realtime, Errors,
     Remote,
 };
+use crate::ui::run_text;
 
 /// The delay before the `n`-th poll of an unfinished task: 1 s, 2 s, … up to 5 s. A pending
 /// task that is due sooner (`due_in_ms` until its `run_after` / `scheduled_at`) is looked at
@@ -301,7 +302,7 @@ fn task_view(props: &TaskViewProps) -> Html {
                         <td>{ e.worker_id.clone().unwrap_or_default() }</td>
                         <td>{ datetime_view(&e.started_at) }</td>
                         <td>{ e.duration_ms.map(format::duration_ms).unwrap_or_else(|| "—".into()) }</td>
-                        <td>{ e.error_message.clone().unwrap_or_default() }</td>
+                        <td>{ e.error_message.as_deref().map(|english| run_text::say(e.error_text.as_ref(), english)).unwrap_or_default() }</td>
                     </tr>
                 }) }</tbody>
             </table></div>
@@ -317,7 +318,7 @@ fn task_view(props: &TaskViewProps) -> Html {
                     <li key={line.id} class={format!("level-{}", line.level.as_str())}>
                         { time_view(&line.created_at, format::time_of_day(&line.created_at)) }
                         <span class="level">{ label(line.level) }</span>
-                        <span class="message">{ line.message.clone() }</span>
+                        <span class="message">{ run_text::say(line.message_text.as_ref(), &line.message) }</span>
                     </li>
                 }) }
             </ol>
@@ -352,7 +353,7 @@ fn task_view(props: &TaskViewProps) -> Html {
                 </div>
                 { paused_note_view(feed) }
                 { progress_bar_view(shown.progress) }
-                if let Some(error) = shown.error_message.clone().or_else(|| shown.last_error.clone()) {
+                if let Some(error) = run_text::task_error(&shown) {
                     <p class="alert error">{ error }</p>
                 }
                 <dl class="fields">
