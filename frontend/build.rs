@@ -78,17 +78,27 @@ fn main() {
         let _ = writeln!(out, "        Msg::{},", variant(&entry.key));
     }
     out.push_str("    ];\n\n");
-    // The worker's lines are stored by code (`run.<code>`, see worker/src/text.rs).
-    out.push_str(
-        "    /// The message of a code the worker stores (`attempt_started` → `run.attempt_started`).\n    \
-         pub fn run(code: &str) -> Option<Msg> {\n        Some(match code {\n",
+    // The worker's lines are stored by code (`run.<code>`, see worker/src/text.rs). The
+    // `run.*` keys are the last ones of the catalogs; their codes go in as one string (a
+    // `match` over a hundred strings costs more code than this data).
+    let run: Vec<&str> = first
+        .iter()
+        .filter_map(|e| e.key.strip_prefix("run."))
+        .collect();
+    let first_run = first.len() - run.len();
+    assert!(
+        first[first_run..].iter().all(|e| e.key.starts_with("run.")),
+        "i18n/en.txt: the run.* keys must be the last ones"
     );
-    for entry in first {
-        if let Some(code) = entry.key.strip_prefix("run.") {
-            let _ = writeln!(out, "            {code:?} => Msg::{},", variant(&entry.key));
-        }
-    }
-    out.push_str("            _ => return None,\n        })\n    }\n}\n\n");
+    let _ = write!(
+        out,
+        "    /// The message of a code the worker stores (`attempt_started` → `run.attempt_started`).\n    \
+         pub fn run(code: &str) -> Option<Msg> {{\n        \
+         const CODES: &str = {:?};\n        \
+         let at = CODES.split('\\n').position(|c| c == code)?;\n        \
+         Msg::ALL.get({first_run} + at).copied()\n    }}\n}}\n\n",
+        run.join("\n")
+    );
     let _ = writeln!(
         out,
         "/// How many messages there are.\npub const COUNT: usize = {};\n",

@@ -56,28 +56,36 @@ impl Words {
     }
 }
 
-/// English phrases (two words or more, no placeholder) that Indonesian says otherwise: the
-/// words an Indonesian page must never show.
+/// English phrases that Indonesian says otherwise: the words an Indonesian page must never
+/// show. A text of two words or more, or, around its placeholders, each run of two words
+/// or more (`Completed in {duration}` → `Completed in`), so that the worker's log lines
+/// and errors, which are mostly values in a frame, are checked too.
 fn english_phrases(en: &Words, id: &Words) -> Vec<String> {
-    en.words
+    let mut phrases: Vec<String> = en
+        .words
         .iter()
-        .filter(|(key, text)| {
-            text.contains(' ')
-                && !text.contains('{')
-                && id.words.get(*key).is_some_and(|other| other != *text)
+        .filter(|(key, text)| id.words.get(*key).is_some_and(|other| other != *text))
+        .flat_map(|(_, text)| {
+            text.split(['{', '}'])
+                .step_by(2)
+                .map(str::trim)
+                .filter(|part| part.split_whitespace().count() >= 2)
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
         })
-        .map(|(_, text)| text.clone())
-        .collect()
+        .collect();
+    phrases.sort();
+    phrases.dedup();
+    phrases
 }
 
-/// The page's visible text, less the worker's log lines (the worker's own record, in
-/// English) and what the user typed.
+/// The page's visible text, less what the user typed.
 async fn page_words(b: &Browser) -> Result<String> {
     let text = b
         .client
         .execute(
             "const copy = document.body.cloneNode(true); \
-             copy.querySelectorAll('ol.log, input, textarea, pre, code').forEach(e => e.remove()); \
+             copy.querySelectorAll('input, textarea, pre, code').forEach(e => e.remove()); \
              return copy.innerText;",
             vec![],
         )

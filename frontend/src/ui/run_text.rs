@@ -9,8 +9,9 @@
 //! A row without a code (written before codes existed), or with one this build does not
 //! know (a newer worker), is shown in its English.
 
-use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Map, Value};
+
+use crate::api::time;
 
 use crate::i18n::{label, tf, tn, Msg};
 use crate::ui::format;
@@ -65,10 +66,9 @@ fn value_text(value: &Value) -> Option<String> {
             } else if let Some(bytes) = o.get("bytes") {
                 format::human_size(bytes.as_i64())
             } else if let Some(day) = o.get("date") {
-                format::date(day.as_str()?.parse::<NaiveDate>().ok()?)
+                format::date(time::parse_date(day.as_str()?)?)
             } else if let Some(at) = o.get("at") {
-                let at: DateTime<Utc> = at.as_str()?.parse().ok()?;
-                format::datetime(&at)
+                format::datetime(&time::parse_time(at.as_str()?)?)
             } else {
                 labels(o.get("labels")?.as_str()?, o.get("values")?.as_array()?)?
             }
@@ -149,7 +149,7 @@ mod tests {
             let size = json!({"code": "import_downloaded", "args": {"size": {"bytes": 2048}}});
             assert_eq!(
                 plain(say(Some(&size), "x")),
-                "Downloaded 2 kB; checking every row"
+                "Downloaded 2.0 kB; checking every row"
             );
         }
     }

@@ -353,7 +353,7 @@ fn task_view(props: &TaskViewProps) -> Html {
                 </div>
                 { paused_note_view(feed) }
                 { progress_bar_view(shown.progress) }
-                if let Some(error) = run_text::task_error(&shown) {
+                if let Some(error) = run_text::task_error(shown) {
                     <p class="alert error">{ error }</p>
                 }
                 <dl class="fields">

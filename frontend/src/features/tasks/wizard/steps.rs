@@ -92,7 +92,7 @@ pub fn schedule_step(wizard: &Wizard) -> Html {
                 hint={tf(Msg::WizardRunAtHint, &[("zone", &crate::ui::format::zone_name())])} />
             <TextField id="recurrence" label={t(Msg::WizardRepeat)} value={form.recurrence.clone()}
                 oninput={edit(|f, v| f.recurrence = v)} error={err("recurrence")} placeholder="0 6 * * 1"
-                hint={t(Msg::WizardRepeatHint)} />
+                hint={tf(Msg::WizardRepeatHint, &[("zone", &crate::ui::format::zone_name())])} />
             <div class="examples" aria-label={t(Msg::WizardExamples)}>
                 { for CRON_EXAMPLES.iter().map(|(expr, text)| {
                     let form = form.clone();
