@@ -55,7 +55,7 @@ impl TaskHandler for HttpRequestHandler {
         let timeout = params.timeout();
         let method =
             reqwest::Method::from_bytes(params.method.as_str().as_bytes()).map_err(|_| {
-                TaskError::permanent(Text::new(Run::HttpBadMethod).raw("method", &params.method))
+                TaskError::permanent(Text::new(Run::HttpBadMethod).raw("method", params.method))
             })?;
         let url =
             reqwest::Url::parse(&params.url).map_err(|_| TaskError::permanent(Run::HttpBadUrl))?;
@@ -104,7 +104,7 @@ impl TaskHandler for HttpRequestHandler {
         ctx.log
             .info(
                 Text::new(Run::HttpSending)
-                    .raw("method", &params.method)
+                    .raw("method", params.method)
                     .raw("url", &params.url),
                 Some(json!({ "timeoutSecs": timeout.as_secs(), "maxResponseBytes": max_bytes })),
             )
