@@ -984,6 +984,26 @@ pub fn utc_date(days_ago: i64) -> String {
     local_date(0, days_ago)
 }
 
+/// Today's date in the IANA zone `zone`, as PostgreSQL (the database's zone rules, with
+/// summer time) counts it, and the day `days_ago` before it, both `YYYY-MM-DD`.
+pub async fn date_in_zone(zone: &str, days_ago: i32) -> Result<(String, String)> {
+    use sqlx::Connection;
+    let url = &stack()?.database_url;
+    let mut db = sqlx::PgConnection::connect(url)
+        .await
+        .with_context(|| format!("connecting to {url}"))?;
+    let row: (String, String) = sqlx::query_as(
+        "select (now() at time zone $1)::date::text, \
+                ((now() at time zone $1)::date - $2)::text",
+    )
+    .bind(zone)
+    .bind(days_ago)
+    .fetch_one(&mut db)
+    .await
+    .with_context(|| format!("today in {zone}"))?;
+    Ok(row)
+}
+
 /// Today's date where clocks are `offset_secs` ahead of UTC, and `days` before it.
 pub fn local_date(offset_secs: i64, days_ago: i64) -> String {
     let secs = std::time::SystemTime::now()
