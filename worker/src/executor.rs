@@ -415,7 +415,7 @@ async fn run_handler(
     let params = TaskParameters::parse(task_type, &task.parameters).map_err(|error| {
         TaskError::permanent(Text::new(Run::InvalidParameters).raw("detail", error))
     })?;
-    let handler = deps.handlers.get(&task.task_type).ok_or_else(|| {
+    let handler = deps.handlers.get(task_type).ok_or_else(|| {
         TaskError::permanent(Text::new(Run::NoHandler).labels(
             "type",
             Labels::TaskType,

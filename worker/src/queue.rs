@@ -10,8 +10,10 @@ use std::time::Duration;
 use serde_json::Value;
 use sqlx::PgExecutor;
 
-use crate::db::Db;
+use domain::TaskPriority;
 use uuid::Uuid;
+
+use crate::db::Db;
 
 use crate::text::Text;
 
@@ -28,12 +30,15 @@ pub struct ClaimedTask {
     pub user_id: Uuid,
     /// Its title.
     pub title: String,
-    /// `tasks.type`, e.g. `analytics_report`.
+    /// `tasks.type`, e.g. `analytics_report`: read as text, so that a row the database's
+    /// check would refuse fails alone, with its reason, instead of failing the whole claim;
+    /// the executor parses it into a `domain::TaskType`.
     #[sqlx(rename = "type")]
     pub task_type: String,
     /// `tasks.parameters`, as stored.
     pub parameters: Value,
-    /// `low`, `medium`, `high` or `urgent`.
+    /// `low`, `medium`, `high` or `urgent` (text for the same reason; see
+    /// [`ClaimedTask::priority_rank`]).
     pub priority: String,
     /// Attempts so far, this one included.
     pub attempts: i32,
@@ -49,6 +54,16 @@ pub struct ClaimedTask {
     pub execution_attempt: i32,
     /// Executions of a rescued task left `running` by the lost worker, closed by the claim.
     pub closed_executions: i64,
+}
+
+impl ClaimedTask {
+    /// 0 for urgent … 3 for low ([`TaskPriority::rank`], like the `priority_rank` column);
+    /// a priority the database's check would refuse ranks last.
+    pub fn priority_rank(&self) -> u8 {
+        self.priority
+            .parse::<TaskPriority>()
+            .map_or(u8::MAX, TaskPriority::rank)
+    }
 }
 
 fn lease_secs(lease: Duration) -> f64 {
@@ -165,7 +180,7 @@ pub async fn claim(
         .fetch_all(db)
         .await?;
     // RETURNING has no order; rescued tasks first, then the most urgent.
-    tasks.sort_by_key(|task| (!task.rescued, priority_rank(&task.priority)));
+    tasks.sort_by_key(|task| (!task.rescued, task.priority_rank()));
     Ok(tasks)
 }
 
@@ -268,16 +283,6 @@ pub async fn complete_many(
     )
     .fetch_all(db)
     .await
-}
-
-/// 0 for urgent … 3 for low, like the `priority_rank` column.
-pub fn priority_rank(priority: &str) -> u8 {
-    match priority {
-        "urgent" => 0,
-        "high" => 1,
-        "medium" => 2,
-        _ => 3,
-    }
 }
 
 /// What the heartbeat learned about one of this worker's tasks.

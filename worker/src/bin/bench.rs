@@ -55,6 +55,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use async_trait::async_trait;
 use clap::Parser;
+use domain::TaskType;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -684,7 +685,7 @@ async fn taskdeck(args: &Args, pool: &sqlx::PgPool, user: Uuid) -> anyhow::Resul
     let deps = Deps::new(worker_pool, worker_name.clone())
         .with_transaction_pooler(args.transaction_pooler)
         .with_handlers(HandlerRegistry::empty().with(
-            "cleanup",
+            TaskType::Cleanup,
             Noop {
                 started: started_at.clone(),
             },
@@ -1180,7 +1181,7 @@ async fn child_worker(args: &Args, name: &str) -> anyhow::Result<()> {
     let deps = Deps::new(pool.clone(), name.to_owned())
         .with_transaction_pooler(args.transaction_pooler)
         .with_handlers(HandlerRegistry::empty().with(
-            "cleanup",
+            TaskType::Cleanup,
             Noop {
                 started: Arc::default(),
             },

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::db::Db;
 use async_trait::async_trait;
-use domain::{LogLevel, TaskParameters};
+use domain::{LogLevel, TaskParameters, TaskType};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -37,16 +37,17 @@ pub trait TaskHandler: Send + Sync {
     async fn run(&self, ctx: HandlerContext) -> Result<Value, TaskError>;
 }
 
-/// The handlers of a worker, by task type name (`tasks.type`).
+/// The handlers of a worker, by task type (`domain::TaskType`: a type that does not exist
+/// does not compile).
 #[derive(Clone, Default)]
 pub struct HandlerRegistry {
-    handlers: HashMap<String, Arc<dyn TaskHandler>>,
+    handlers: HashMap<TaskType, Arc<dyn TaskHandler>>,
 }
 
 impl std::fmt::Debug for HandlerRegistry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut names: Vec<_> = self.handlers.keys().collect();
-        names.sort();
+        let mut names: Vec<_> = self.handlers.keys().map(|t| t.as_str()).collect();
+        names.sort_unstable();
         f.debug_struct("HandlerRegistry")
             .field("types", &names)
             .finish()
@@ -62,31 +63,30 @@ impl HandlerRegistry {
     /// The five task types of Taskdeck.
     pub fn standard() -> Self {
         Self::empty()
-            .with("analytics_report", analytics_report::AnalyticsReportHandler)
-            .with("data_export", data_export::DataExportHandler)
-            .with("data_import", data_import::DataImportHandler)
-            .with("http_request", http_request::HttpRequestHandler)
-            .with("cleanup", cleanup::CleanupHandler)
+            .with(
+                TaskType::AnalyticsReport,
+                analytics_report::AnalyticsReportHandler,
+            )
+            .with(TaskType::DataExport, data_export::DataExportHandler)
+            .with(TaskType::DataImport, data_import::DataImportHandler)
+            .with(TaskType::HttpRequest, http_request::HttpRequestHandler)
+            .with(TaskType::Cleanup, cleanup::CleanupHandler)
     }
 
     /// Adds (or replaces) the handler of `task_type`.
-    pub fn with(
-        mut self,
-        task_type: impl Into<String>,
-        handler: impl TaskHandler + 'static,
-    ) -> Self {
+    pub fn with(mut self, task_type: TaskType, handler: impl TaskHandler + 'static) -> Self {
         self.register(task_type, handler);
         self
     }
 
     /// Adds (or replaces) the handler of `task_type`.
-    pub fn register(&mut self, task_type: impl Into<String>, handler: impl TaskHandler + 'static) {
-        self.handlers.insert(task_type.into(), Arc::new(handler));
+    pub fn register(&mut self, task_type: TaskType, handler: impl TaskHandler + 'static) {
+        self.handlers.insert(task_type, Arc::new(handler));
     }
 
     /// The handler of `task_type`.
-    pub fn get(&self, task_type: &str) -> Option<Arc<dyn TaskHandler>> {
-        self.handlers.get(task_type).cloned()
+    pub fn get(&self, task_type: TaskType) -> Option<Arc<dyn TaskHandler>> {
+        self.handlers.get(&task_type).cloned()
     }
 }
 
@@ -324,8 +324,8 @@ mod tests {
     fn the_standard_registry_has_every_task_type() {
         let registry = HandlerRegistry::standard();
         for task_type in domain::TaskType::ALL {
-            assert!(registry.get(task_type.as_str()).is_some(), "{task_type}");
+            assert!(registry.get(*task_type).is_some(), "{task_type}");
         }
-        assert!(registry.get("nope").is_none());
+        assert!(HandlerRegistry::empty().get(TaskType::Cleanup).is_none());
     }
 }

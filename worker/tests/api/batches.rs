@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use domain::TaskType;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -179,7 +180,7 @@ async fn the_daemon_finishes_a_batch_around_a_cancelled_and_a_rescued_task() {
     let gate = Gate::default();
     let deps = Deps::new(app.new_pool(10).await, "worker-a")
         .with_lease(LEASE)
-        .with_handlers(HandlerRegistry::empty().with("cleanup", gate.clone()));
+        .with_handlers(HandlerRegistry::empty().with(TaskType::Cleanup, gate.clone()));
     let metrics = deps.metrics.clone();
     let stop = CancellationToken::new();
     let daemon = tokio::spawn(run_with_deps(

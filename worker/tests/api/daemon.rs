@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use domain::TaskType;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -61,7 +62,7 @@ async fn a_notification_wakes_the_worker_long_before_the_poll_interval() {
     let app = TestApp::new().await;
     let pool = app.new_pool(6).await;
     let deps = Deps::new(pool, "listener")
-        .with_handlers(HandlerRegistry::empty().with("cleanup", Succeed::default()));
+        .with_handlers(HandlerRegistry::empty().with(TaskType::Cleanup, Succeed::default()));
     let running = Running::start(deps, options(2)); // polls only every 30 s
     wait_until(Duration::from_secs(10), "the workers row", || async {
         worker_status(&app, "listener")
@@ -100,7 +101,7 @@ async fn poll_only_mode_finds_work_without_listen() {
     let app = TestApp::new().await;
     let pool = app.new_pool(6).await;
     let deps = Deps::new(pool, "poller")
-        .with_handlers(HandlerRegistry::empty().with("cleanup", Succeed::default()));
+        .with_handlers(HandlerRegistry::empty().with(TaskType::Cleanup, Succeed::default()));
     let mut opts = options(2);
     opts.listen = false;
     opts.poll_interval = Duration::from_millis(100);
@@ -116,7 +117,7 @@ async fn cancelling_a_running_task_reaches_its_handler_within_one_heartbeat() {
     let pool = app.new_pool(6).await;
     let handler = WaitForCancel::default();
     let deps = Deps::new(pool, "canceller")
-        .with_handlers(HandlerRegistry::empty().with("cleanup", handler.clone()))
+        .with_handlers(HandlerRegistry::empty().with(TaskType::Cleanup, handler.clone()))
         .with_lease(Duration::from_secs(3)); // heartbeat every second
     let running = Running::start(deps, options(2));
     let id = app.task().insert().await;
@@ -176,8 +177,8 @@ async fn shutdown_lets_short_tasks_finish_and_releases_the_rest() {
     };
     let deps = Deps::new(pool, "stopping-worker").with_handlers(
         HandlerRegistry::empty()
-            .with("cleanup", long.clone())
-            .with("data_export", short.clone()),
+            .with(TaskType::Cleanup, long.clone())
+            .with(TaskType::DataExport, short.clone()),
     );
     let mut opts = options(4);
     opts.shutdown_timeout = Duration::from_secs(2);
@@ -227,7 +228,7 @@ async fn shutdown_lets_short_tasks_finish_and_releases_the_rest() {
     );
 
     // Another worker takes it at once.
-    let next = app.deps_with(HandlerRegistry::empty().with("cleanup", Succeed::default()));
+    let next = app.deps_with(HandlerRegistry::empty().with(TaskType::Cleanup, Succeed::default()));
     assert_eq!(drain(&next).await, vec![long_id]);
     assert_eq!(task_row(&app.pool, long_id).await.status, "completed");
 }
@@ -239,7 +240,7 @@ async fn two_workers_never_run_the_same_task() {
         delay: Duration::from_millis(5),
         ..Succeed::default()
     };
-    let registry = HandlerRegistry::empty().with("cleanup", handler.clone());
+    let registry = HandlerRegistry::empty().with(TaskType::Cleanup, handler.clone());
     let a = Running::start(
         Deps::new(app.new_pool(8).await, "worker-a").with_handlers(registry.clone()),
         RunOptions {
@@ -307,7 +308,7 @@ async fn the_heartbeat_keeps_the_workers_row_fresh() {
     let pool = app.new_pool(6).await;
     let handler = WaitForCancel::default();
     let deps = Deps::new(pool, "beating")
-        .with_handlers(HandlerRegistry::empty().with("cleanup", handler.clone()))
+        .with_handlers(HandlerRegistry::empty().with(TaskType::Cleanup, handler.clone()))
         .with_lease(Duration::from_secs(3));
     let running = Running::start(deps, options(3));
     let id = app.task().insert().await;
@@ -350,7 +351,7 @@ async fn the_heartbeat_keeps_the_workers_row_fresh() {
 #[tokio::test]
 async fn health_and_metrics_are_served() {
     let app = TestApp::new().await;
-    let deps = app.deps_with(HandlerRegistry::empty().with("cleanup", Succeed::default()));
+    let deps = app.deps_with(HandlerRegistry::empty().with(TaskType::Cleanup, Succeed::default()));
     app.task().insert().await;
     drain(&deps).await;
     let stop = CancellationToken::new();

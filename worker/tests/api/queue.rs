@@ -5,6 +5,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use chrono::{Datelike, Timelike, Weekday};
+use domain::TaskType;
 use serde_json::json;
 use uuid::Uuid;
 use worker::config::Backoff;
@@ -17,7 +18,7 @@ use crate::helpers::*;
 async fn a_task_goes_from_pending_to_running_to_completed_with_its_execution_and_logs() {
     let app = TestApp::new().await;
     let handler = Succeed::default();
-    let deps = app.deps_with(HandlerRegistry::empty().with("cleanup", handler.clone()));
+    let deps = app.deps_with(HandlerRegistry::empty().with(TaskType::Cleanup, handler.clone()));
     let id = app.task().insert().await;
 
     let before = task_row(&app.pool, id).await;
@@ -61,7 +62,7 @@ async fn a_task_goes_from_pending_to_running_to_completed_with_its_execution_and
 #[tokio::test]
 async fn urgent_tasks_are_claimed_before_low_ones_then_by_age() {
     let app = TestApp::new().await;
-    let deps = app.deps_with(HandlerRegistry::empty().with("cleanup", Succeed::default()));
+    let deps = app.deps_with(HandlerRegistry::empty().with(TaskType::Cleanup, Succeed::default()));
     let low = app.task().priority("low").insert().await;
     let medium_old = app.task().priority("medium").insert().await;
     let urgent = app.task().priority("urgent").insert().await;
@@ -98,7 +99,7 @@ async fn urgent_tasks_are_claimed_before_low_ones_then_by_age() {
 #[tokio::test]
 async fn a_task_scheduled_in_the_future_waits_until_it_is_due() {
     let app = TestApp::new().await;
-    let deps = app.deps_with(HandlerRegistry::empty().with("cleanup", Succeed::default()));
+    let deps = app.deps_with(HandlerRegistry::empty().with(TaskType::Cleanup, Succeed::default()));
     let later = app.task().scheduled_in(3600.0).insert().await;
     assert_eq!(try_execute_one(&deps).await.expect("run"), Outcome::Empty);
     assert_eq!(task_row(&app.pool, later).await.status, "pending");
@@ -115,7 +116,7 @@ async fn a_retryable_failure_backs_off_then_fails_after_max_attempts() {
     let app = TestApp::new().await;
     let handler = Fail::retryable("The server answered 503 Service Unavailable");
     let deps = app
-        .deps_with(HandlerRegistry::empty().with("cleanup", handler.clone()))
+        .deps_with(HandlerRegistry::empty().with(TaskType::Cleanup, handler.clone()))
         .with_backoff(Backoff {
             base: Duration::from_secs(60),
             cap: Duration::from_secs(600),
@@ -208,8 +209,9 @@ async fn a_retryable_failure_backs_off_then_fails_after_max_attempts() {
 #[tokio::test]
 async fn a_permanent_failure_fails_at_once() {
     let app = TestApp::new().await;
-    let deps = app
-        .deps_with(HandlerRegistry::empty().with("cleanup", Fail::permanent("The file is empty")));
+    let deps = app.deps_with(
+        HandlerRegistry::empty().with(TaskType::Cleanup, Fail::permanent("The file is empty")),
+    );
     let id = app.task().max_attempts(5).insert().await;
     drain(&deps).await;
     let row = task_row(&app.pool, id).await;
@@ -221,7 +223,7 @@ async fn a_permanent_failure_fails_at_once() {
 #[tokio::test]
 async fn a_type_without_handler_fails_clearly_and_the_worker_goes_on() {
     let app = TestApp::new().await;
-    let deps = app.deps_with(HandlerRegistry::empty().with("cleanup", Succeed::default()));
+    let deps = app.deps_with(HandlerRegistry::empty().with(TaskType::Cleanup, Succeed::default()));
     let export = app
         .task()
         .kind(
@@ -302,7 +304,7 @@ async fn bad_parameters_or_an_unknown_type_fail_permanently_with_a_clear_message
 #[tokio::test]
 async fn a_task_whose_worker_died_is_rescued_when_its_lease_expires() {
     let app = TestApp::new().await;
-    let deps = app.deps_with(HandlerRegistry::empty().with("cleanup", Succeed::default()));
+    let deps = app.deps_with(HandlerRegistry::empty().with(TaskType::Cleanup, Succeed::default()));
     let id = app.task().insert().await;
     // A worker claimed it, started attempt 1, and died: its lease ran out a minute ago.
     sqlx::query(
@@ -365,7 +367,7 @@ async fn a_task_whose_worker_died_is_rescued_when_its_lease_expires() {
 async fn a_rescued_task_that_used_up_its_attempts_fails() {
     let app = TestApp::new().await;
     let handler = Succeed::default();
-    let deps = app.deps_with(HandlerRegistry::empty().with("cleanup", handler.clone()));
+    let deps = app.deps_with(HandlerRegistry::empty().with(TaskType::Cleanup, handler.clone()));
     let id = app.task().max_attempts(2).insert().await;
     sqlx::query(
         "update public.tasks set status = 'running', locked_by = 'dead-worker', attempts = 2,
@@ -394,7 +396,7 @@ async fn a_rescued_task_that_used_up_its_attempts_fails() {
 #[tokio::test]
 async fn a_task_cancelled_while_running_is_never_overwritten_by_its_result() {
     let app = TestApp::new().await;
-    let deps = app.deps_with(HandlerRegistry::empty().with("cleanup", CancelledMeanwhile));
+    let deps = app.deps_with(HandlerRegistry::empty().with(TaskType::Cleanup, CancelledMeanwhile));
     let id = app.task().insert().await;
     drain(&deps).await;
     let row = task_row(&app.pool, id).await;
@@ -431,7 +433,7 @@ async fn a_worker_that_lost_its_lease_does_not_write_its_result() {
             Ok(json!({ "stale": true }))
         }
     }
-    let deps = app.deps_with(HandlerRegistry::empty().with("cleanup", TakenOver));
+    let deps = app.deps_with(HandlerRegistry::empty().with(TaskType::Cleanup, TakenOver));
     let id = app.task().insert().await;
     drain(&deps).await;
     let row = task_row(&app.pool, id).await;
@@ -449,7 +451,7 @@ async fn a_worker_that_lost_its_lease_does_not_write_its_result() {
 #[tokio::test]
 async fn a_recurring_task_enqueues_its_next_run_once() {
     let app = TestApp::new().await;
-    let deps = app.deps_with(HandlerRegistry::empty().with("cleanup", Succeed::default()));
+    let deps = app.deps_with(HandlerRegistry::empty().with(TaskType::Cleanup, Succeed::default()));
     let id = app
         .task()
         .recurrence("0 6 * * 1")
@@ -522,7 +524,8 @@ async fn a_recurring_task_enqueues_its_next_run_once() {
 #[tokio::test]
 async fn a_recurring_task_that_fails_still_enqueues_its_next_run() {
     let app = TestApp::new().await;
-    let deps = app.deps_with(HandlerRegistry::empty().with("cleanup", Fail::permanent("nope")));
+    let deps =
+        app.deps_with(HandlerRegistry::empty().with(TaskType::Cleanup, Fail::permanent("nope")));
     let id = app.task().recurrence("*/5 * * * *").insert().await;
     drain(&deps).await;
     assert_eq!(task_row(&app.pool, id).await.status, "failed");
@@ -543,7 +546,8 @@ async fn a_recurring_task_that_fails_still_enqueues_its_next_run() {
     .execute(&app.pool)
     .await
     .expect("retry");
-    let succeed = app.deps_with(HandlerRegistry::empty().with("cleanup", Succeed::default()));
+    let succeed =
+        app.deps_with(HandlerRegistry::empty().with(TaskType::Cleanup, Succeed::default()));
     assert_eq!(drain(&succeed).await, vec![id]);
     assert_eq!(task_row(&app.pool, id).await.status, "completed");
     let count: i64 =
@@ -571,8 +575,8 @@ async fn a_panicking_handler_fails_its_task_and_the_worker_goes_on() {
     let app = TestApp::new().await;
     let deps = app.deps_with(
         HandlerRegistry::empty()
-            .with("cleanup", Panics)
-            .with("data_export", Succeed::default()),
+            .with(TaskType::Cleanup, Panics)
+            .with(TaskType::DataExport, Succeed::default()),
     );
     let bad = app.task().priority("urgent").insert().await;
     let good = app
@@ -608,7 +612,7 @@ async fn a_handler_that_ignores_its_cancellation_is_dropped_after_the_grace_peri
         }
     }
     let app = TestApp::new().await;
-    let mut deps = app.deps_with(HandlerRegistry::empty().with("cleanup", Stubborn));
+    let mut deps = app.deps_with(HandlerRegistry::empty().with(TaskType::Cleanup, Stubborn));
     deps.cancel_grace = Duration::from_millis(200);
     let id = app.task().insert().await;
     let runner = tokio::spawn({
@@ -655,7 +659,7 @@ async fn an_attempt_longer_than_the_time_limit_is_stopped_and_fails_clearly() {
     }
     let app = TestApp::new().await;
     let deps = app
-        .deps_with(HandlerRegistry::empty().with("cleanup", Slow))
+        .deps_with(HandlerRegistry::empty().with(TaskType::Cleanup, Slow))
         .with_task_timeout(Some(Duration::from_millis(300)));
     let id = app.task().max_attempts(2).insert().await;
     let limit_message =
