@@ -28,6 +28,12 @@ pub mod ui;
 #[cfg(test)]
 mod test_util;
 
+/// The allocator: Talc instead of Rust's default dlmalloc, for a smaller module (the heap
+/// grows by `memory.grow`, as dlmalloc's does). Single-threaded wasm only.
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 #[cfg(test)]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 

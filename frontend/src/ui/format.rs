@@ -590,5 +590,7 @@ mod tests {
         with(Lang::Id, "UTC", "IDR");
         assert_eq!(ago(&at("2024-04-02T04:00:00Z"), now), "2 jam yang lalu");
         assert_eq!(ago(&at("2024-03-29T06:00:00Z"), now), "4 hari yang lalu");
+        // The locale is global: the tests after this one read English.
+        i18n::set(Locale::default());
     }
 }

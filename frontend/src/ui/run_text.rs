@@ -170,5 +170,7 @@ mod tests {
                 "Completed in 2 weeks"
             );
         }
+        // The locale is global: the tests after this one read English.
+        i18n::set(Locale::default());
     }
 }
