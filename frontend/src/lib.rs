@@ -18,6 +18,8 @@
 //! Below them all, [`i18n`] (the reader's language, time zone and currency, and the
 //! messages) and `domain` (the types shared with the worker).
 
+#![warn(missing_docs, unreachable_pub)]
+
 pub mod api;
 pub mod app;
 pub mod features;

@@ -4,7 +4,7 @@ use yew::BaseComponent;
 
 /// Renders `C` with `props` into a new `<div>` in `<body>` and returns the div once
 /// Yew has rendered.
-pub async fn mount<C>(props: C::Properties) -> web_sys::Element
+pub(crate) async fn mount<C>(props: C::Properties) -> web_sys::Element
 where
     C: BaseComponent,
 {

@@ -5,6 +5,8 @@
 //! Authorization is PostgreSQL's: every API request runs in a transaction under the JWT's
 //! role with the `request.*` settings PostgREST sets, so RLS decides.
 
+#![warn(unreachable_pub)]
+
 pub mod auth;
 pub mod config;
 pub mod gateway;

@@ -34,7 +34,7 @@ fn user_not_found() -> AuthError {
 }
 
 /// `GET /admin/users?page=1&per_page=50` → `{users, aud}` with `X-Total-Count` and `Link`.
-pub async fn list_users(
+pub(super) async fn list_users(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
@@ -125,7 +125,7 @@ struct AdminUserParams {
 }
 
 /// `POST /admin/users {email, password, email_confirm, user_metadata, app_metadata}` → the user.
-pub async fn create_user(
+pub(super) async fn create_user(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
@@ -188,7 +188,7 @@ pub async fn create_user(
 }
 
 /// `GET /admin/users/{id}`.
-pub async fn get_user(
+pub(super) async fn get_user(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -203,7 +203,7 @@ pub async fn get_user(
 }
 
 /// Parses Go's duration syntax (`876000h`, `1h30m`, `45s`, `500ms`) into seconds.
-pub fn parse_go_duration(input: &str) -> Option<f64> {
+pub(super) fn parse_go_duration(input: &str) -> Option<f64> {
     let s = input.trim();
     if s.is_empty() {
         return None;
@@ -271,7 +271,7 @@ async fn apply_ban(
 
 /// `PUT /admin/users/{id} {email, password, email_confirm, user_metadata, app_metadata,
 /// ban_duration, role}` → the user.
-pub async fn update_user(
+pub(super) async fn update_user(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -350,7 +350,7 @@ pub async fn update_user(
 }
 
 /// `DELETE /admin/users/{id}` → `{}` (the profile goes with it: `on delete cascade`).
-pub async fn delete_user(
+pub(super) async fn delete_user(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -368,7 +368,7 @@ pub async fn delete_user(
 }
 
 /// `GET /admin/users/{id}/factors` → the user's MFA factors.
-pub async fn list_factors(
+pub(super) async fn list_factors(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -387,7 +387,7 @@ pub async fn list_factors(
 
 /// `DELETE /admin/users/{id}/factors/{factor_id}` → the removed factor (e.g. a lost phone);
 /// the user's sessions that relied on it drop back to `aal1`.
-pub async fn delete_factor(
+pub(super) async fn delete_factor(
     State(state): State<AppState>,
     Path((id, factor_id)): Path<(String, String)>,
     headers: HeaderMap,

@@ -14,7 +14,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 
 /// The header that selects the newer error format.
-pub const API_VERSION_HEADER: &str = "x-supabase-api-version";
+pub(super) const API_VERSION_HEADER: &str = "x-supabase-api-version";
 const API_VERSION_2024: &str = "2024-01-01";
 
 /// An error answered the way GoTrue answers it.
@@ -136,7 +136,7 @@ fn wants_2024_errors(value: Option<&HeaderValue>) -> bool {
 
 /// Rewrites GoTrue errors into the 2024-01-01 format when the request asks for it, and echoes
 /// the version header back, as GoTrue does.
-pub async fn api_version_layer(request: Request, next: Next) -> Response {
+pub(super) async fn api_version_layer(request: Request, next: Next) -> Response {
     let new_format = wants_2024_errors(request.headers().get(API_VERSION_HEADER));
     let mut response = next.run(request).await;
     if !new_format {
@@ -167,14 +167,14 @@ pub async fn api_version_layer(request: Request, next: Next) -> Response {
 /// Who is on the other end: the IP (the socket's when served, else the first
 /// `X-Forwarded-For` entry, else `unknown`) and the user agent.
 #[derive(Debug, Clone)]
-pub struct ClientInfo {
+pub(super) struct ClientInfo {
     pub ip: String,
     pub user_agent: Option<String>,
 }
 
 impl ClientInfo {
     /// The IP when it is one (for `inet` columns).
-    pub fn inet(&self) -> Option<String> {
+    pub(super) fn inet(&self) -> Option<String> {
         self.ip
             .parse::<std::net::IpAddr>()
             .ok()
@@ -210,7 +210,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
 }
 
 /// Parses a JSON request body (an empty body is `{}`), failing as GoTrue does.
-pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AuthError> {
+pub(super) fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AuthError> {
     let text = if bytes.iter().all(u8::is_ascii_whitespace) {
         &b"{}"[..]
     } else {
@@ -225,7 +225,7 @@ pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AuthError> {
 }
 
 /// A JSON object, or `{}` for anything else (metadata columns).
-pub fn object_or_empty(value: Option<Value>) -> Value {
+pub(super) fn object_or_empty(value: Option<Value>) -> Value {
     match value {
         Some(Value::Object(map)) => Value::Object(map),
         _ => json!({}),
@@ -234,7 +234,11 @@ pub fn object_or_empty(value: Option<Value>) -> Value {
 
 /// Counts a request against the IP's limit for `bucket`. Every bucket has its own counter, as
 /// each of GoTrue's limiters does (`internal/api/apilimiter`), even where two share a setting.
-pub fn rate_limit(state: &AppState, client: &ClientInfo, bucket: Bucket) -> Result<(), AuthError> {
+pub(super) fn rate_limit(
+    state: &AppState,
+    client: &ClientInfo,
+    bucket: Bucket,
+) -> Result<(), AuthError> {
     let limits = &state.config.auth.rate_limits;
     let (limit, window) = match bucket {
         // `sign_in_sign_ups` is GOTRUE_RATE_LIMIT_OTP in the CLI: sign-ups, OTP/magic-link/
@@ -274,7 +278,7 @@ pub fn rate_limit(state: &AppState, client: &ClientInfo, bucket: Bucket) -> Resu
 /// Counts a request against an account's limit for `bucket`: `account` is an email address
 /// (lower-cased here; whether it has a user does not matter) or a user id. Mails to one address
 /// are spaced by `email_max_frequency_secs`, answered as GoTrue answers its `max_frequency`.
-pub fn rate_limit_account(
+pub(super) fn rate_limit_account(
     state: &AppState,
     bucket: Bucket,
     account: &str,

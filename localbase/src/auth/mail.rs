@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 /// One mail as stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Mail {
+pub(super) struct Mail {
     pub id: String,
     pub to: String,
     pub subject: String,
@@ -35,7 +35,7 @@ fn mail_dir(state: &AppState) -> PathBuf {
 
 /// The words of one mail, in one language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Words {
+pub(super) struct Words {
     /// The subject (GoTrue's default subjects in English).
     pub subject: &'static str,
     /// Before the link.
@@ -50,7 +50,7 @@ impl Words {
     /// The words of a `kind` mail (`recovery`, `magiclink`…) in `language` (`id` for Bahasa
     /// Indonesia; anything else, or none, is English). `supabase/templates/` holds the same
     /// words for hosted Supabase, chosen there by `{{ .Data.language }}`.
-    pub fn for_mail(kind: &str, language: Option<&str>) -> Self {
+    pub(super) fn for_mail(kind: &str, language: Option<&str>) -> Self {
         let indonesian = language == Some("id");
         let subject = match (kind, indonesian) {
             ("recovery", false) => "Reset Your Password",
@@ -79,7 +79,7 @@ impl Words {
 }
 
 /// Writes a mail to the mailbox and logs it.
-pub async fn deliver(
+pub(super) async fn deliver(
     state: &AppState,
     to: &str,
     kind: &str,
@@ -137,7 +137,7 @@ fn html_escape(s: &str) -> String {
 }
 
 /// Every mail to `email`, oldest first.
-pub async fn mails_for(state: &AppState, email: &str) -> Result<Vec<Mail>, AuthError> {
+pub(super) async fn mails_for(state: &AppState, email: &str) -> Result<Vec<Mail>, AuthError> {
     let dir = mail_dir(state);
     let mut entries = match tokio::fs::read_dir(&dir).await {
         Ok(entries) => entries,
@@ -165,7 +165,7 @@ pub async fn mails_for(state: &AppState, email: &str) -> Result<Vec<Mail>, AuthE
 }
 
 /// `GET /mailbox?email=…` → `{"messages": [mail…]}`, oldest first.
-pub async fn mailbox(
+pub(super) async fn mailbox(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, AuthError> {

@@ -56,7 +56,7 @@ async fn session_aal(state: &AppState, caller: &Caller) -> Result<String, AuthEr
 }
 
 /// `POST /factors {factor_type: "totp", friendly_name, issuer}`.
-pub async fn enroll(
+pub(super) async fn enroll(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
@@ -182,7 +182,7 @@ async fn owned_factor(state: &AppState, caller: &Caller, id: &str) -> Result<Fac
 }
 
 /// `POST /factors/{id}/challenge` → `{id, type, expires_at}`.
-pub async fn challenge(
+pub(super) async fn challenge(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -224,7 +224,7 @@ struct VerifyParams {
 
 /// `POST /factors/{id}/verify {challenge_id, code}` → the caller's session, now `aal2` with a
 /// `totp` AMR entry (the factor becomes verified on its first success).
-pub async fn verify(
+pub(super) async fn verify(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -317,7 +317,7 @@ pub async fn verify(
 
 /// `DELETE /factors/{id}` → `{id}`. A verified factor needs an `aal2` session; its sessions
 /// drop back to `aal1`.
-pub async fn unenroll(
+pub(super) async fn unenroll(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,

@@ -10,7 +10,7 @@ use crate::AppState;
 use serde_json::Value;
 
 /// bcrypt reads no further than this many bytes.
-pub const MAX_PASSWORD_LENGTH: usize = 72;
+pub(super) const MAX_PASSWORD_LENGTH: usize = 72;
 /// GoTrue never lets the minimum go below 6.
 const LOWEST_MINIMUM: usize = 6;
 
@@ -101,7 +101,7 @@ const COMMON: &[&str] = &[
 
 /// The minimum length: `password_min_length` from `public.system_settings` (a JSON number or a
 /// numeric string), else `fallback`; never below GoTrue's floor of 6 nor above 72.
-pub async fn min_length(state: &AppState) -> usize {
+pub(super) async fn min_length(state: &AppState) -> usize {
     let fallback = state.config.auth.minimum_password_length;
     // Its own statement on the pool: a database without the table must not abort a caller's
     // transaction.
@@ -128,7 +128,7 @@ pub async fn min_length(state: &AppState) -> usize {
 }
 
 /// True when the password is one of the most common ones or has their shape.
-pub fn looks_leaked(password: &str) -> bool {
+pub(super) fn looks_leaked(password: &str) -> bool {
     let lower = password.to_lowercase();
     if COMMON.contains(&lower.as_str()) {
         return true;
@@ -155,7 +155,7 @@ pub fn looks_leaked(password: &str) -> bool {
 }
 
 /// GoTrue's verdict on a new password with a given minimum length.
-pub fn judge(password: &str, minimum: usize) -> Result<(), AuthError> {
+pub(super) fn judge(password: &str, minimum: usize) -> Result<(), AuthError> {
     // Go's len(): bytes.
     if password.len() > MAX_PASSWORD_LENGTH {
         return Err(AuthError::bad_request(
@@ -185,7 +185,7 @@ pub fn judge(password: &str, minimum: usize) -> Result<(), AuthError> {
 
 /// Checks a new password (sign-up, `PUT /user`, the recovery flow's new password, admin
 /// create/update) against the current settings.
-pub async fn check_strength(state: &AppState, password: &str) -> Result<(), AuthError> {
+pub(super) async fn check_strength(state: &AppState, password: &str) -> Result<(), AuthError> {
     judge(password, min_length(state).await)
 }
 

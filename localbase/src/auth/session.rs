@@ -22,7 +22,7 @@ use uuid::Uuid;
 const DUMMY_HASH: &str = "$2b$10$7EqJtq98hPqEX7fNZaFWoOa5pMfmBuHiE1JhqyRN0iUKPG1DjEIhq";
 
 /// A fresh opaque refresh token (~131 bits).
-pub fn new_refresh_token() -> String {
+pub(super) fn new_refresh_token() -> String {
     rand::thread_rng()
         .sample_iter(&Alphanumeric)
         .take(22)
@@ -33,7 +33,7 @@ pub fn new_refresh_token() -> String {
 /// Starts a session for `user_id` signed in by `method` (`password`, `otp`, `recovery`…):
 /// the session row, its first AMR claim and its first refresh token. Returns the session id and
 /// the refresh token. Also stamps `last_sign_in_at`.
-pub async fn create_session(
+pub(super) async fn create_session(
     conn: &mut PgConnection,
     user_id: Uuid,
     method: &str,
@@ -61,7 +61,7 @@ pub async fn create_session(
 }
 
 /// Records (or refreshes) an authentication method of a session.
-pub async fn add_amr_claim(
+pub(super) async fn add_amr_claim(
     conn: &mut PgConnection,
     session_id: Uuid,
     method: &str,
@@ -81,7 +81,7 @@ pub async fn add_amr_claim(
 
 /// GoTrue's `DowngradeSessionsToAAL1` (internal/models/factor.go): the sessions a removed TOTP
 /// factor raised lose their `totp` AMR claim and go back to `aal1`.
-pub async fn downgrade_sessions_of_factor(
+pub(super) async fn downgrade_sessions_of_factor(
     conn: &mut PgConnection,
     factor_id: Uuid,
 ) -> Result<(), sqlx::Error> {
@@ -101,7 +101,7 @@ pub async fn downgrade_sessions_of_factor(
     Ok(())
 }
 
-pub async fn insert_refresh_token(
+pub(super) async fn insert_refresh_token(
     conn: &mut PgConnection,
     user_id: Uuid,
     session_id: Uuid,
@@ -124,7 +124,7 @@ pub async fn insert_refresh_token(
 
 /// Spends the session's active refresh token and issues its successor (used when the
 /// session's assurance level changes).
-pub async fn rotate_active_token(
+pub(super) async fn rotate_active_token(
     conn: &mut PgConnection,
     user_id: Uuid,
     session_id: Uuid,
@@ -149,7 +149,7 @@ pub async fn rotate_active_token(
 }
 
 /// The access token for a session: GoTrue's claims, signed with the project's secret.
-pub async fn access_token(
+pub(super) async fn access_token(
     conn: &mut PgConnection,
     state: &AppState,
     user: &UserRow,
@@ -192,7 +192,7 @@ pub async fn access_token(
 
 /// GoTrue's `AccessTokenResponse`: `{access_token, token_type, expires_in, expires_at,
 /// refresh_token, user}`.
-pub async fn session_response(
+pub(super) async fn session_response(
     conn: &mut PgConnection,
     state: &AppState,
     user_id: Uuid,
@@ -230,7 +230,7 @@ struct RefreshGrant {
 }
 
 /// `POST /token?grant_type=password|refresh_token`.
-pub async fn token(
+pub(super) async fn token(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
     client: ClientInfo,
@@ -444,7 +444,7 @@ async fn refresh_grant(
 }
 
 /// `POST /logout?scope=global|local|others` → 204.
-pub async fn logout(
+pub(super) async fn logout(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,

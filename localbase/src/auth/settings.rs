@@ -199,7 +199,7 @@ const KNOWN_PROVIDERS: &[&str] = &[
 ];
 
 /// `GET /settings`.
-pub async fn settings(State(state): State<AppState>) -> Json<Value> {
+pub(super) async fn settings(State(state): State<AppState>) -> Json<Value> {
     let mut external = serde_json::Map::new();
     for provider in KNOWN_PROVIDERS {
         external.insert((*provider).to_owned(), Value::Bool(false));
@@ -220,7 +220,7 @@ pub async fn settings(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// `GET /health`.
-pub async fn health() -> Json<Value> {
+pub(super) async fn health() -> Json<Value> {
     Json(json!({
         "version": concat!("localbase-", env!("CARGO_PKG_VERSION")),
         "name": "GoTrue",
@@ -230,7 +230,7 @@ pub async fn health() -> Json<Value> {
 
 /// `GET /authorize?provider=…`: no external provider is enabled locally, so this always fails
 /// the way GoTrue fails for a disabled or unknown provider.
-pub async fn authorize(Query(query): Query<HashMap<String, String>>) -> AuthError {
+pub(super) async fn authorize(Query(query): Query<HashMap<String, String>>) -> AuthError {
     let provider = query
         .get("provider")
         .map(|p| p.to_ascii_lowercase())

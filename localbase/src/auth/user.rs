@@ -28,7 +28,7 @@ struct SignupParams {
 }
 
 /// What a new email user is made of (sign-up and admin creation share it).
-pub struct NewUser<'a> {
+pub(super) struct NewUser<'a> {
     pub email: &'a str,
     pub password_hash: Option<String>,
     pub confirmed: bool,
@@ -40,7 +40,10 @@ pub struct NewUser<'a> {
 
 /// Inserts the user and its email identity, filling the columns GoTrue (and the seed) fills.
 /// A duplicate address fails with the unique violation (`23505`).
-pub async fn insert_user(conn: &mut PgConnection, new: NewUser<'_>) -> Result<Uuid, sqlx::Error> {
+pub(super) async fn insert_user(
+    conn: &mut PgConnection,
+    new: NewUser<'_>,
+) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::new_v4();
     let app_metadata = users::merge_metadata(
         json!({"provider": "email", "providers": ["email"]}),
@@ -75,14 +78,14 @@ pub async fn insert_user(conn: &mut PgConnection, new: NewUser<'_>) -> Result<Uu
     Ok(id)
 }
 
-pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+pub(super) fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error()
         .and_then(|d| d.code())
         .is_some_and(|c| c == "23505")
 }
 
 /// `POST /signup {email, password, data}` → a session (confirmations are off locally).
-pub async fn signup(
+pub(super) async fn signup(
     State(state): State<AppState>,
     client: ClientInfo,
     body: Bytes,
@@ -165,7 +168,7 @@ pub async fn signup(
 }
 
 /// `GET /user`.
-pub async fn get_user(
+pub(super) async fn get_user(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, AuthError> {
@@ -189,7 +192,7 @@ struct UpdateParams {
 /// `PUT /user {email, password, data}`: the password is re-hashed (and the user's other
 /// sessions end, as GoTrue does), `data` is merged into user_metadata, a new email applies at
 /// once (mail confirmations are off locally).
-pub async fn update_user(
+pub(super) async fn update_user(
     State(state): State<AppState>,
     headers: HeaderMap,
     client: ClientInfo,
@@ -284,7 +287,7 @@ pub async fn update_user(
 }
 
 /// Sets a (confirmed) new address on the user and its email identity.
-pub async fn change_email(
+pub(super) async fn change_email(
     conn: &mut PgConnection,
     user_id: Uuid,
     email: &str,

@@ -11,18 +11,18 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// GoTrue's single instance id.
-pub const INSTANCE_ID: &str = "00000000-0000-0000-0000-000000000000";
+pub(super) const INSTANCE_ID: &str = "00000000-0000-0000-0000-000000000000";
 
 /// The columns of `auth.users` localbase reads. Infinite timestamps (an admin's permanent ban
 /// is `'infinity'`) are turned into NULL and the `banned` flag.
-pub const USER_COLUMNS: &str = "id, aud, role, email, encrypted_password, email_confirmed_at, invited_at, \
+pub(super) const USER_COLUMNS: &str = "id, aud, role, email, encrypted_password, email_confirmed_at, invited_at, \
      confirmation_sent_at, recovery_sent_at, email_change, email_change_sent_at, phone, phone_confirmed_at, \
      confirmed_at, last_sign_in_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at, \
      case when isfinite(banned_until) then banned_until end as banned_until, \
      coalesce(banned_until > now(), false) as banned, deleted_at, is_anonymous";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct UserRow {
+pub(super) struct UserRow {
     pub id: Uuid,
     pub aud: Option<String>,
     pub role: Option<String>,
@@ -49,28 +49,28 @@ pub struct UserRow {
 }
 
 impl UserRow {
-    pub fn email(&self) -> &str {
+    pub(super) fn email(&self) -> &str {
         self.email.as_deref().unwrap_or("")
     }
-    pub fn role(&self) -> &str {
+    pub(super) fn role(&self) -> &str {
         match self.role.as_deref() {
             Some(role) if !role.is_empty() => role,
             _ => "authenticated",
         }
     }
-    pub fn aud(&self) -> &str {
+    pub(super) fn aud(&self) -> &str {
         match self.aud.as_deref() {
             Some(aud) if !aud.is_empty() => aud,
             _ => "authenticated",
         }
     }
-    pub fn app_metadata(&self) -> Value {
+    pub(super) fn app_metadata(&self) -> Value {
         self.raw_app_meta_data
             .clone()
             .filter(Value::is_object)
             .unwrap_or_else(|| json!({}))
     }
-    pub fn user_metadata(&self) -> Value {
+    pub(super) fn user_metadata(&self) -> Value {
         self.raw_user_meta_data
             .clone()
             .filter(Value::is_object)
@@ -79,7 +79,7 @@ impl UserRow {
 }
 
 /// RFC 3339 in UTC with sub-second digits, as Go renders `time.Time`.
-pub fn timestamp(t: &DateTime<Utc>) -> String {
+pub(super) fn timestamp(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
@@ -89,7 +89,10 @@ fn ts_or_null(t: &Option<DateTime<Utc>>) -> Value {
         .unwrap_or(Value::Null)
 }
 
-pub async fn find_by_id(conn: &mut PgConnection, id: Uuid) -> Result<Option<UserRow>, sqlx::Error> {
+pub(super) async fn find_by_id(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as::<_, UserRow>(&format!(
         "select {USER_COLUMNS} from auth.users where id = $1"
     ))
@@ -98,7 +101,7 @@ pub async fn find_by_id(conn: &mut PgConnection, id: Uuid) -> Result<Option<User
     .await
 }
 
-pub async fn find_by_email(
+pub(super) async fn find_by_email(
     conn: &mut PgConnection,
     email: &str,
 ) -> Result<Option<UserRow>, sqlx::Error> {
@@ -137,7 +140,10 @@ struct FactorRow {
 }
 
 /// The user as GoTrue's `models.User` marshals it, with identities and factors.
-pub async fn user_json(conn: &mut PgConnection, user: &UserRow) -> Result<Value, sqlx::Error> {
+pub(super) async fn user_json(
+    conn: &mut PgConnection,
+    user: &UserRow,
+) -> Result<Value, sqlx::Error> {
     let identities: Vec<IdentityRow> = sqlx::query_as(
         "select id, provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at, email \
            from auth.identities where user_id = $1 order by created_at, id",
@@ -232,7 +238,7 @@ pub async fn user_json(conn: &mut PgConnection, user: &UserRow) -> Result<Value,
 }
 
 /// Checks an address the way GoTrue's `validateEmail` does (roughly: one `@`, a dotted domain).
-pub fn validate_email(email: &str) -> Result<String, AuthError> {
+pub(super) fn validate_email(email: &str) -> Result<String, AuthError> {
     let email = email.trim();
     if email.is_empty() {
         return Err(AuthError::bad_request(
@@ -270,7 +276,7 @@ pub fn validate_email(email: &str) -> Result<String, AuthError> {
 }
 
 /// bcrypt with cost 10 (GoTrue's), off the async threads.
-pub async fn hash_password(password: &str) -> Result<String, AuthError> {
+pub(super) async fn hash_password(password: &str) -> Result<String, AuthError> {
     let password = password.to_owned();
     tokio::task::spawn_blocking(move || bcrypt::hash(password, 10))
         .await
@@ -279,7 +285,7 @@ pub async fn hash_password(password: &str) -> Result<String, AuthError> {
 }
 
 /// True when `password` matches the stored bcrypt hash. A missing or malformed hash never matches.
-pub async fn verify_password(password: &str, hash: Option<&str>) -> Result<bool, AuthError> {
+pub(super) async fn verify_password(password: &str, hash: Option<&str>) -> Result<bool, AuthError> {
     let Some(hash) = hash.filter(|h| !h.is_empty()).map(str::to_owned) else {
         return Ok(false);
     };
@@ -293,14 +299,14 @@ pub async fn verify_password(password: &str, hash: Option<&str>) -> Result<bool,
 
 /// The caller of an endpoint that needs a signed-in user.
 #[derive(Debug, Clone)]
-pub struct Caller {
+pub(super) struct Caller {
     pub user: UserRow,
     /// The `session_id` claim; the session exists (checked).
     pub session_id: Option<Uuid>,
 }
 
 /// The bearer token of the `Authorization` header (GoTrue reads no other).
-pub fn bearer(headers: &HeaderMap) -> Result<String, AuthError> {
+pub(super) fn bearer(headers: &HeaderMap) -> Result<String, AuthError> {
     headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -319,7 +325,10 @@ pub fn bearer(headers: &HeaderMap) -> Result<String, AuthError> {
 }
 
 /// Verifies the bearer's signature and expiry.
-pub fn verified_claims(state: &AppState, headers: &HeaderMap) -> Result<jwt::Claims, AuthError> {
+pub(super) fn verified_claims(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<jwt::Claims, AuthError> {
     let token = bearer(headers)?;
     jwt::verify(&token, &state.config.jwt_secret).map_err(|e| {
         let reason = match e {
@@ -336,7 +345,10 @@ pub fn verified_claims(state: &AppState, headers: &HeaderMap) -> Result<jwt::Cla
 
 /// The signed-in user behind the bearer token, refusing tokens whose session is gone
 /// (signed out, deactivated) as GoTrue does.
-pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, AuthError> {
+pub(super) async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Caller, AuthError> {
     let claims = verified_claims(state, headers)?;
     let sub = claims
         .sub
@@ -383,7 +395,7 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Calle
 }
 
 /// The assurance level of a session (`aal1` without one).
-pub async fn session_aal(
+pub(super) async fn session_aal(
     conn: &mut PgConnection,
     session_id: Option<Uuid>,
 ) -> Result<String, sqlx::Error> {
@@ -399,7 +411,7 @@ pub async fn session_aal(
 }
 
 /// True when the user has a verified MFA factor.
-pub async fn has_verified_factor(
+pub(super) async fn has_verified_factor(
     conn: &mut PgConnection,
     user_id: Uuid,
 ) -> Result<bool, sqlx::Error> {
@@ -414,7 +426,7 @@ pub async fn has_verified_factor(
 
 /// Merges `updates` into a metadata object; `null` values remove keys (GoTrue's
 /// `UpdateUserMetaData`).
-pub fn merge_metadata(current: Value, updates: &Value) -> Value {
+pub(super) fn merge_metadata(current: Value, updates: &Value) -> Value {
     let mut map = match current {
         Value::Object(map) => map,
         _ => Map::new(),

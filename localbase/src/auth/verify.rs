@@ -26,7 +26,7 @@ use sha2::{Digest, Sha224};
 use std::collections::HashMap;
 
 /// GoTrue's token hash of a mailed code.
-pub fn token_hash(email: &str, code: &str) -> String {
+pub(super) fn token_hash(email: &str, code: &str) -> String {
     hex::encode(Sha224::digest(
         format!("{}{}", email.to_lowercase(), code).as_bytes(),
     ))
@@ -37,7 +37,7 @@ fn new_code() -> String {
 }
 
 /// Percent-encodes a query or fragment value (spaces as `+`, like Go's `url.Values`).
-pub fn encode(value: &str) -> String {
+pub(super) fn encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         match b {
@@ -79,7 +79,7 @@ fn glob_match(pattern: &str, candidate: &str) -> bool {
 
 /// `redirect_to` when it points at the site (same origin) or an allowed URL, else the site URL
 /// (GoTrue's rule).
-pub fn redirect_target(config: &Config, requested: Option<&str>) -> String {
+pub(super) fn redirect_target(config: &Config, requested: Option<&str>) -> String {
     let site = config.site_url.trim_end_matches('/').to_owned();
     let Some(requested) = requested.map(str::trim).filter(|r| !r.is_empty()) else {
         return site;
@@ -104,7 +104,7 @@ struct RecoverParams {
 }
 
 /// `POST /recover {email}` → 200 `{}` whether or not the address has an account.
-pub async fn recover(
+pub(super) async fn recover(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
     client: ClientInfo,
@@ -138,7 +138,7 @@ struct OtpParams {
 
 /// `POST /otp {email, create_user, data}` (and the older `POST /magiclink {email}`): mails a
 /// magic link and a code, creating the user first unless `create_user` is false.
-pub async fn otp(
+pub(super) async fn otp(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
     client: ClientInfo,
@@ -305,7 +305,7 @@ async fn redeem(
 }
 
 /// `POST /verify {type, token + email | token_hash}` → a session.
-pub async fn verify_post(
+pub(super) async fn verify_post(
     State(state): State<AppState>,
     client: ClientInfo,
     body: Bytes,
@@ -353,7 +353,7 @@ pub async fn verify_post(
 /// `GET /verify?token=<hash>&type=…&redirect_to=…` → 303 to `redirect_to` with
 /// `#access_token=…&expires_at=…&expires_in=…&refresh_token=…&token_type=bearer&type=…`, or with
 /// `#error=…&error_code=…&error_description=…` when the link is no good.
-pub async fn verify_get(
+pub(super) async fn verify_get(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
     client: ClientInfo,

@@ -104,7 +104,7 @@ fn parse_params(body: &Bytes) -> Result<BucketParams, StorageError> {
 }
 
 /// `GET /bucket`.
-pub async fn list(
+pub(super) async fn list(
     State(state): State<AppState>,
     method: Method,
     uri: Uri,
@@ -122,7 +122,7 @@ pub async fn list(
 }
 
 /// `GET /bucket/{id}`.
-pub async fn get(
+pub(super) async fn get(
     State(state): State<AppState>,
     StoragePath(id): StoragePath<String>,
     method: Method,
@@ -143,7 +143,7 @@ pub async fn get(
 }
 
 /// `POST /bucket {id, name, public, file_size_limit, allowed_mime_types}` → `{"name": id}`.
-pub async fn create(
+pub(super) async fn create(
     State(state): State<AppState>,
     method: Method,
     uri: Uri,
@@ -182,7 +182,7 @@ pub async fn create(
 }
 
 /// `PUT /bucket/{id} {public, file_size_limit, allowed_mime_types}`.
-pub async fn update(
+pub(super) async fn update(
     State(state): State<AppState>,
     StoragePath(id): StoragePath<String>,
     method: Method,
@@ -215,7 +215,7 @@ pub async fn update(
 }
 
 /// `DELETE /bucket/{id}`: only an empty bucket.
-pub async fn delete(
+pub(super) async fn delete(
     State(state): State<AppState>,
     StoragePath(id): StoragePath<String>,
     method: Method,
@@ -243,7 +243,7 @@ pub async fn delete(
 }
 
 /// `POST /bucket/{id}/empty`: deletes every object the caller may delete.
-pub async fn empty(
+pub(super) async fn empty(
     State(state): State<AppState>,
     StoragePath(id): StoragePath<String>,
     method: Method,

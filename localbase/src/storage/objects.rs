@@ -20,7 +20,7 @@ use uuid::Uuid;
 /// Upstream's rules for object names, plus what keeps names from meaning anything to a
 /// filesystem: not empty, at most 1024 bytes, no leading `/`, no `.`/`..` or empty segments,
 /// no control characters or backslashes.
-pub fn validate_key(name: &str) -> Result<(), StorageError> {
+pub(super) fn validate_key(name: &str) -> Result<(), StorageError> {
     let bad = name.is_empty()
         || name.len() > 1024
         || name.starts_with('/')
@@ -36,7 +36,7 @@ pub fn validate_key(name: &str) -> Result<(), StorageError> {
     Ok(())
 }
 
-pub fn validate_bucket_name(bucket: &str) -> Result<(), StorageError> {
+pub(super) fn validate_bucket_name(bucket: &str) -> Result<(), StorageError> {
     let bad = bucket.is_empty()
         || bucket.len() > 100
         || bucket == "."
@@ -65,7 +65,7 @@ async fn tx_as(
 }
 
 #[derive(Debug, sqlx::FromRow)]
-pub struct BucketLimits {
+pub(super) struct BucketLimits {
     pub public: Option<bool>,
     pub file_size_limit: Option<i64>,
     pub allowed_mime_types: Option<Vec<String>>,
@@ -198,7 +198,7 @@ enum Mode {
 }
 
 /// `POST /object/{bucket}/{*path}` (an upsert with `x-upsert: true`).
-pub async fn create(
+pub(super) async fn create(
     State(state): State<AppState>,
     StoragePath((bucket, name)): StoragePath<(String, String)>,
     method: Method,
@@ -215,7 +215,7 @@ pub async fn create(
 }
 
 /// `PUT /object/{bucket}/{*path}`: replaces an existing object.
-pub async fn update(
+pub(super) async fn update(
     State(state): State<AppState>,
     StoragePath((bucket, name)): StoragePath<(String, String)>,
     method: Method,
@@ -468,7 +468,7 @@ async fn serve(
 }
 
 /// `GET /object/{bucket}/{*path}` and `/object/authenticated/{bucket}/{*path}` (and `HEAD`).
-pub async fn download(
+pub(super) async fn download(
     State(state): State<AppState>,
     StoragePath((bucket, name)): StoragePath<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
@@ -497,7 +497,7 @@ async fn public_object(
 }
 
 /// `GET /object/public/{bucket}/{*path}`: no JWT needed, public buckets only.
-pub async fn download_public(
+pub(super) async fn download_public(
     State(state): State<AppState>,
     StoragePath((bucket, name)): StoragePath<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
@@ -524,7 +524,7 @@ fn info_json(row: &ObjectRow) -> Value {
 }
 
 /// `GET /object/info/{bucket}/{*path}` (and `/object/info/authenticated/…`).
-pub async fn info(
+pub(super) async fn info(
     State(state): State<AppState>,
     StoragePath((bucket, name)): StoragePath<(String, String)>,
     method: Method,
@@ -536,7 +536,7 @@ pub async fn info(
 }
 
 /// `GET /object/info/public/{bucket}/{*path}`.
-pub async fn info_public(
+pub(super) async fn info_public(
     State(state): State<AppState>,
     StoragePath((bucket, name)): StoragePath<(String, String)>,
 ) -> Result<Json<Value>, StorageError> {
@@ -583,7 +583,7 @@ fn escape_like(s: &str) -> String {
 /// `POST /object/list/{bucket} {prefix, limit, offset, sortBy: {column, order}, search}`: the
 /// entries one level below `prefix`, folders first (with `id: null`), then files, as
 /// upstream's `storage.search`.
-pub async fn list(
+pub(super) async fn list(
     State(state): State<AppState>,
     StoragePath(bucket): StoragePath<String>,
     method: Method,
@@ -679,7 +679,7 @@ pub async fn list(
 }
 
 /// `DELETE /object/{bucket}/{*path}` → `{"message": "Successfully deleted"}`.
-pub async fn delete_one(
+pub(super) async fn delete_one(
     State(state): State<AppState>,
     StoragePath((bucket, name)): StoragePath<(String, String)>,
     method: Method,
@@ -710,7 +710,7 @@ struct DeleteMany {
 }
 
 /// `DELETE /object/{bucket} {prefixes: [names…]}` → the deleted objects.
-pub async fn delete_many(
+pub(super) async fn delete_many(
     State(state): State<AppState>,
     StoragePath(bucket): StoragePath<String>,
     method: Method,
@@ -756,7 +756,7 @@ struct MoveParams {
 /// `POST /object/move {bucketId, sourceKey, destinationKey}` → `{"message": "Successfully moved"}`.
 /// An UPDATE of the name: the UPDATE policy's USING sees the source, its WITH CHECK the
 /// destination.
-pub async fn move_object(
+pub(super) async fn move_object(
     State(state): State<AppState>,
     method: Method,
     uri: Uri,
@@ -793,7 +793,7 @@ pub async fn move_object(
 }
 
 /// `POST /object/copy {bucketId, sourceKey, destinationKey, destinationBucket?}` → `{Id, Key}`.
-pub async fn copy_object(
+pub(super) async fn copy_object(
     State(state): State<AppState>,
     method: Method,
     uri: Uri,
@@ -891,7 +891,7 @@ fn expires_in(params: &SignParams) -> Result<i64, StorageError> {
 
 /// `POST /object/sign/{bucket}/{*path} {expiresIn}` → `{"signedURL": "/object/sign/…?token=…"}`,
 /// for an object the caller can read.
-pub async fn sign(
+pub(super) async fn sign(
     State(state): State<AppState>,
     StoragePath((bucket, name)): StoragePath<(String, String)>,
     method: Method,
@@ -908,7 +908,7 @@ pub async fn sign(
 }
 
 /// `POST /object/sign/{bucket} {expiresIn, paths}` → `[{error, path, signedURL}]`.
-pub async fn sign_many(
+pub(super) async fn sign_many(
     State(state): State<AppState>,
     StoragePath(bucket): StoragePath<String>,
     method: Method,
@@ -952,7 +952,7 @@ struct SignedClaims {
 
 /// `GET /object/sign/{bucket}/{*path}?token=…`: the token is the only credential; its `url`
 /// must name this object and its `exp` must not have passed.
-pub async fn download_signed(
+pub(super) async fn download_signed(
     State(state): State<AppState>,
     StoragePath((bucket, name)): StoragePath<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
@@ -1002,7 +1002,7 @@ pub async fn download_signed(
 }
 
 /// Used by bucket emptying: removes the bytes of deleted objects.
-pub async fn remove_files(state: &AppState, bucket: &str, ids: &[Uuid]) {
+pub(super) async fn remove_files(state: &AppState, bucket: &str, ids: &[Uuid]) {
     for id in ids {
         files::remove(&state.config, bucket, *id).await;
     }

@@ -167,7 +167,7 @@ struct AuditTrailProps {
 }
 
 /// Describes an audit entry's change: `role: business_user → admin`.
-pub fn describe_change(entry: &AuditLog) -> String {
+pub(crate) fn describe_change(entry: &AuditLog) -> String {
     let (Some(old), Some(new)) = (
         entry.old_data.as_ref().and_then(|v| v.as_object()),
         entry.new_data.as_ref().and_then(|v| v.as_object()),

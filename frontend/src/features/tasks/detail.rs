@@ -66,7 +66,7 @@ pub fn produced_file(task: &Task) -> Option<(String, String)> {
 }
 
 /// The newer of the loaded task and the one a change brought (by `updated_at`).
-pub fn newest(loaded: &Rc<Task>, live: Option<&Rc<Task>>) -> Rc<Task> {
+pub(crate) fn newest(loaded: &Rc<Task>, live: Option<&Rc<Task>>) -> Rc<Task> {
     match live {
         Some(live) if live.id == loaded.id && live.updated_at >= loaded.updated_at => live.clone(),
         _ => loaded.clone(),
@@ -75,7 +75,7 @@ pub fn newest(loaded: &Rc<Task>, live: Option<&Rc<Task>>) -> Rc<Task> {
 
 /// The loaded log lines with the ones changes brought (lines of task `id` at `level` and
 /// above), in insertion order (by id), each once.
-pub fn merged_logs(
+pub(crate) fn merged_logs(
     loaded: &Rc<Vec<ExecutionLog>>,
     live: &BTreeMap<i64, ExecutionLog>,
     id: Uuid,

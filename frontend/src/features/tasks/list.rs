@@ -44,7 +44,7 @@ fn options<T: Copy>(
 
 /// The filters as they appear in the address (`/tasks?status=failed&q=report&page=2`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct TaskQuery {
+pub(crate) struct TaskQuery {
     status: Option<String>,
     task_type: Option<String>,
     priority: Option<String>,
@@ -56,7 +56,7 @@ pub struct TaskQuery {
 
 impl TaskQuery {
     /// The filters in a query string (`?status=failed&q=report&page=2`).
-    pub fn from_query(query: &str) -> Self {
+    pub(crate) fn from_query(query: &str) -> Self {
         let param = |name: &str| crate::api::query::param(query, name);
         TaskQuery {
             status: param("status"),
@@ -71,7 +71,7 @@ impl TaskQuery {
 }
 
 /// The filter an address asks for (unknown values are ignored).
-pub fn filter_from_query(query: &TaskQuery) -> TaskFilter {
+pub(crate) fn filter_from_query(query: &TaskQuery) -> TaskFilter {
     TaskFilter {
         status: query.status.as_deref().and_then(|s| s.parse().ok()),
         task_type: query.task_type.as_deref().and_then(|s| s.parse().ok()),
@@ -85,7 +85,7 @@ pub fn filter_from_query(query: &TaskQuery) -> TaskFilter {
 }
 
 /// The address's query for a filter (defaults left out).
-pub fn query_pairs(filter: &TaskFilter) -> Vec<(&'static str, String)> {
+pub(crate) fn query_pairs(filter: &TaskFilter) -> Vec<(&'static str, String)> {
     let mut pairs = Vec::new();
     if let Some(status) = filter.status {
         pairs.push(("status", status.as_str().to_owned()));
@@ -112,7 +112,7 @@ pub fn query_pairs(filter: &TaskFilter) -> Vec<(&'static str, String)> {
 }
 
 /// `/tasks` with the filter's query (`/tasks?status=failed&q=weekly%20report`).
-pub fn tasks_address(filter: &TaskFilter) -> String {
+pub(crate) fn tasks_address(filter: &TaskFilter) -> String {
     let mut address = String::from("/tasks");
     for (i, (key, value)) in query_pairs(filter).into_iter().enumerate() {
         address.push(if i == 0 { '?' } else { '&' });

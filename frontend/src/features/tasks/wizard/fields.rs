@@ -13,7 +13,7 @@ use crate::ui::field::event_checked;
 use crate::ui::field::{SelectField, TextField};
 
 /// The fields of `wizard.form`'s task type.
-pub fn parameter_fields(wizard: &Wizard) -> Html {
+pub(crate) fn parameter_fields(wizard: &Wizard) -> Html {
     let (form, user_id) = (wizard.form, wizard.user_id);
     let err = |key: &str| wizard.err(key);
     let edit = |apply| wizard.edit(apply);

@@ -15,7 +15,7 @@ use crate::ui::hooks::ActionHandle;
 use crate::ui::term;
 
 /// Choose the task type (the cleanup only for administrators).
-pub fn type_step(wizard: &Wizard, is_admin: bool) -> Html {
+pub(crate) fn type_step(wizard: &Wizard, is_admin: bool) -> Html {
     let (form, go_next) = (wizard.form, wizard.go_next);
     let nav = |label| wizard.nav(label);
     let types: Vec<TaskType> = TaskType::ALL
@@ -57,7 +57,7 @@ pub fn type_step(wizard: &Wizard, is_admin: bool) -> Html {
 }
 
 /// Title, description and the type's parameters.
-pub fn details_step(wizard: &Wizard) -> Html {
+pub(crate) fn details_step(wizard: &Wizard) -> Html {
     let (form, go_next) = (wizard.form, wizard.go_next);
     let (err, edit, nav) = (
         |key| wizard.err(key),
@@ -78,7 +78,7 @@ pub fn details_step(wizard: &Wizard) -> Html {
 }
 
 /// When, how often, how urgent, how many attempts.
-pub fn schedule_step(wizard: &Wizard) -> Html {
+pub(crate) fn schedule_step(wizard: &Wizard) -> Html {
     let (form, go_next) = (wizard.form, wizard.go_next);
     let (err, edit, nav) = (
         |key| wizard.err(key),
@@ -116,7 +116,7 @@ pub fn schedule_step(wizard: &Wizard) -> Html {
 }
 
 /// Everything at a glance, every remaining message, and the create button.
-pub fn review_step(wizard: &Wizard, create: Callback<()>, creating: &ActionHandle) -> Html {
+pub(crate) fn review_step(wizard: &Wizard, create: Callback<()>, creating: &ActionHandle) -> Html {
     let (form, errors, go_back, user_id) =
         (wizard.form, wizard.errors, wizard.go_back, wizard.user_id);
     let params = parameters(form, user_id)

@@ -13,14 +13,14 @@ use crate::ui::field::event_file;
 use crate::ui::hooks::{use_action, Errors};
 
 #[derive(Properties, PartialEq)]
-pub struct CsvUploadProps {
-    pub form: UseStateHandle<WizardForm>,
-    pub user_id: Uuid,
+pub(crate) struct CsvUploadProps {
+    pub(crate) form: UseStateHandle<WizardForm>,
+    pub(crate) user_id: Uuid,
 }
 
 /// Uploads a CSV file to `imports/<user id>/<file name>` and puts its name in the form.
 #[function_component(CsvUpload)]
-pub fn csv_upload(props: &CsvUploadProps) -> Html {
+pub(crate) fn csv_upload(props: &CsvUploadProps) -> Html {
     let ctx = use_app();
     // The upload's answer stays on show during the next upload: the action only says
     // whether one is under way.
