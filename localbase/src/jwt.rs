@@ -10,10 +10,13 @@ use serde_json::Value;
 pub struct Claims {
     /// The PostgreSQL role the request runs as (`anon`, `authenticated`, `service_role`).
     pub role: String,
+    /// The subject: the user's id in tokens Auth issues; absent in the API keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub: Option<String>,
+    /// Expiry, in seconds since the Unix epoch; [`verify`] refuses a token past it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exp: Option<i64>,
+    /// Every other claim (`aud`, `email`, `app_metadata`, `aal`…), as given.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, Value>,
 }
@@ -38,12 +41,16 @@ impl Claims {
 /// Why a token was refused. PostgREST answers these with 401 and codes PGRST301–303.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum JwtError {
+    /// `exp` is in the past (PGRST303).
     #[error("JWT expired")]
     Expired,
+    /// The signature does not match the secret, or the algorithm is not HS256 (PGRST301).
     #[error("JWT cryptographic operation failed")]
     BadSignature,
+    /// Not three dot-separated parts; the number of parts found (PGRST301).
     #[error("Expected 3 parts in JWT; got {0}")]
     Malformed(usize),
+    /// Any other decoding failure, with `jsonwebtoken`'s error kind (PGRST301).
     #[error("JWT is invalid: {0}")]
     Invalid(String),
 }

@@ -5,7 +5,7 @@
 //! Authorization is PostgreSQL's: every API request runs in a transaction under the JWT's
 //! role with the `request.*` settings PostgREST sets, so RLS decides.
 
-#![warn(unreachable_pub)]
+#![warn(missing_docs, unreachable_pub)]
 
 pub mod auth;
 pub mod config;

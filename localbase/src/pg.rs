@@ -14,7 +14,9 @@ pub const DEFAULT_DB_PORT: u16 = 54322;
 /// Where the server binaries are.
 #[derive(Debug, Clone)]
 pub struct PgBinaries {
+    /// The directory holding `initdb`, `pg_ctl` and `postgres`.
     pub bin_dir: PathBuf,
+    /// The major version, from `pg_ctl --version`.
     pub version: u32,
 }
 
@@ -114,7 +116,9 @@ pub fn ensure_binaries() -> anyhow::Result<PgBinaries> {
 /// A cluster in a directory of ours, started by us (or found running).
 #[derive(Debug)]
 pub struct Cluster {
+    /// The data directory (possibly the [`fallback_dir`] of the one asked for).
     pub dir: PathBuf,
+    /// The TCP port it listens on, on `127.0.0.1`.
     pub port: u16,
     bin: PgBinaries,
     /// Whether to stop it on exit.
@@ -376,8 +380,11 @@ async fn exists(conn: &mut PgConnection, sql: &str) -> anyhow::Result<bool> {
 /// What [`prepare`] did.
 #[derive(Debug, Default)]
 pub struct Prepared {
+    /// `supabase/bootstrap.sql` was applied: the database was not a Supabase-like one yet.
     pub bootstrapped: bool,
+    /// The migrations applied this time, by file stem (`<version>_<name>`), in order.
     pub migrations_applied: Vec<String>,
+    /// `supabase/seed.sql` was applied this time.
     pub seeded: bool,
 }
 

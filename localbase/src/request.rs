@@ -16,6 +16,7 @@ pub enum CallerError {
     /// Neither an `apikey` header nor a bearer token.
     #[error("No API key found in request")]
     NoApiKey,
+    /// The token was refused.
     #[error(transparent)]
     Jwt(#[from] JwtError),
     /// A correctly signed token whose role is not one of [`API_ROLES`].

@@ -11,6 +11,7 @@ pub struct AppState {
     /// they `SET LOCAL ROLE` to the JWT's role first. Auth and Storage internals use it the
     /// way `supabase_auth_admin` and `supabase_storage_admin` do.
     pub db: PgPool,
+    /// The configuration the server was started with.
     pub config: Arc<Config>,
     /// PostgREST's schema cache (tables, columns, foreign keys, functions).
     pub schema: crate::rest::SchemaCacheHandle,

@@ -20,8 +20,11 @@ const API_VERSION_2024: &str = "2024-01-01";
 /// An error answered the way GoTrue answers it.
 #[derive(Debug, Clone)]
 pub struct AuthError {
+    /// The HTTP status (also the body's `code` in the pre-2024 format).
     pub status: StatusCode,
+    /// GoTrue's `ErrorCode` (`invalid_credentials`, `user_not_found`…), or the OAuth2 `error`.
     pub error_code: &'static str,
+    /// The human-readable `msg` (`message` in the 2024 format, `error_description` for OAuth2).
     pub msg: String,
     /// `weak_password.reasons` for weak-password errors.
     pub reasons: Option<Vec<&'static str>>,
@@ -31,6 +34,7 @@ pub struct AuthError {
 }
 
 impl AuthError {
+    /// An error in GoTrue's usual format.
     pub fn new(status: StatusCode, error_code: &'static str, msg: impl Into<String>) -> Self {
         AuthError {
             status,
@@ -40,21 +44,27 @@ impl AuthError {
             oauth: false,
         }
     }
+    /// A 400.
     pub fn bad_request(error_code: &'static str, msg: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, error_code, msg)
     }
+    /// A 401.
     pub fn unauthorized(error_code: &'static str, msg: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, error_code, msg)
     }
+    /// A 403.
     pub fn forbidden(error_code: &'static str, msg: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, error_code, msg)
     }
+    /// A 404.
     pub fn not_found(error_code: &'static str, msg: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, error_code, msg)
     }
+    /// A 422, GoTrue's status for a request it understood but refuses.
     pub fn unprocessable(error_code: &'static str, msg: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, error_code, msg)
     }
+    /// A 429: a rate limit was hit.
     pub fn too_many(error_code: &'static str, msg: impl Into<String>) -> Self {
         Self::new(StatusCode::TOO_MANY_REQUESTS, error_code, msg)
     }

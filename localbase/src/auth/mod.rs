@@ -45,6 +45,8 @@ use crate::AppState;
 use axum::routing::{delete, get, post};
 use axum::Router;
 
+/// `/auth/v1`: GoTrue's endpoints (sign-up, token, user, recovery and OTP, MFA, admin,
+/// settings), the mailbox, and the API-version error layer.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/signup", post(user::signup))

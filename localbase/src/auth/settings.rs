@@ -19,19 +19,25 @@ pub struct RateLimits {
     /// Sign-ups, `/recover`, `/otp`, `/magiclink` and `PUT /user`, each counted on its own, per
     /// `sign_in_window_secs` (CLI: 30 per 5 minutes).
     pub sign_in_sign_ups: u32,
+    /// The window of `sign_in_sign_ups` and `sign_in_per_account`, in seconds (CLI: 300).
     pub sign_in_window_secs: u64,
     /// `POST /token`, password and refresh-token grants together, per
     /// `token_refresh_window_secs` (CLI: 150 per 5 minutes).
     pub token_refresh: u32,
+    /// The window of `token_refresh`, in seconds (CLI: 300).
     pub token_refresh_window_secs: u64,
     /// `/verify` per window (CLI: 30 per 5 minutes).
     pub token_verifications: u32,
+    /// The window of `token_verifications` and `token_verifications_per_account`, in seconds
+    /// (CLI: 300).
     pub token_verifications_window_secs: u64,
     /// MFA challenges, and MFA verifications, each per window (GoTrue: 15 per minute).
     pub mfa_challenge_and_verify: u32,
+    /// The window of `mfa_challenge_and_verify`, in seconds (GoTrue: 60).
     pub mfa_challenge_and_verify_window_secs: u64,
     /// Mails (`/recover`, `/otp`, `/magiclink`) per `email_window_secs` (CLI: 2 per hour).
     pub email_sent: u32,
+    /// The window of `email_sent`, in seconds (CLI: 3600).
     pub email_window_secs: u64,
     /// Password sign-ins per email address per `sign_in_window_secs`, whichever IPs they come
     /// from (counted for unknown addresses too, so the answer never tells which exist).

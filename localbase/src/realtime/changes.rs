@@ -102,14 +102,21 @@ pub async fn run(
     }
 }
 
+/// One row change read from the stream, with the table it is on.
 pub struct Change<'a> {
+    /// The table, as the Relation message for the change's OID described it.
     pub rel: &'a Relation,
+    /// `INSERT`, `UPDATE` or `DELETE`.
     pub action: &'static str,
+    /// The new row (INSERT, UPDATE).
     pub new: Option<Vec<Value>>,
+    /// The old row (DELETE, and UPDATE when the server sent one).
     pub old: Option<OldTuple>,
+    /// The transaction's commit time, as Realtime writes it.
     pub commit_timestamp: String,
 }
 
+/// Double-quotes an identifier (`"` doubled), as `quote_ident` does.
 pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
@@ -367,6 +374,9 @@ fn limit(record: Map<String, Json>, too_large: bool) -> Map<String, Json> {
         .collect()
 }
 
+/// Sends `change` to the subscriptions in `subs` whose filters its row matches and (for
+/// INSERT/UPDATE on a table with RLS) whose callers may select it, one `postgres_changes`
+/// message per channel, with the columns each caller's role may select.
 pub async fn deliver(
     engine: &Engine,
     change: &Change<'_>,

@@ -7,12 +7,16 @@ pub const OPERATORS: [&str; 10] = [
     "eq", "neq", "lt", "lte", "gt", "gte", "in", "like", "ilike", "is",
 ];
 
+/// One `col=[not.]op.value` condition of a `postgres_changes` filter.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Filter {
+    /// The column tested.
     pub column: String,
+    /// The operator's name, one of [`OPERATORS`].
     pub op: String,
     /// The value as text; for `in`, the list items.
     pub values: Vec<String>,
+    /// `not.` before the operator.
     pub negate: bool,
 }
 

@@ -49,6 +49,7 @@ pub struct Outbox {
 }
 
 impl Outbox {
+    /// Queues `message`; when the queue is full, disconnects the socket instead.
     pub fn send(&self, message: Outgoing) {
         if let Err(mpsc::error::TrySendError::Full(_)) = self.tx.try_send(message) {
             if !self.kill.is_cancelled() {
@@ -64,20 +65,27 @@ impl Outbox {
 
 /// A channel's caller: its claims, replaced by `access_token` pushes.
 pub struct Caller {
+    /// The claims of the latest accepted token.
     pub claims: crate::jwt::Claims,
+    /// `claims` as JSON text, set as `request.jwt.claims` for the RLS checks.
     pub claims_json: String,
 }
 
 /// One `postgres_changes` binding of one joined channel, on one table.
 pub struct Subscription {
+    /// The id of the socket that joined.
     pub socket: u64,
+    /// The channel the binding belongs to.
     pub topic: String,
     /// The id the join reply gave this binding; messages carry it in `ids`.
     pub id: u32,
     /// `*`, `INSERT`, `UPDATE` or `DELETE`.
     pub event: String,
+    /// The binding's `filter`: a change reaches it only if its row matches them all.
     pub filters: Vec<filter::Filter>,
+    /// The channel's caller, shared with the socket so that `access_token` pushes apply.
     pub caller: Arc<RwLock<Caller>>,
+    /// The joining socket's queue.
     pub outbox: Outbox,
 }
 
@@ -90,8 +98,11 @@ impl Subscription {
 /// A socket that joined a channel, for broadcasts.
 #[derive(Clone)]
 pub struct Member {
+    /// The socket's id.
     pub socket: u64,
+    /// `config.broadcast.self`: the socket also receives its own broadcasts.
     pub self_broadcast: bool,
+    /// The socket's queue.
     pub outbox: Outbox,
 }
 
@@ -100,8 +111,11 @@ type Registry = HashMap<(String, String), Vec<Arc<Subscription>>>;
 
 /// The realtime service of one app.
 pub struct Engine {
+    /// The app's pool: subscription lookups, typing each change and the RLS checks.
     pub db: sqlx::PgPool,
+    /// The secret tokens are verified with, at connect and in `phx_join`/`access_token`.
     pub jwt_secret: String,
+    /// The app's schema cache ([`AppState::schema`]).
     pub schema: crate::rest::SchemaCacheHandle,
     /// `(schema, table)` → its subscriptions.
     subscriptions: RwLock<Registry>,
@@ -119,6 +133,7 @@ impl Drop for Engine {
 }
 
 impl Engine {
+    /// An engine for the app of `state`, with no subscriptions and no replication connection yet.
     pub fn new(state: &AppState) -> Arc<Engine> {
         Arc::new(Engine {
             db: state.db.clone(),
@@ -166,6 +181,7 @@ impl Engine {
         Ok(())
     }
 
+    /// Registers a `postgres_changes` binding on `schema.table`.
     pub fn subscribe(&self, schema: &str, table: &str, sub: Arc<Subscription>) {
         if let Ok(mut map) = self.subscriptions.write() {
             map.entry((schema.to_owned(), table.to_owned()))
@@ -206,6 +222,7 @@ impl Engine {
         }
     }
 
+    /// Adds a socket to the members of `topic`, replacing its earlier join if any.
     pub fn join_topic(&self, topic: &str, member: Member) {
         if let Ok(mut members) = self.members.write() {
             let list = members.entry(topic.to_owned()).or_default();
@@ -228,6 +245,7 @@ impl Engine {
     }
 }
 
+/// `/realtime/v1`: the `/websocket` endpoint, served by a new [`Engine`] for this app.
 pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/websocket", get(websocket))

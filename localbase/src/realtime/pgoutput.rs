@@ -8,9 +8,11 @@ use anyhow::{bail, Context};
 pub struct Cursor<'a>(&'a [u8]);
 
 impl<'a> Cursor<'a> {
+    /// Reads `data` from its first byte.
     pub fn new(data: &'a [u8]) -> Self {
         Cursor(data)
     }
+    /// The next `n` bytes.
     pub fn take(&mut self, n: usize) -> anyhow::Result<&'a [u8]> {
         if self.0.len() < n {
             bail!("pgoutput: message ends early");
@@ -19,27 +21,33 @@ impl<'a> Cursor<'a> {
         self.0 = rest;
         Ok(head)
     }
+    /// A `Byte1`.
     pub fn u8(&mut self) -> anyhow::Result<u8> {
         Ok(self.take(1)?[0])
     }
+    /// A big-endian `Int16`.
     pub fn i16(&mut self) -> anyhow::Result<i16> {
         let b = self.take(2)?;
         Ok(i16::from_be_bytes([b[0], b[1]]))
     }
+    /// A big-endian `Int32`.
     pub fn i32(&mut self) -> anyhow::Result<i32> {
         let b = self.take(4)?;
         Ok(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
+    /// A big-endian `Int32` read as unsigned (an OID, an authentication code).
     pub fn u32(&mut self) -> anyhow::Result<u32> {
         let b = self.take(4)?;
         Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
+    /// A big-endian `Int64` (an LSN, a timestamp).
     pub fn i64(&mut self) -> anyhow::Result<i64> {
         let b = self.take(8)?;
         let mut a = [0u8; 8];
         a.copy_from_slice(b);
         Ok(i64::from_be_bytes(a))
     }
+    /// A NUL-terminated `String`, invalid UTF-8 replaced; the NUL is consumed.
     pub fn cstr(&mut self) -> anyhow::Result<String> {
         let end = self
             .0
@@ -52,61 +60,92 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// One column of a Relation message.
 #[derive(Debug, Clone)]
 pub struct RelationColumn {
+    /// The column's name (`attname`).
     pub name: String,
+    /// The OID of the column's data type.
     pub type_oid: u32,
+    /// Flag bit 1: the column is part of the replica identity (usually the primary key).
     pub is_key: bool,
 }
 
+/// A Relation message: the table that later changes name by its OID. Sent before the first
+/// change of a table in a session, and again after its definition changes.
 #[derive(Debug, Clone)]
 pub struct Relation {
+    /// The relation's OID, as Insert, Update and Delete messages give it.
     pub id: u32,
+    /// The relation's namespace (empty for `pg_catalog`).
     pub schema: String,
+    /// The relation's name.
     pub table: String,
+    /// The published columns, in the order a tuple lists their values.
     pub columns: Vec<RelationColumn>,
 }
 
 /// One column of a tuple.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// `n`: a null.
     Null,
     /// An unchanged TOASTed value the server did not send.
     Unchanged,
+    /// `t`: a value in the type's text format.
     Text(String),
 }
 
+/// The old row an Update or Delete message carries.
 #[derive(Debug)]
 pub struct OldTuple {
+    /// `O`: the whole old row (replica identity full); `K`: only the key columns are set,
+    /// the others are null.
     pub full: bool,
+    /// One value per column of the relation.
     pub values: Vec<Value>,
 }
 
+/// One pgoutput message, as far as Realtime needs it.
 #[derive(Debug)]
 pub enum Message {
-    /// Commit time, microseconds since 2000-01-01.
+    /// `B`: a transaction begins.
     Begin {
+        /// Its commit time, in microseconds since 2000-01-01.
         commit_time: i64,
     },
-    /// `end_lsn`: where the transaction's WAL ends (what the slot may let go once handled).
+    /// `C`: the transaction committed.
     Commit {
+        /// Where the transaction's WAL ends: what the slot may let go once it is handled.
         end_lsn: u64,
     },
+    /// `R`: the description of a table the following changes refer to.
     Relation(Relation),
+    /// `I`: a row was inserted.
     Insert {
+        /// The table's OID ([`Relation::id`]).
         relation: u32,
+        /// The new row, one value per column.
         new: Vec<Value>,
     },
-    /// `old`: the old row (`full` = replica identity full, else only its key columns are set).
+    /// `U`: a row was updated.
     Update {
+        /// The table's OID ([`Relation::id`]).
         relation: u32,
+        /// The old row: the whole of it with replica identity full, else (`full` false) only
+        /// its key columns and only when the key changed; `None` when the server sent none.
         old: Option<OldTuple>,
+        /// The new row; TOASTed values that did not change are [`Value::Unchanged`].
         new: Vec<Value>,
     },
+    /// `D`: a row was deleted.
     Delete {
+        /// The table's OID ([`Relation::id`]).
         relation: u32,
+        /// The deleted row: its key columns, or all of it with replica identity full.
         old: OldTuple,
     },
+    /// A message Realtime does not use (Truncate, Type, Origin, …).
     Other,
 }
 
@@ -127,6 +166,7 @@ fn tuple(c: &mut Cursor<'_>) -> anyhow::Result<Vec<Value>> {
     Ok(values)
 }
 
+/// Decodes one pgoutput message (an XLogData payload).
 pub fn parse(data: &[u8]) -> anyhow::Result<Message> {
     let mut c = Cursor::new(data);
     Ok(match c.u8()? {

@@ -5,13 +5,17 @@
 
 use serde_json::{json, Value};
 
+/// The serializer a socket asked for with the `vsn` query parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Vsn {
+    /// `1.0.0`, the default: messages are JSON objects.
     V1,
+    /// `2.0.0`: messages are JSON arrays, user broadcasts binary frames.
     V2,
 }
 
 impl Vsn {
+    /// The value of `vsn` (absent means `1.0.0`); `None` for a version Realtime does not serve.
     pub fn parse(v: Option<&str>) -> Option<Vsn> {
         match v {
             None | Some("1.0.0") => Some(Vsn::V1),
@@ -24,14 +28,20 @@ impl Vsn {
 /// One Phoenix message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {
+    /// The `ref` of the `phx_join` that opened the channel; `None` for messages outside one.
     pub join_ref: Option<String>,
+    /// The client's id for this message, echoed by its `phx_reply`; `None` in server pushes.
     pub r#ref: Option<String>,
+    /// The channel: `realtime:<name>`, or `phoenix` for heartbeats.
     pub topic: String,
+    /// `phx_join`, `phx_reply`, `heartbeat`, `access_token`, `broadcast`, `postgres_changes`…
     pub event: String,
+    /// The event's JSON body.
     pub payload: Value,
 }
 
 impl Message {
+    /// A server push on `topic`: no `ref`, no `join_ref`.
     pub fn push(topic: &str, event: &str, payload: Value) -> Message {
         Message {
             join_ref: None,
@@ -42,6 +52,7 @@ impl Message {
         }
     }
 
+    /// The `phx_reply` to `to`, with its refs: `{"status": status, "response": response}`.
     pub fn reply(to: &Message, status: &str, response: Value) -> Message {
         Message {
             join_ref: to.join_ref.clone(),
@@ -56,24 +67,32 @@ impl Message {
 /// A broadcast as a client sent it: JSON (`payload.payload`) or the v2 binary push.
 #[derive(Debug, Clone)]
 pub struct UserBroadcast {
+    /// The channel it is sent on.
     pub topic: String,
+    /// The user's event name (the broadcast's `event`, not Phoenix's).
     pub event: String,
     /// 1 = JSON, 0 = binary (the V2 serializer's encoding byte).
     pub encoding: u8,
+    /// The user's payload as sent: JSON text, or opaque bytes, per `encoding`.
     pub payload: Vec<u8>,
 }
 
 /// What a socket writes.
 #[derive(Debug, Clone)]
 pub enum Frame {
+    /// A text frame: a v1 or v2 JSON message.
     Text(String),
+    /// A binary frame: a v2 user broadcast (kind 4).
     Binary(Vec<u8>),
 }
 
 /// Something sent to a socket; encoded by the socket for its own protocol version.
 #[derive(Debug, Clone)]
 pub enum Outgoing {
+    /// A Phoenix message, a JSON text frame in either version.
     Message(Message),
+    /// A user broadcast, shared by all its recipients: a binary frame for v2, a `broadcast`
+    /// message for v1.
     Broadcast(std::sync::Arc<UserBroadcast>),
 }
 
@@ -81,6 +100,7 @@ fn ref_value(r: &Option<String>) -> Value {
     r.as_ref().map_or(Value::Null, |s| Value::String(s.clone()))
 }
 
+/// Frames `out` for a socket speaking `vsn`.
 pub fn encode(vsn: Vsn, out: &Outgoing) -> Frame {
     match out {
         Outgoing::Message(m) => Frame::Text(encode_message(vsn, m)),
@@ -105,6 +125,7 @@ pub fn encode(vsn: Vsn, out: &Outgoing) -> Frame {
     }
 }
 
+/// A message as v1's JSON object or v2's `[join_ref, ref, topic, event, payload]`.
 pub fn encode_message(vsn: Vsn, m: &Message) -> String {
     match vsn {
         Vsn::V1 => json!({

@@ -28,6 +28,7 @@ struct Message {
     body: BytesMut,
 }
 
+/// A replication-mode connection to the app's database, streaming one slot once started.
 pub struct ReplicationConnection {
     stream: Box<dyn Stream>,
     read: BytesMut,
@@ -36,8 +37,13 @@ pub struct ReplicationConnection {
 
 /// What the stream delivers.
 pub enum Event {
-    /// A pgoutput message; `wal_end` is the position to acknowledge once it is handled.
-    Data { wal_end: u64, data: BytesMut },
+    /// An XLogData message: one pgoutput message.
+    Data {
+        /// XLogData's WAL end: the server's current end of WAL when it sent this.
+        wal_end: u64,
+        /// The pgoutput message ([`super::pgoutput::parse`] decodes it).
+        data: BytesMut,
+    },
     /// The server asks for a status update now.
     KeepaliveReply,
     /// A keepalive that needs no answer.

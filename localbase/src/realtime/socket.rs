@@ -23,9 +23,13 @@ use tokio_util::sync::CancellationToken;
 pub enum TokenError {
     /// Seconds since it expired.
     Expired(i64),
+    /// No `exp` or no `role` claim (or claims that do not decode).
     MissingClaims,
+    /// A bad signature, or an algorithm other than HS256.
     Signature,
+    /// Not three dot-separated parts, or parts that do not decode.
     Malformed,
+    /// A correctly signed token whose role is not one of [`crate::request::API_ROLES`].
     Role(String),
 }
 

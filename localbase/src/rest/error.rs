@@ -9,10 +9,15 @@ use serde_json::json;
 /// An error answered the way PostgREST answers it.
 #[derive(Debug, Clone)]
 pub struct ApiError {
+    /// The HTTP status PostgREST answers with.
     pub status: StatusCode,
+    /// `code`: a `PGRSTxxx` code or a PostgreSQL SQLSTATE (`42501`, `23505`…).
     pub code: String,
+    /// `message`: what went wrong.
     pub message: String,
+    /// `details`: more about it, or null.
     pub details: Option<String>,
+    /// `hint`: how to fix it, or null.
     pub hint: Option<String>,
 }
 

@@ -31,6 +31,7 @@ use std::sync::Arc;
 const JSON: &str = "application/json; charset=utf-8";
 const OBJECT_JSON: &str = "application/vnd.pgrst.object+json; charset=utf-8";
 
+/// `/rest/v1`: the root description, `/rpc/{function}` and `/{table}`, all methods.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(root))

@@ -11,22 +11,29 @@ pub enum SelectItem {
     Star,
     /// `alias:column::cast`.
     Column {
+        /// The column, or a JSON path into it (`data->>key`).
         name: String,
+        /// `alias:`: the key the value appears under instead of `name`.
         alias: Option<String>,
+        /// `::type`: the type the value is cast to.
         cast: Option<String>,
     },
     /// `alias:relation!hint!inner(items)`.
     Embed(Embed),
 }
 
+/// A resource embedded in `select=`: a table or view related through a foreign key.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Embed {
+    /// The related table or view, by name.
     pub relation: String,
+    /// `alias:`: the key the embedded rows appear under instead of `relation`.
     pub alias: Option<String>,
     /// A foreign key constraint name or column naming the relationship (`!fk`).
     pub hint: Option<String>,
     /// `!inner`: keep only parents that have a matching embedded row.
     pub inner: bool,
+    /// The items inside the parentheses (`*` for an empty `rel()`).
     pub select: Vec<SelectItem>,
 }
 
@@ -37,23 +44,40 @@ impl Embed {
     }
 }
 
+/// A filter operator, as named in `col=op.value`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operator {
+    /// `eq`: equal to the value (`=`).
     Eq,
+    /// `neq`: not equal to the value (`<>`).
     Neq,
+    /// `gt`: greater than the value (`>`).
     Gt,
+    /// `gte`: greater than or equal to the value (`>=`).
     Gte,
+    /// `lt`: less than the value (`<`).
     Lt,
+    /// `lte`: less than or equal to the value (`<=`).
     Lte,
+    /// `like`: SQL `LIKE` on the text form, `*` standing for `%`.
     Like,
+    /// `ilike`: case-insensitive `like` (`ILIKE`).
     Ilike,
+    /// `match`: matches a POSIX regular expression (`~`).
     Match,
+    /// `imatch`: matches a POSIX regular expression, ignoring case (`~*`).
     Imatch,
+    /// `in`: one of a list, `in.(a,b,c)`.
     In,
+    /// `is`: `IS NULL`, `IS TRUE`, `IS FALSE` or `IS UNKNOWN`.
     Is,
+    /// `isdistinct`: `IS DISTINCT FROM` the value (a not-equal where null is a value).
     IsDistinct,
+    /// `cs`: contains the value (`@>`), for arrays, ranges and JSON.
     Contains,
+    /// `cd`: is contained in the value (`<@`).
     ContainedIn,
+    /// `ov`: overlaps the value (`&&`), for arrays and ranges.
     Overlaps,
 }
 
@@ -81,40 +105,61 @@ impl Operator {
     }
 }
 
+/// The keyword after `is.`, matched case-insensitively.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IsValue {
+    /// `is.null`: `IS NULL`.
     Null,
+    /// `is.true`: `IS TRUE`.
     True,
+    /// `is.false`: `IS FALSE`.
     False,
+    /// `is.unknown`: `IS UNKNOWN`, a null boolean.
     Unknown,
 }
 
+/// A filter's right-hand side, in the form its operator takes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operand {
+    /// One value as text, bound as a parameter (unquoted when it came from a logic tree).
     Value(String),
+    /// The items of `in.(…)`, unquoted.
     List(Vec<String>),
+    /// The keyword of `is.…`.
     Is(IsValue),
 }
 
 /// A filter or a logic tree (`or=(…)`, `and=(…)`), each optionally negated.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Condition {
+    /// `column=[not.]op.operand`, or `column.[not.]op.operand` inside a logic tree.
     Filter {
+        /// The column (or JSON path) tested, as written.
         column: String,
+        /// `not.` before the operator.
         negate: bool,
+        /// How `column` is compared with `operand`.
         op: Operator,
+        /// The right-hand side, parsed as `op` reads it.
         operand: Operand,
     },
+    /// `and=(…)` / `or=(…)`, or an `and(…)` / `or(…)` nested in one.
     Logic {
+        /// `true` for `and`, `false` for `or`.
         and: bool,
+        /// `not.and` / `not.or`: the whole tree negated.
         negate: bool,
+        /// The conditions it joins, in order.
         children: Vec<Condition>,
     },
 }
 
+/// One term of `order=`: `col[.asc|.desc][.nullsfirst|.nullslast]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderTerm {
+    /// The column (or JSON path) sorted by.
     pub column: String,
+    /// `.desc`; ascending otherwise.
     pub desc: bool,
     /// `Some(true)` for nullsfirst, `Some(false)` for nullslast.
     pub nulls_first: Option<bool>,
@@ -123,25 +168,33 @@ pub struct OrderTerm {
 /// Filters, order and paging of one resource: the root (empty path) or an embedded one.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NodeParams {
+    /// Filters and logic trees; a row must satisfy all of them.
     pub conditions: Vec<Condition>,
+    /// `order=`: the sort keys, most significant first.
     pub order: Vec<OrderTerm>,
+    /// `limit=`: at most this many rows.
     pub limit: Option<i64>,
+    /// `offset=`: how many rows to skip first.
     pub offset: Option<i64>,
 }
 
 /// Everything the query string says.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryParams {
+    /// `select=` (`*` when absent).
     pub select: Vec<SelectItem>,
     /// By embed path (`[]` is the root, `["task_executions"]` an embedded resource).
     pub nodes: BTreeMap<Vec<String>, NodeParams>,
+    /// `columns=`: the body keys a write takes (otherwise the keys of its objects).
     pub columns: Option<Vec<String>>,
+    /// `on_conflict=`: the unique columns an upsert conflicts on (otherwise the primary key).
     pub on_conflict: Option<Vec<String>>,
     /// For `GET /rpc/fn`: the parameters that name function arguments.
     pub rpc_args: Vec<(String, String)>,
 }
 
 impl QueryParams {
+    /// The root resource's parameters (empty ones when the query gives none).
     pub fn root(&self) -> NodeParams {
         self.nodes.get(&Vec::new()).cloned().unwrap_or_default()
     }
@@ -646,9 +699,13 @@ impl SelectParser<'_> {
 /// `Prefer:` preferences PostgREST honours.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Prefer {
+    /// `return=`: what a write answers with.
     pub ret: Return,
+    /// `count=`: whether and how the total in `Content-Range` is counted.
     pub count: Option<Count>,
+    /// `resolution=`: makes a POST an upsert.
     pub resolution: Option<Resolution>,
+    /// `missing=default`: keys missing from a body object take the column default, not null.
     pub missing_default: bool,
 }
 
@@ -674,21 +731,29 @@ impl Count {
     }
 }
 
+/// `Prefer: return=…`: what a write answers with.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Return {
+    /// `return=minimal`, the default: no body.
     #[default]
     Minimal,
+    /// `return=headers-only`: no body, but a `Location` for a single created row.
     HeadersOnly,
+    /// `return=representation`: the affected rows, shaped by `select=`.
     Representation,
 }
 
+/// `Prefer: resolution=…`: what an upsert does with a row whose key already exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resolution {
+    /// `merge-duplicates`: update the existing row (`on conflict … do update`).
     MergeDuplicates,
+    /// `ignore-duplicates`: keep the existing row (`on conflict … do nothing`).
     IgnoreDuplicates,
 }
 
 impl Prefer {
+    /// Reads every `Prefer` header value; preferences it does not know are ignored.
     pub fn parse<'a>(values: impl Iterator<Item = &'a str>) -> Prefer {
         let mut prefer = Prefer::default();
         for value in values {

@@ -41,6 +41,7 @@ impl SchemaCacheHandle {
 /// Tables, columns, foreign keys and functions of the exposed schema.
 #[derive(Debug, Default)]
 pub struct SchemaCache {
+    /// Tables, views and materialized views, by name.
     pub tables: BTreeMap<String, Table>,
     /// Overloads by name.
     pub functions: BTreeMap<String, Vec<Function>>,
@@ -60,28 +61,37 @@ const ROLE_SETTINGS: [&str; 4] = [
 /// A table, view or materialized view.
 #[derive(Debug, Clone, Default)]
 pub struct Table {
+    /// The relation's name (`relname`) in [`SCHEMA`].
     pub name: String,
+    /// A view or materialized view (`relkind` `v` or `m`).
     pub is_view: bool,
     /// In attribute order.
     pub columns: Vec<Column>,
+    /// The primary key's columns, in key order; empty without one (and for views).
     pub primary_key: Vec<String>,
     /// Foreign keys declared on this table (many-to-one from here).
     pub foreign_keys: Vec<ForeignKey>,
 }
 
 impl Table {
+    /// The column named `name`, if the table has one.
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
     }
 }
 
+/// A column of a table or view, or an output column of a function.
 #[derive(Debug, Clone)]
 pub struct Column {
+    /// The column's name (`attname`).
     pub name: String,
     /// `format_type()` of the column: a type name the catalog produced, used in casts.
     pub type_name: String,
+    /// No `NOT NULL` constraint.
     pub nullable: bool,
+    /// A value is supplied when none is given: a default, an identity or a generated column.
     pub has_default: bool,
+    /// A generated column (`GENERATED ALWAYS AS (…) STORED`).
     pub generated: bool,
     /// The column default (`pg_get_expr`, from the catalog), for `Prefer: missing=default`.
     /// None for identity and generated columns.
@@ -91,25 +101,38 @@ pub struct Column {
 /// `table(columns) references foreign_table(foreign_columns)`.
 #[derive(Debug, Clone)]
 pub struct ForeignKey {
+    /// The constraint's name, which a `!hint` in `select=` may give.
     pub constraint: String,
+    /// The referencing table.
     pub table: String,
+    /// The referencing columns, in key order.
     pub columns: Vec<String>,
+    /// The referenced table.
     pub foreign_table: String,
+    /// The referenced columns, paired with `columns` by position.
     pub foreign_columns: Vec<String>,
 }
 
 /// A function argument (input mode).
 #[derive(Debug, Clone)]
 pub struct FunctionArg {
+    /// The argument's name, the key a call passes it by.
     pub name: String,
+    /// `format_type()` of the argument's type, which the call casts its value to.
     pub type_name: String,
+    /// It has a default, so a call may leave it out.
     pub has_default: bool,
 }
 
+/// A function's volatility (`provolatile`): PostgREST runs a POST to a `VOLATILE` function
+/// in a read-write transaction, every other call read-only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Volatility {
+    /// `i`: `IMMUTABLE`.
     Immutable,
+    /// `s`: `STABLE`.
     Stable,
+    /// `v`: `VOLATILE`, the default.
     Volatile,
 }
 
@@ -122,13 +145,20 @@ pub enum Returns {
     Composite(Vec<Column>),
 }
 
+/// One overload of a function in [`SCHEMA`] callable by named arguments (`/rpc/{name}`).
 #[derive(Debug, Clone)]
 pub struct Function {
+    /// The function's name (`proname`).
     pub name: String,
+    /// The input arguments (IN, INOUT, VARIADIC), in order.
     pub args: Vec<FunctionArg>,
+    /// `format_type()` of the return type (`void`, `record`, `integer`…).
     pub return_type: String,
+    /// How the result is shaped.
     pub returns: Returns,
+    /// `returns setof …` or `returns table (…)`: the result is rows.
     pub returns_set: bool,
+    /// Whether a POST may write.
     pub volatility: Volatility,
 }
 
@@ -144,6 +174,7 @@ impl Function {
 }
 
 impl SchemaCache {
+    /// The table or view named `name` in [`SCHEMA`], if any.
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.get(name)
     }
@@ -390,6 +421,7 @@ impl SchemaCache {
     }
 }
 
+/// Which side of a relationship holds the foreign key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cardinality {
     /// The parent holds the foreign key: the embedded resource is one object (or null).
@@ -401,6 +433,8 @@ pub enum Cardinality {
 /// One way to join an embedded resource to its parent.
 #[derive(Debug, Clone)]
 pub struct Relationship {
+    /// The foreign key joining the two.
     pub fk: ForeignKey,
+    /// Whether the embedded resource is one object or an array.
     pub kind: Cardinality,
 }

@@ -21,6 +21,7 @@ pub fn qualified(name: &str) -> String {
 /// Parameters collected while writing one statement; all are bound as text and cast in SQL.
 #[derive(Debug, Default, Clone)]
 pub struct Params {
+    /// The values in placeholder order: `values[0]` is `$1`.
     pub values: Vec<Option<String>>,
     aliases: usize,
 }
@@ -42,7 +43,9 @@ impl Params {
 /// A statement ready to run.
 #[derive(Debug)]
 pub struct Statement {
+    /// The SQL text, with `$n` placeholders.
     pub sql: String,
+    /// The values bound to `$1`, `$2`…, as text (`None` binds null).
     pub params: Vec<Option<String>>,
 }
 
@@ -836,13 +839,17 @@ pub enum Returning {
     /// No RETURNING clause: only the number of affected rows.
     Nothing,
     /// The affected rows, shaped by `select=`.
-    Rows { singular: bool },
+    Rows {
+        /// One JSON object, not an array (`Accept: application/vnd.pgrst.object+json`).
+        singular: bool,
+    },
 }
 
 /// Insert options.
 pub struct InsertSpec<'a> {
     /// The body as a JSON array of objects.
     pub rows_json: String,
+    /// The columns inserted (from `columns=` or the body's keys), each checked against the table.
     pub columns: &'a [String],
     /// `on conflict (…) do update/nothing`.
     pub upsert: Option<(Vec<String>, bool)>,

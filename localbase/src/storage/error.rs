@@ -39,6 +39,7 @@ where
     }
 }
 
+/// An error answered the way Storage answers it (see the module documentation).
 #[derive(Debug, Clone)]
 pub struct StorageError {
     /// The status the error stands for (the body's `statusCode`).
@@ -47,10 +48,12 @@ pub struct StorageError {
     pub code: &'static str,
     /// The legacy `error` field (`not_found`, `Unauthorized`, `Duplicate`…).
     pub error: String,
+    /// The human-readable `message`.
     pub message: String,
 }
 
 impl StorageError {
+    /// An error with every field given.
     pub fn new(
         status: u16,
         code: &'static str,
@@ -64,12 +67,15 @@ impl StorageError {
             message: message.into(),
         }
     }
+    /// 404 `NoSuchKey`: no such object, or none the caller may see.
     pub fn no_such_key() -> Self {
         Self::new(404, "NoSuchKey", "not_found", "Object not found")
     }
+    /// 404 `NoSuchBucket`: no such bucket, or none the caller may see.
     pub fn no_such_bucket() -> Self {
         Self::new(404, "NoSuchBucket", "Bucket not found", "Bucket not found")
     }
+    /// 403 `AccessDenied`: PostgreSQL refused the operation (SQLSTATE 42501: an RLS policy).
     pub fn access_denied() -> Self {
         Self::new(
             403,
@@ -78,6 +84,7 @@ impl StorageError {
             "new row violates row-level security policy",
         )
     }
+    /// 409 `ResourceAlreadyExists`: the bucket or object exists (SQLSTATE 23505).
     pub fn duplicate() -> Self {
         Self::new(
             409,
@@ -86,6 +93,7 @@ impl StorageError {
             "The resource already exists",
         )
     }
+    /// 400 `InvalidKey`: an object name Storage does not accept.
     pub fn invalid_key(key: &str) -> Self {
         Self::new(
             400,
@@ -94,6 +102,7 @@ impl StorageError {
             format!("Invalid key: {key}"),
         )
     }
+    /// 400 `InvalidBucketName`: a bucket name Storage does not accept.
     pub fn invalid_bucket_name() -> Self {
         Self::new(
             400,
@@ -102,6 +111,7 @@ impl StorageError {
             "Bucket name invalid",
         )
     }
+    /// 413 `EntityTooLarge`: the body exceeds the bucket's or the server's size limit.
     pub fn too_large() -> Self {
         Self::new(
             413,
@@ -110,6 +120,7 @@ impl StorageError {
             "The object exceeded the maximum allowed size",
         )
     }
+    /// 415 `InvalidMimeType`: the bucket's `allowed_mime_types` exclude `mime`.
     pub fn invalid_mime(mime: &str) -> Self {
         Self::new(
             415,
@@ -118,12 +129,15 @@ impl StorageError {
             format!("mime type {mime} is not supported"),
         )
     }
+    /// 400 `InvalidRequest`: a malformed request (body, multipart form).
     pub fn invalid_request(message: impl Into<String>) -> Self {
         Self::new(400, "InvalidRequest", "InvalidRequest", message)
     }
+    /// 400 `InvalidJWT`: an expired, badly signed or malformed token (or a signed URL's).
     pub fn invalid_jwt(message: impl Into<String>) -> Self {
         Self::new(400, "InvalidJWT", "InvalidJWT", message)
     }
+    /// 409 `ResourceNotEmpty`: a bucket that still holds objects cannot be deleted.
     pub fn not_empty() -> Self {
         Self::new(
             409,

@@ -35,7 +35,9 @@ pub fn object_path(config: &Config, bucket: &str, id: Uuid) -> PathBuf {
 /// A staged upload: bytes on disk under a temporary name, with their size and MD5 eTag.
 #[derive(Debug)]
 pub struct Staged {
+    /// The temporary file under `<data_dir>/storage/.tmp/`.
     pub path: PathBuf,
+    /// Its length in bytes.
     pub size: u64,
     /// `"<md5 hex>"`, quotes included, as S3 and Storage give it.
     pub etag: String,

@@ -36,6 +36,7 @@ use crate::AppState;
 use axum::routing::{get, post};
 use axum::Router;
 
+/// `/storage/v1`: buckets, objects (upload, download, list, move, copy, info) and signed URLs.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/object/list/{bucket}", post(objects::list))
