@@ -5,12 +5,19 @@
 //! same code in the reader's language. A code the worker uses that the catalog lacks
 //! therefore does not compile. (The SPA's build checks that every language has the same
 //! keys and placeholders.)
+//!
+//! It also has the crate rebuilt when a query file (`queries/`), the queries' checked data
+//! (`.sqlx/`) or `SQLX_OFFLINE` changes: `sqlx::query_file!` reads them at compile time,
+//! and cargo does not know that by itself.
 
 use std::fmt::Write as _;
 use std::path::Path;
 use std::{env, fs};
 
 fn main() {
+    println!("cargo:rerun-if-changed=queries");
+    println!("cargo:rerun-if-changed=.sqlx");
+    println!("cargo:rerun-if-env-changed=SQLX_OFFLINE");
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../i18n/en.txt");
     println!("cargo:rerun-if-changed={}", path.display());
     let text =

@@ -307,20 +307,13 @@ pub async fn renew_leases(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    sqlx::query_as(
-        "with renewed as (
-           update public.tasks
-              set locked_until = now() + make_interval(secs => $3)
-            where id = any($2) and locked_by = $1 and status = 'running'
-            returning id)
-         select i.id, t.status, (r.id is not null) as renewed
-           from unnest($2::uuid[]) as i(id)
-           left join public.tasks t on t.id = i.id
-           left join renewed r on r.id = i.id",
+    sqlx::query_file_as!(
+        LeaseState,
+        "queries/renew_leases.sql",
+        worker_id,
+        ids,
+        lease_secs(lease)
     )
-    .bind(worker_id)
-    .bind(ids)
-    .bind(lease_secs(lease))
     .fetch_all(db)
     .await
 }
@@ -332,26 +325,17 @@ pub async fn release(
     task_id: Uuid,
     worker_id: &str,
 ) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query(
-        "update public.tasks
-            set status = 'pending', locked_by = null, locked_until = null, run_after = now(),
-                attempts = greatest(attempts - 1, 0), progress = 0
-          where id = $1 and locked_by = $2 and status = 'running'",
-    )
-    .bind(task_id)
-    .bind(worker_id)
-    .execute(executor)
-    .await?;
+    let result = sqlx::query_file!("queries/release.sql", task_id, worker_id)
+        .execute(executor)
+        .await?;
     Ok(result.rows_affected() == 1)
 }
 
 /// Pending tasks that are due.
 pub async fn queue_depth(db: &Db) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "select count(*) from public.tasks where status = 'pending' and run_after <= now()",
-    )
-    .fetch_one(db)
-    .await
+    sqlx::query_file_scalar!("queries/queue_depth.sql")
+        .fetch_one(db)
+        .await
 }
 
 /// Cancelled tasks whose worker died before recording the cancellation: their lease
@@ -359,30 +343,13 @@ pub async fn queue_depth(db: &Db) -> Result<i64, sqlx::Error> {
 /// the owner may retry them at once. Returns how many tasks were tidied.
 pub async fn sweep_abandoned_cancellations(db: &Db) -> Result<u64, sqlx::Error> {
     let mut tx = db.begin().await?;
-    let ids: Vec<Uuid> = sqlx::query_scalar(
-        "update public.tasks
-            set locked_by = null, locked_until = null
-          where id in (select id from public.tasks
-                        where status = 'cancelled' and locked_by is not null
-                          and locked_until < now()
-                        limit 100
-                          for update skip locked)
-         returning id",
-    )
-    .fetch_all(&mut tx)
-    .await?;
-    if !ids.is_empty() {
-        sqlx::query(
-            "update public.task_executions
-                set status = 'cancelled', completed_at = now(),
-                    duration_ms = greatest((extract(epoch from now() - started_at) * 1000)::bigint, 0),
-                    error_message = 'Cancelled; the worker running it was lost before it stopped',
-                    error_text = jsonb_build_object('code', 'execution_cancelled_lost')
-              where task_id = any($1) and status = 'running'",
-        )
-        .bind(&ids)
-        .execute(&mut tx)
+    let ids: Vec<Uuid> = sqlx::query_file_scalar!("queries/unlock_abandoned_cancellations.sql")
+        .fetch_all(&mut tx)
         .await?;
+    if !ids.is_empty() {
+        sqlx::query_file!("queries/close_abandoned_executions.sql", &ids)
+            .execute(&mut tx)
+            .await?;
     }
     tx.commit().await?;
     Ok(ids.len() as u64)
@@ -411,24 +378,17 @@ pub async fn upsert_worker(
     running_count: i32,
     starting: bool,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into public.workers
-           (id, hostname, version, pid, concurrency, status, running_count, started_at, last_heartbeat_at)
-         values ($1, $2, $3, $4, $5, $6, $7, now(), now())
-         on conflict (id) do update
-           set hostname = excluded.hostname, version = excluded.version, pid = excluded.pid,
-               concurrency = excluded.concurrency, status = excluded.status,
-               running_count = excluded.running_count, last_heartbeat_at = now(),
-               started_at = case when $8 then now() else public.workers.started_at end",
+    sqlx::query_file!(
+        "queries/upsert_worker.sql",
+        info.id,
+        info.hostname,
+        info.version,
+        info.pid,
+        info.concurrency,
+        status,
+        running_count,
+        starting
     )
-    .bind(info.id)
-    .bind(info.hostname)
-    .bind(info.version)
-    .bind(info.pid)
-    .bind(info.concurrency)
-    .bind(status)
-    .bind(running_count)
-    .bind(starting)
     .execute(db)
     .await?;
     Ok(())
@@ -436,11 +396,9 @@ pub async fn upsert_worker(
 
 /// A number from `system_settings` (stored as a JSON number or a numeric string).
 pub async fn setting_i64(db: &Db, key: &str) -> Result<Option<i64>, sqlx::Error> {
-    let value: Option<Value> =
-        sqlx::query_scalar("select value from public.system_settings where key = $1")
-            .bind(key)
-            .fetch_optional(db)
-            .await?;
+    let value: Option<Value> = sqlx::query_file_scalar!("queries/setting.sql", key)
+        .fetch_optional(db)
+        .await?;
     Ok(value.and_then(|value| match value {
         Value::Number(n) => n.as_i64(),
         Value::String(s) => s.trim().parse().ok(),
