@@ -33,11 +33,9 @@ impl TaskHandler for CleanupHandler {
             return Err(wrong_parameters("cleanup"));
         };
         let task = &ctx.task;
-        let role: Option<String> =
-            sqlx::query_scalar("select role from public.profiles where id = $1")
-                .bind(task.user_id)
-                .fetch_optional(&ctx.db)
-                .await?;
+        let role: Option<String> = sqlx::query_file_scalar!("queries/owner_role.sql", task.user_id)
+            .fetch_optional(&ctx.db)
+            .await?;
         if role.as_deref() != Some("admin") {
             return Err(TaskError::permanent(Run::CleanupAdminsOnly));
         }
@@ -65,14 +63,11 @@ impl TaskHandler for CleanupHandler {
         let mut deleted_logs: u64 = 0;
         loop {
             ctx.check_cancelled()?;
-            let n = sqlx::query(
-                "delete from public.execution_logs
-                  where id in (select id from public.execution_logs
-                                where created_at < now() - make_interval(days => $1::int)
-                                limit $2)",
+            let n = sqlx::query_file!(
+                "queries/delete_old_logs.sql",
+                i32::try_from(log_days).unwrap_or(i32::MAX),
+                BATCH
             )
-            .bind(i32::try_from(log_days).unwrap_or(i32::MAX))
-            .bind(BATCH)
             .execute(&ctx.db)
             .await?
             .rows_affected();
@@ -89,17 +84,12 @@ impl TaskHandler for CleanupHandler {
         let mut deleted_tasks: u64 = 0;
         loop {
             ctx.check_cancelled()?;
-            let n = sqlx::query(
-                "delete from public.tasks
-                  where id in (select id from public.tasks
-                                where status in ('completed', 'failed', 'cancelled')
-                                  and coalesce(completed_at, updated_at) < now() - make_interval(days => $1::int)
-                                  and id <> $2
-                                limit $3)",
+            let n = sqlx::query_file!(
+                "queries/delete_old_tasks.sql",
+                i32::try_from(task_days).unwrap_or(i32::MAX),
+                task.id,
+                BATCH
             )
-            .bind(i32::try_from(task_days).unwrap_or(i32::MAX))
-            .bind(task.id)
-            .bind(BATCH)
             .execute(&ctx.db)
             .await?
             .rows_affected();
@@ -114,11 +104,10 @@ impl TaskHandler for CleanupHandler {
         ctx.progress.set(90).await;
 
         // Workers that stopped (or vanished) long ago only clutter the admin's system page.
-        let deleted_workers = sqlx::query(
-            "delete from public.workers
-              where last_heartbeat_at < now() - make_interval(days => $1::int)",
+        let deleted_workers = sqlx::query_file!(
+            "queries/delete_stale_workers.sql",
+            i32::try_from(WORKER_RETENTION_DAYS).unwrap_or(7)
         )
-        .bind(i32::try_from(WORKER_RETENTION_DAYS).unwrap_or(7))
         .execute(&ctx.db)
         .await?
         .rows_affected();

@@ -177,13 +177,12 @@ impl Progress {
         if self.last.swap(percent, Ordering::Relaxed) == percent {
             return;
         }
-        let result = sqlx::query(
-            "update public.tasks set progress = $2
-              where id = $1 and locked_by = $3 and status = 'running'",
+        let result = sqlx::query_file!(
+            "queries/set_progress.sql",
+            self.task_id,
+            percent,
+            &*self.worker_id
         )
-        .bind(self.task_id)
-        .bind(percent)
-        .bind(&*self.worker_id)
         .execute(&self.db)
         .await;
         if let Err(error) = result {
@@ -282,17 +281,15 @@ pub(crate) async fn insert_log(
     text: &Text,
     context: Option<Value>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into public.execution_logs
-           (execution_id, task_id, level, message, message_text, context)
-         values ($1, $2, $3, $4, $5, $6)",
+    sqlx::query_file!(
+        "queries/insert_log.sql",
+        execution_id,
+        task_id,
+        level.as_str(),
+        text.english(),
+        text.to_json(),
+        context
     )
-    .bind(execution_id)
-    .bind(task_id)
-    .bind(level.as_str())
-    .bind(text.english())
-    .bind(text.to_json())
-    .bind(context)
     .execute(executor)
     .await?;
     Ok(())
