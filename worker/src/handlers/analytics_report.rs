@@ -8,7 +8,7 @@
 //! `currency` system setting (IDR by default).
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use domain::{AnalyticsResult, TaskParameters};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -57,14 +57,16 @@ impl TaskHandler for AnalyticsReportHandler {
             .await;
         ctx.progress.set(10).await;
         let owner = owner_preferences(&ctx.db, task.user_id).await?;
-        let data: Value = sqlx::query_scalar("select public.analytics_metrics($1, $2, $3, $4, $5)")
-            .bind(range.start)
-            .bind(range.end)
-            .bind(&metrics)
-            .bind(task.user_id)
-            .bind(&owner.zone)
-            .fetch_one(&ctx.db)
-            .await?;
+        let data: Value = sqlx::query_file_scalar!(
+            "queries/analytics_for_report.sql",
+            range.start,
+            range.end,
+            &metrics,
+            task.user_id,
+            &owner.zone
+        )
+        .fetch_one(&ctx.db)
+        .await?;
         ctx.check_cancelled()?;
         let result: AnalyticsResult = serde_json::from_value(data.clone()).map_err(|error| {
             TaskError::permanent(Text::new(Run::ReportUnreadable).raw("detail", error))
@@ -120,30 +122,22 @@ impl TaskHandler for AnalyticsReportHandler {
 
         // One row per task and file: a retried attempt replaces its earlier row.
         let mut tx = ctx.db.begin().await?;
-        sqlx::query(
-            "delete from public.analytics_reports where task_id = $1 and storage_path = $2",
+        sqlx::query_file!("queries/delete_report_row.sql", task.id, &path)
+            .execute(&mut tx)
+            .await?;
+        let report_id: Uuid = sqlx::query_file_scalar!(
+            "queries/insert_report_row.sql",
+            task.id,
+            task.user_id,
+            &task.title,
+            format.as_str(),
+            range.start,
+            range.end,
+            &metrics,
+            &path,
+            i64::try_from(size).unwrap_or(i64::MAX),
+            &data
         )
-        .bind(task.id)
-        .bind(&path)
-        .execute(&mut tx)
-        .await?;
-        let report_id: Uuid = sqlx::query_scalar(
-            "insert into public.analytics_reports
-               (task_id, user_id, title, format, date_range_start, date_range_end, metrics,
-                storage_path, size_bytes, data)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-             returning id",
-        )
-        .bind(task.id)
-        .bind(task.user_id)
-        .bind(&task.title)
-        .bind(format.as_str())
-        .bind(range.start)
-        .bind(range.end)
-        .bind(&metrics)
-        .bind(&path)
-        .bind(i64::try_from(size).unwrap_or(i64::MAX))
-        .bind(&data)
         .fetch_one(&mut tx)
         .await?;
         tx.commit().await?;
@@ -175,23 +169,13 @@ struct OwnerPreferences {
 /// database does not know (a stale or hand-edited preference) becomes UTC rather than
 /// failing the report.
 async fn owner_preferences(db: &Db, owner: Uuid) -> Result<OwnerPreferences, TaskError> {
-    let (language, zone, currency): (Option<String>, Option<String>, Option<String>) =
-        sqlx::query_as(
-            "select p.preferences ->> 'language',
-                    (select z.name from private.time_zone_names z
-                      where z.name = nullif(btrim(p.preferences ->> 'timezone'), '')),
-                    (select s.value #>> '{}' from public.system_settings s
-                      where s.key = 'currency' and jsonb_typeof(s.value) = 'string')
-               from (select 1) as one
-               left join public.profiles p on p.id = $1",
-        )
-        .bind(owner)
+    let row = sqlx::query_file!("queries/owner_preferences.sql", owner)
         .fetch_one(db)
         .await?;
     Ok(OwnerPreferences {
-        lang: Lang::of_preference(language.as_deref()),
-        zone: zone.unwrap_or_else(|| "UTC".to_owned()),
-        currency: Currency::from_code(currency.as_deref()),
+        lang: Lang::of_preference(row.language.as_deref()),
+        zone: row.zone.unwrap_or_else(|| "UTC".to_owned()),
+        currency: Currency::from_code(row.currency.as_deref()),
     })
 }
 
@@ -200,19 +184,17 @@ async fn owner_preferences(db: &Db, owner: Uuid) -> Result<OwnerPreferences, Tas
 /// the offset and the local time.
 async fn zone_stamp(db: &Db, zone: &str, at: DateTime<Utc>) -> Result<ZoneStamp, TaskError> {
     let mut tx = db.begin().await?;
-    sqlx::query("select set_config('TimeZone', $1, true)")
-        .bind(zone)
-        .execute(&mut tx)
+    sqlx::query_file!("queries/set_time_zone.sql", zone)
+        .fetch_one(&mut tx)
         .await?;
-    let (abbreviation, offset, local): (String, i32, NaiveDateTime) = sqlx::query_as(
-        "select to_char($1::timestamptz, 'TZ'),
-                extract(timezone from $1::timestamptz)::int,
-                $1::timestamptz at time zone $2",
-    )
-    .bind(at)
-    .bind(zone)
-    .fetch_one(&mut tx)
-    .await?;
+    let row = sqlx::query_file!("queries/zone_stamp.sql", at, zone)
+        .fetch_one(&mut tx)
+        .await?;
     tx.commit().await?;
-    Ok(ZoneStamp::new(zone, &abbreviation, offset, local))
+    Ok(ZoneStamp::new(
+        zone,
+        &row.abbreviation,
+        row.offset,
+        row.local,
+    ))
 }

@@ -466,16 +466,14 @@ impl TaskHandler for DataImportHandler {
             let types: Vec<&str> = batch.iter().map(|r| r.event_type.as_str()).collect();
             let amounts: Vec<&str> = batch.iter().map(|r| r.amount.as_str()).collect();
             let times: Vec<DateTime<Utc>> = batch.iter().map(|r| r.occurred_at).collect();
-            sqlx::query(
-                "insert into public.business_events (user_id, event_type, amount, occurred_at, metadata)
-                 select $1, t, a::numeric, o, $5
-                   from unnest($2::text[], $3::text[], $4::timestamptz[]) as r(t, a, o)",
+            sqlx::query_file!(
+                "queries/insert_events.sql",
+                task.user_id,
+                &types as &[&str],
+                &amounts as &[&str],
+                &times,
+                &metadata
             )
-            .bind(task.user_id)
-            .bind(&types)
-            .bind(&amounts)
-            .bind(&times)
-            .bind(&metadata)
             .execute(&mut tx)
             .await?;
             done += batch.len() as u64;
