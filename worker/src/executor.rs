@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use domain::{LogLevel, TaskParameters, TaskType};
+use domain::{ExecutionStatus, LogLevel, TaskParameters, TaskType};
 use futures_util::FutureExt;
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -546,16 +546,13 @@ async fn complete(
         }
     } else {
         let mut tx = deps.db.begin().await?;
-        let updated = sqlx::query(
-            "update public.tasks
-                set status = 'completed', progress = 100, result = $3, error_message = null,
-                    completed_at = now(), locked_by = null, locked_until = null
-              where id = $1 and locked_by = $2 and status = 'running' and attempts = $4",
+        let updated = sqlx::query_file!(
+            "queries/complete_task.sql",
+            task.id,
+            &*deps.worker_id,
+            &value,
+            task.attempts
         )
-        .bind(task.id)
-        .bind(&*deps.worker_id)
-        .bind(&value)
-        .bind(task.attempts)
         .execute(&mut tx)
         .await?
         .rows_affected();
@@ -563,14 +560,12 @@ async fn complete(
             tx.rollback().await?;
             return interrupted(deps, task, execution, duration_ms).await;
         }
-        sqlx::query(
-            "update public.task_executions
-                set status = 'completed', completed_at = now(), duration_ms = $2, result = $3
-              where id = $1 and status = 'running'",
+        sqlx::query_file!(
+            "queries/complete_execution.sql",
+            execution.id,
+            duration_ms,
+            &value
         )
-        .bind(execution.id)
-        .bind(duration_ms)
-        .bind(&value)
         .execute(&mut tx)
         .await?;
         insert_log(
@@ -710,18 +705,15 @@ async fn fail_or_retry(
     let mut tx = deps.db.begin().await?;
     let updated = if retry {
         let delay = deps.backoff.delay(attempts);
-        let updated = sqlx::query(
-            "update public.tasks
-                set status = 'pending', run_after = now() + make_interval(secs => $3),
-                    locked_by = null, locked_until = null, last_error = $4, last_error_text = $6
-              where id = $1 and locked_by = $2 and status = 'running' and attempts = $5",
+        let updated = sqlx::query_file!(
+            "queries/requeue_task.sql",
+            task.id,
+            &*deps.worker_id,
+            delay.as_secs_f64(),
+            &message,
+            task.attempts,
+            &stored
         )
-        .bind(task.id)
-        .bind(&*deps.worker_id)
-        .bind(delay.as_secs_f64())
-        .bind(&message)
-        .bind(task.attempts)
-        .bind(&stored)
         .execute(&mut tx)
         .await?
         .rows_affected();
@@ -749,20 +741,16 @@ async fn fail_or_retry(
         } else {
             text.clone()
         };
-        let updated = sqlx::query(
-            "update public.tasks
-                set status = 'failed', error_message = $3, last_error = $4,
-                    error_text = $6, last_error_text = $7,
-                    completed_at = now(), locked_by = null, locked_until = null
-              where id = $1 and locked_by = $2 and status = 'running' and attempts = $5",
+        let updated = sqlx::query_file!(
+            "queries/fail_task.sql",
+            task.id,
+            &*deps.worker_id,
+            shown.english(),
+            &message,
+            task.attempts,
+            shown.to_json(),
+            &stored
         )
-        .bind(task.id)
-        .bind(&*deps.worker_id)
-        .bind(shown.english())
-        .bind(&message)
-        .bind(task.attempts)
-        .bind(shown.to_json())
-        .bind(&stored)
         .execute(&mut tx)
         .await?
         .rows_affected();
@@ -784,17 +772,13 @@ async fn fail_or_retry(
         tx.rollback().await?;
         return interrupted(deps, task, execution, duration_ms).await;
     }
-    sqlx::query(
-        "update public.task_executions
-            set status = 'failed', completed_at = now(), duration_ms = $2, error_message = $3,
-                error_text = $4
-          where id = $1 and status = 'running'",
+    close_execution(
+        &mut tx,
+        execution,
+        ExecutionStatus::Failed,
+        duration_ms,
+        &text,
     )
-    .bind(execution.id)
-    .bind(duration_ms)
-    .bind(&message)
-    .bind(&stored)
-    .execute(&mut tx)
     .await?;
     tx.commit().await?;
     if retry {
@@ -816,35 +800,28 @@ async fn interrupted(
     execution: Execution,
     duration_ms: i64,
 ) -> anyhow::Result<()> {
-    let state: Option<(String, Option<String>)> =
-        sqlx::query_as("select status, locked_by from public.tasks where id = $1")
-            .bind(task.id)
-            .fetch_optional(&deps.db)
-            .await?;
+    let state = sqlx::query_file!("queries/task_state.sql", task.id)
+        .fetch_optional(&deps.db)
+        .await?
+        .map(|row| (row.status, row.locked_by));
     let mut tx = deps.db.begin().await?;
     match state {
         Some((status, locked_by)) if status == "cancelled" => {
-            let closed = sqlx::query(
-                "update public.task_executions
-                    set status = 'cancelled', completed_at = now(), duration_ms = $2,
-                        error_message = $3, error_text = $4
-                  where id = $1 and status = 'running'",
+            let closed = close_execution(
+                &mut tx,
+                execution,
+                ExecutionStatus::Cancelled,
+                duration_ms,
+                &Run::ExecutionCancelled.into(),
             )
-            .bind(execution.id)
-            .bind(duration_ms)
-            .bind(Text::new(Run::ExecutionCancelled).english())
-            .bind(Text::new(Run::ExecutionCancelled).to_json())
-            .execute(&mut tx)
-            .await?
-            .rows_affected();
+            .await?;
             if locked_by.as_deref() == Some(&*deps.worker_id) {
                 // Clearing the lock lets the owner retry the task at once.
-                sqlx::query(
-                    "update public.tasks set locked_by = null, locked_until = null
-                      where id = $1 and locked_by = $2 and status = 'cancelled'",
+                sqlx::query_file!(
+                    "queries/unlock_cancelled_task.sql",
+                    task.id,
+                    &*deps.worker_id
                 )
-                .bind(task.id)
-                .bind(&*deps.worker_id)
                 .execute(&mut tx)
                 .await?;
             }
@@ -869,19 +846,14 @@ async fn interrupted(
             tracing::info!("task deleted while running");
         }
         Some(_) => {
-            let closed = sqlx::query(
-                "update public.task_executions
-                    set status = 'failed', completed_at = now(), duration_ms = $2,
-                        error_message = $3, error_text = $4
-                  where id = $1 and status = 'running'",
+            let closed = close_execution(
+                &mut tx,
+                execution,
+                ExecutionStatus::Failed,
+                duration_ms,
+                &Run::ExecutionLeaseLost.into(),
             )
-            .bind(execution.id)
-            .bind(duration_ms)
-            .bind(Text::new(Run::ExecutionLeaseLost).english())
-            .bind(Text::new(Run::ExecutionLeaseLost).to_json())
-            .execute(&mut tx)
-            .await?
-            .rows_affected();
+            .await?;
             if closed == 1 {
                 insert_log(
                     &mut tx,
@@ -900,6 +872,28 @@ async fn interrupted(
     Ok(())
 }
 
+/// Ends an attempt that is still running otherwise than by success (`status`: failed or
+/// cancelled), saying why; 0 when it had already ended.
+async fn close_execution(
+    tx: &mut Tx<'_>,
+    execution: Execution,
+    status: ExecutionStatus,
+    duration_ms: i64,
+    why: &Text,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query_file!(
+        "queries/close_execution.sql",
+        execution.id,
+        status.as_str(),
+        duration_ms,
+        why.english(),
+        why.to_json()
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected())
+}
+
 /// Gives the task back to the queue (shutdown).
 async fn release(
     deps: &Deps,
@@ -912,17 +906,13 @@ async fn release(
         tx.rollback().await?;
         return interrupted(deps, task, execution, duration_ms).await;
     }
-    sqlx::query(
-        "update public.task_executions
-            set status = 'cancelled', completed_at = now(), duration_ms = $2,
-                error_message = $3, error_text = $4
-          where id = $1 and status = 'running'",
+    close_execution(
+        &mut tx,
+        execution,
+        ExecutionStatus::Cancelled,
+        duration_ms,
+        &Run::ExecutionShutdown.into(),
     )
-    .bind(execution.id)
-    .bind(duration_ms)
-    .bind(Text::new(Run::ExecutionShutdown).english())
-    .bind(Text::new(Run::ExecutionShutdown).to_json())
-    .execute(&mut tx)
     .await?;
     insert_log(
         &mut tx,
@@ -952,19 +942,10 @@ async fn schedule_next_run(
     };
     // The expression is read on the owner's clock: their zone (one PostgreSQL knows, else
     // UTC) and the time there now.
-    let (zone, local_now): (String, chrono::NaiveDateTime) = sqlx::query_as(
-        "select z.zone, (now() at time zone z.zone)
-           from (select coalesce(
-                  (select n.name from public.tasks t
-                     join public.profiles p on p.id = t.user_id
-                     join private.time_zone_names n
-                       on n.name = nullif(btrim(p.preferences ->> 'timezone'), '')
-                    where t.id = $1),
-                  'UTC') as zone) z",
-    )
-    .bind(task.id)
-    .fetch_one(&mut *tx)
-    .await?;
+    let clock = sqlx::query_file!("queries/owner_clock.sql", task.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let (zone, local_now) = (clock.zone, clock.local_now);
     let local_next = match recurrence::next_after(expression, local_now) {
         Ok(next) => next,
         Err(error) => {
@@ -983,28 +964,15 @@ async fn schedule_next_run(
     // That wall-clock time in the owner's zone, as a moment (a time skipped by a clock
     // change moves forward, as PostgreSQL reads it).
     let next: chrono::DateTime<chrono::Utc> =
-        sqlx::query_scalar("select $1::timestamp at time zone $2")
-            .bind(local_next)
-            .bind(&zone)
+        sqlx::query_file_scalar!("queries/local_to_moment.sql", local_next, &zone)
             .fetch_one(&mut *tx)
             .await?;
     // A savepoint: a refused insert must not undo the attempt's own result.
     let mut savepoint = tx.savepoint().await?;
-    let inserted: Result<Option<Uuid>, sqlx::Error> = sqlx::query_scalar(
-        "insert into public.tasks
-           (user_id, title, description, type, parameters, priority, max_attempts,
-            recurrence, parent_task_id, scheduled_at)
-         select user_id, title, description, type, parameters, priority, max_attempts,
-                recurrence, id, $2
-           from public.tasks p
-          where p.id = $1
-            and not exists (select 1 from public.tasks c where c.parent_task_id = p.id)
-         returning id",
-    )
-    .bind(task.id)
-    .bind(next)
-    .fetch_optional(&mut savepoint)
-    .await;
+    let inserted: Result<Option<Uuid>, sqlx::Error> =
+        sqlx::query_file_scalar!("queries/insert_next_run.sql", task.id, next)
+            .fetch_optional(&mut savepoint)
+            .await;
     match inserted {
         Ok(next_id) => {
             savepoint.commit().await?;
