@@ -17,12 +17,8 @@ use crate::db::Db;
 
 use crate::text::Text;
 
-/// The columns every claim returns.
-const CLAIMED_COLUMNS: &str = "t.id, t.user_id, t.title, t.type, t.parameters, t.priority, \
-     t.attempts, t.max_attempts, t.recurrence";
-
 /// A task this worker has just claimed.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct ClaimedTask {
     /// The task.
     pub id: Uuid,
@@ -33,7 +29,6 @@ pub struct ClaimedTask {
     /// `tasks.type`, e.g. `analytics_report`: read as text, so that a row the database's
     /// check would refuse fails alone, with its reason, instead of failing the whole claim;
     /// the executor parses it into a `domain::TaskType`.
-    #[sqlx(rename = "type")]
     pub task_type: String,
     /// `tasks.parameters`, as stored.
     pub parameters: Value,
@@ -86,99 +81,17 @@ pub async fn claim(
     if limit == 0 {
         return Ok(Vec::new());
     }
-    // One statement (one round trip): the rescue takes expired leases first, the pending
-    // claim fills what is left of `limit` (the two sets are disjoint: running vs pending);
-    // then every claimed task gets its attempt opened: the lost worker's executions closed
-    // ("worker lost"), this attempt's `task_executions` row, and, when it is not the task's
-    // first execution, its first log lines ("Rescued: …", "Attempt n of m started on
-    // worker …", which set it apart from the earlier attempts in the task's log). A first
-    // attempt's start is told by its execution row (attempt, worker, started_at), which the
-    // task page shows; its first log line is the handler's first step or its outcome.
-    // `updated_at = now()` is what the updated_at trigger would write; set here, the trigger
-    // does not fire for these rows (migration 20250101001200_worker_batches).
-    let sql = format!(
-        "with rescued as (
-           update public.tasks t
-              set locked_by = $1, locked_until = now() + make_interval(secs => $2),
-                  attempts = t.attempts + 1, progress = 0, updated_at = now()
-            where t.id = any(array(
-                  select id from public.tasks
-                   where status = 'running' and locked_until < now()
-                     and not (id = any($4))
-                   order by locked_until
-                   limit $3
-                     for update skip locked))
-           returning {CLAIMED_COLUMNS}, true as rescued),
-         pending as (
-           update public.tasks t
-              set status = 'running', locked_by = $1,
-                  locked_until = now() + make_interval(secs => $2),
-                  attempts = t.attempts + 1, started_at = coalesce(t.started_at, now()),
-                  progress = 0, updated_at = now()
-            where t.id = any(array(
-                  select id from public.tasks
-                   where status = 'pending' and run_after <= now()
-                   order by priority_rank, run_after
-                   limit greatest($3 - (select count(*) from rescued), 0)
-                     for update skip locked))
-           returning {CLAIMED_COLUMNS}, false as rescued),
-         claimed as (
-           select * from rescued
-           union all
-           select * from pending),
-         stale as (
-           update public.task_executions x
-              set status = 'failed', completed_at = now(),
-                  error_message = 'The worker running it stopped responding',
-                  error_text = jsonb_build_object('code', 'execution_worker_lost'),
-                  duration_ms = greatest((extract(epoch from now() - x.started_at) * 1000)::bigint, 0)
-            where x.task_id in (select id from rescued) and x.status = 'running'
-            returning x.task_id),
-         execution as (
-           insert into public.task_executions (task_id, attempt, worker_id, status)
-           select c.id,
-                  coalesce((select max(x.attempt) from public.task_executions x
-                             where x.task_id = c.id), 0) + 1,
-                  $1, 'running'
-             from claimed c
-           returning id, task_id, attempt),
-         opened as (
-           select c.*, e.id as execution_id, e.attempt as execution_attempt,
-                  (select count(*) from stale s where s.task_id = c.id) as closed_executions
-             from claimed c join execution e on e.task_id = c.id),
-         logs as (
-           insert into public.execution_logs
-             (execution_id, task_id, level, message, message_text, context)
-           select o.execution_id, o.id, l.level, l.message,
-                  case l.ord
-                    when 1 then jsonb_build_object('code', 'rescued')
-                    else jsonb_build_object(
-                           'code', 'attempt_started',
-                           'args', jsonb_build_object('n', o.attempts, 'of', o.max_attempts,
-                                                      'worker', $1::text))
-                  end,
-                  case l.ord
-                    when 1 then jsonb_build_object('closedExecutions', o.closed_executions)
-                    else jsonb_build_object('worker', $1::text, 'attempt', o.attempts,
-                                            'execution', o.execution_attempt)
-                  end
-             from opened o
-            cross join lateral (values
-                  (1, 'warn', 'Rescued: the previous worker''s lease expired'),
-                  (2, 'info', format('Attempt %s of %s started on worker %s',
-                                     o.attempts, o.max_attempts, $1::text)))
-                  as l(ord, level, message)
-            where (l.ord = 1 and o.rescued) or (l.ord = 2 and o.execution_attempt > 1)
-            order by o.id, l.ord)
-         select * from opened"
-    );
-    let mut tasks: Vec<ClaimedTask> = sqlx::query_as(&sql)
-        .bind(worker_id)
-        .bind(lease_secs(lease))
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .bind(running_here)
-        .fetch_all(db)
-        .await?;
+    // One statement, one round trip: see the file for what each part does.
+    let mut tasks: Vec<ClaimedTask> = sqlx::query_file_as!(
+        ClaimedTask,
+        "queries/claim.sql",
+        worker_id,
+        lease_secs(lease),
+        i64::try_from(limit).unwrap_or(i64::MAX),
+        running_here
+    )
+    .fetch_all(db)
+    .await?;
     // RETURNING has no order; rescued tasks first, then the most urgent.
     tasks.sort_by_key(|task| (!task.rescued, task.priority_rank()));
     Ok(tasks)
@@ -226,67 +139,36 @@ pub async fn complete_many(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    sqlx::query_scalar(
-        "with input as (
-           select * from unnest($2::uuid[], $3::int4[], $4::uuid[], $5::jsonb[], $6::int8[],
-                                $7::text[], $8::jsonb[], $9::jsonb[])
-             as i(task_id, attempt, execution_id, result, duration_ms, message, context,
-                  message_text)),
-         task as (
-           update public.tasks t
-              set status = 'completed', progress = 100, result = i.result, error_message = null,
-                  completed_at = now(), locked_by = null, locked_until = null,
-                  updated_at = now()
-             from input i
-            where t.id = i.task_id and t.locked_by = $1 and t.attempts = i.attempt
-              and coalesce(t.status, '') = 'running'
-            returning t.id),
-         execution as (
-           update public.task_executions e
-              set status = 'completed', completed_at = now(), duration_ms = i.duration_ms,
-                  result = i.result
-             from input i join task on task.id = i.task_id
-            where e.id = i.execution_id
-              and coalesce(e.status, '') = 'running'
-            returning e.id),
-         log as (
-           insert into public.execution_logs
-             (execution_id, task_id, level, message, message_text, context)
-           select i.execution_id, i.task_id, 'info', i.message, i.message_text, i.context
-             from input i join task on task.id = i.task_id)
-         select id from task",
-    )
-    .bind(worker_id)
-    .bind(rows.iter().map(|row| row.task_id).collect::<Vec<_>>())
-    .bind(rows.iter().map(|row| row.attempt).collect::<Vec<_>>())
-    .bind(rows.iter().map(|row| row.execution_id).collect::<Vec<_>>())
-    .bind(
-        rows.iter()
+    sqlx::query_file_scalar!(
+        "queries/complete_many.sql",
+        worker_id,
+        &rows.iter().map(|row| row.task_id).collect::<Vec<_>>(),
+        &rows.iter().map(|row| row.attempt).collect::<Vec<_>>(),
+        &rows.iter().map(|row| row.execution_id).collect::<Vec<_>>(),
+        &rows
+            .iter()
             .map(|row| row.result.clone())
             .collect::<Vec<_>>(),
-    )
-    .bind(rows.iter().map(|row| row.duration_ms).collect::<Vec<_>>())
-    .bind(
-        rows.iter()
+        &rows.iter().map(|row| row.duration_ms).collect::<Vec<_>>(),
+        &rows
+            .iter()
             .map(|row| row.text.english())
             .collect::<Vec<_>>(),
-    )
-    .bind(
-        rows.iter()
+        &rows
+            .iter()
             .map(|row| row.context.clone())
             .collect::<Vec<_>>(),
-    )
-    .bind(
-        rows.iter()
+        &rows
+            .iter()
             .map(|row| row.text.to_json())
-            .collect::<Vec<_>>(),
+            .collect::<Vec<_>>()
     )
     .fetch_all(db)
     .await
 }
 
 /// What the heartbeat learned about one of this worker's tasks.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeaseState {
     /// The task.
     pub id: Uuid,
