@@ -158,7 +158,7 @@ pub fn router(state: ObservabilityState) -> Router {
 async fn health(State(state): State<ObservabilityState>) -> impl IntoResponse {
     let ping = tokio::time::timeout(
         Duration::from_secs(2),
-        sqlx::query_scalar::<_, i32>("select 1").fetch_one(&state.db),
+        sqlx::query_file_scalar!("queries/ping.sql").fetch_one(&state.db),
     )
     .await;
     match ping {

@@ -26,11 +26,9 @@ pub const MAX_ROWS: usize = 1_000_000;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DataExportHandler;
 
-#[derive(sqlx::FromRow)]
 struct TaskRow {
     id: Uuid,
     title: String,
-    #[sqlx(rename = "type")]
     task_type: String,
     status: String,
     priority: String,
@@ -42,7 +40,6 @@ struct TaskRow {
     error_message: Option<String>,
 }
 
-#[derive(sqlx::FromRow)]
 struct EventRow {
     id: i64,
     event_type: String,
@@ -328,15 +325,6 @@ fn too_many_rows() -> TaskError {
     TaskError::permanent(Text::new(Run::ExportTooMany).num("max", MAX_ROWS))
 }
 
-const TASKS_WHERE: &str = "from public.tasks
-      where user_id = $1
-        and ($2::date is null or created_at >= $2::date::timestamptz)
-        and ($3::date is null or created_at < ($3::date + 1)::timestamptz)";
-const EVENTS_WHERE: &str = "from public.business_events
-      where user_id = $1
-        and ($2::date is null or occurred_at >= $2::date::timestamptz)
-        and ($3::date is null or occurred_at < ($3::date + 1)::timestamptz)";
-
 #[async_trait]
 impl TaskHandler for DataExportHandler {
     async fn run(&self, ctx: HandlerContext) -> Result<Value, TaskError> {
@@ -368,20 +356,26 @@ impl TaskHandler for DataExportHandler {
         // transaction (behind a transaction pooler, a statement outside one would be read
         // whole before the first row is written) straight into the upload.
         let mut tx = ctx.db.begin().await?;
-        sqlx::query("set transaction isolation level repeatable read, read only")
+        sqlx::query_file!("queries/read_only_snapshot.sql")
             .execute(&mut tx)
             .await?;
-        let where_clause = match params.dataset {
-            ExportDataset::Tasks => TASKS_WHERE,
-            ExportDataset::Events => EVENTS_WHERE,
+        let total: i64 = match params.dataset {
+            ExportDataset::Tasks => {
+                sqlx::query_file_scalar!("queries/export_count_tasks.sql", task.user_id, start, end)
+                    .fetch_one(&mut tx)
+                    .await?
+            }
+            ExportDataset::Events => {
+                sqlx::query_file_scalar!(
+                    "queries/export_count_events.sql",
+                    task.user_id,
+                    start,
+                    end
+                )
+                .fetch_one(&mut tx)
+                .await?
+            }
         };
-        let count_sql = format!("select count(*) {where_clause}");
-        let total: i64 = sqlx::query_scalar(&count_sql)
-            .bind(task.user_id)
-            .bind(start)
-            .bind(end)
-            .fetch_one(&mut tx)
-            .await?;
         let total = u64::try_from(total).unwrap_or(0);
         if total > MAX_ROWS as u64 {
             return Err(too_many_rows());
@@ -409,28 +403,25 @@ impl TaskHandler for DataExportHandler {
         let produce = async {
             let written = match params.dataset {
                 ExportDataset::Tasks => {
-                    let sql = format!(
-                        "select id, title, type, status, priority, progress, attempts, created_at,
-                                started_at, completed_at, error_message
-                           {where_clause} order by created_at, id"
-                    );
-                    let rows = sqlx::query_as::<_, TaskRow>(&sql)
-                        .bind(task.user_id)
-                        .bind(start)
-                        .bind(end)
-                        .fetch(&mut tx);
+                    let rows = sqlx::query_file_as!(
+                        TaskRow,
+                        "queries/export_tasks.sql",
+                        task.user_id,
+                        start,
+                        end
+                    )
+                    .fetch(&mut tx);
                     write_rows(&ctx, TASK_COLUMNS, params.format, total, rows, &chunks).await
                 }
                 ExportDataset::Events => {
-                    let sql = format!(
-                        "select id, event_type, amount::text as amount, occurred_at, metadata
-                           {where_clause} order by occurred_at, id"
-                    );
-                    let rows = sqlx::query_as::<_, EventRow>(&sql)
-                        .bind(task.user_id)
-                        .bind(start)
-                        .bind(end)
-                        .fetch(&mut tx);
+                    let rows = sqlx::query_file_as!(
+                        EventRow,
+                        "queries/export_events.sql",
+                        task.user_id,
+                        start,
+                        end
+                    )
+                    .fetch(&mut tx);
                     write_rows(&ctx, EVENT_COLUMNS, params.format, total, rows, &chunks).await
                 }
             };

@@ -1,0 +1,2 @@
+-- /health: the database answers.
+select 1 as "ok!"
