@@ -1,4 +1,5 @@
-//! The queue's SQL: claiming tasks, leases, releasing, and the `workers` row.
+//! The queue's state changes (their SQL is in `queries/`): claiming tasks, leases, releasing, the
+//! batched completions and the `workers` row.
 //!
 //! A claimed task is `status = 'running'` with `locked_by` = this worker and a lease
 //! (`locked_until`) that the heartbeat renews. Every write that ends an attempt is
@@ -7,14 +8,12 @@
 
 use std::time::Duration;
 
+use domain::TaskPriority;
 use serde_json::Value;
 use sqlx::PgExecutor;
-
-use domain::TaskPriority;
 use uuid::Uuid;
 
 use crate::db::Db;
-
 use crate::text::Text;
 
 /// A task this worker has just claimed.
