@@ -9,6 +9,7 @@
 //!   arithmetic.
 //! - [`validation`]: e-mail, password strength, display name.
 //! - [`rows`]: the table rows as PostgREST returns them.
+//! - [`template`]: `{name}` placeholders in the product's messages.
 //!
 //! Every rule fails with a [`DomainError`] whose `Display` is meant for the user, e.g.
 //! `dateRange.start must be a date (YYYY-MM-DD)`; the database's checks raise the same
@@ -26,6 +27,7 @@ pub mod metrics;
 pub mod params;
 pub mod rows;
 pub mod task;
+pub mod template;
 pub mod validation;
 
 pub use enums::{

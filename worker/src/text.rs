@@ -184,7 +184,7 @@ impl Text {
             [only, ..] => only,
             [] => "",
         };
-        let text = fill(form, |name| {
+        let text = domain::template::fill(form, |name| {
             self.args
                 .iter()
                 .find(|(n, _)| *n == name)
@@ -240,37 +240,6 @@ impl Arg {
                 .join(", "),
         }
     }
-}
-
-/// Replaces each `{name}` of `template` with `value(name)`; a name without a value is
-/// left as it is written.
-fn fill(template: &str, value: impl Fn(&str) -> Option<String>) -> String {
-    let mut out = String::with_capacity(template.len() + 16);
-    let mut rest = template;
-    while let Some(start) = rest.find('{') {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 1..];
-        match after.find('}') {
-            Some(end) => {
-                let name = &after[..end];
-                match value(name) {
-                    Some(v) => out.push_str(&v),
-                    None => {
-                        out.push('{');
-                        out.push_str(name);
-                        out.push('}');
-                    }
-                }
-                rest = &after[end + 1..];
-            }
-            None => {
-                out.push_str(&rest[start..]);
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 /// Formats a duration for people: `850 ms`, `2.4 s`, `3 min 5 s`.

@@ -192,29 +192,11 @@ pub fn form(lang: Lang, msg: Msg, count: i64, args: &[(&str, &str)]) -> String {
     fill(text, &all)
 }
 
-/// `text` with each `{name}` of `args` replaced.
+/// `text` with each `{name}` of `args` replaced ([`domain::template::fill`]).
 pub fn fill(text: &str, args: &[(&str, &str)]) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut rest = text;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        match after
-            .find('}')
-            .and_then(|close| Some((close, args.iter().find(|(k, _)| *k == &after[..close])?)))
-        {
-            Some((close, (_, value))) => {
-                out.push_str(value);
-                rest = &after[close + 1..];
-            }
-            None => {
-                out.push('{');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    domain::template::fill(text, |name| {
+        args.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)
+    })
 }
 
 #[cfg(test)]
